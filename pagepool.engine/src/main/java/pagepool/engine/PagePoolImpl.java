@@ -1,0 +1,535 @@
+package pagepool.engine;
+
+import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import pagepool.api.BadReleaseException;
+import pagepool.api.Frag;
+import pagepool.api.MemoryArea;
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
+import pagepool.api.PoolStats;
+import pagepool.api.provider.MemoryProvider;
+import pagepool.api.provider.PoolContext;
+import pagepool.api.provider.ProviderCapabilities;
+import pagepool.api.provider.ProviderRefusedException;
+
+/**
+ * The page pool of one RX queue, after Linux {@code net/core/page_pool.c}.
+ *
+ * <p>Alloc: pop the NAPI-owned cache; else refill up to {@value #REFILL} from the recycle ring;
+ * else take a batch from the provider. Put: drop a reference; on the last one, recycle into the
+ * cache from the NAPI owner, into the ring from anyone else, and give the page back to the
+ * provider when the ring is full. Fields without synchronisation are the NAPI owner's.
+ */
+final class PagePoolImpl implements PagePool, PoolContext {
+
+    static final int CACHE_SIZE = 128;
+    static final int REFILL = 64;
+    static final int BULK = 64;
+    /** Frag allocations are rounded to a cache line, as {@code dma_get_cache_alignment()}. */
+    static final int FRAG_ALIGN = 64;
+    /** References a page starts with while it is being cut into fragments ({@code BIAS_MAX}). */
+    static final int FRAG_BIAS = Integer.MAX_VALUE >> 1;
+
+    private static final System.Logger LOG = System.getLogger(PagePoolImpl.class.getName());
+
+    private static final int ACTIVE = 0;
+    private static final int DETACHED = 1;
+    private static final int DESTROYED = 2;
+    private static final VarHandle STATE;
+    private static final VarHandle NAPI_OWNER;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(PagePoolImpl.class, "state", int.class);
+            NAPI_OWNER = l.findVarHandle(PagePoolImpl.class, "napiOwner", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final int id;
+    private final PoolParams params;
+    private final MemoryProvider provider;
+    private final PoolHost host;
+    private final PoolNetmem[] cache = new PoolNetmem[CACHE_SIZE];
+    private final Netmem[] batch;
+    private final RecycleRing<PoolNetmem> ring;
+
+    private volatile int state = ACTIVE;
+    private Thread napiOwner;
+    private int cacheCount;
+    private int nid;
+    private volatile Object attachment;
+
+    // Fragment being cut: the page, the next offset, fragments handed out of it.
+    private PoolNetmem fragPage;
+    private int fragOffset;
+    private int fragUsers;
+
+    // NAPI-owner counters (per-CPU in the kernel); read racily by stats().
+    private long allocFast;
+    private long allocSlow;
+    private long allocSlowHighOrder;
+    private long allocEmpty;
+    private long allocRefill;
+    private long allocWaive;
+    private long recycleCached;
+    private long recycleCacheFull;
+    private long holdCount;
+    // Counters of paths any thread may take; recycle_ring is the ring's producer index.
+    private final AtomicLong recycleRingFull = new AtomicLong();
+    private final AtomicLong recycleReleasedRefcnt = new AtomicLong();
+    private final AtomicLong releaseCount = new AtomicLong();
+    private final AtomicLong badReleases = new AtomicLong();
+
+    private volatile Instant detachTime;
+    private volatile boolean stalled;
+
+    /**
+     * Checks the provider against the parameters, then runs its init.
+     *
+     * @throws IllegalArgumentException when the provider cannot serve the pool, naming why
+     */
+    PagePoolImpl(int id, PoolParams params, MemoryProvider provider, PoolHost host) {
+        this.id = id;
+        this.params = params;
+        this.provider = provider;
+        this.host = host;
+        this.nid = params.nid();
+        this.ring = new RecycleRing<>(params.poolSize());
+        this.batch = new Netmem[params.order() == 0 ? BULK : 1];
+        checkProvider(params, provider);
+        try {
+            provider.init(this);
+        } catch (ProviderRefusedException e) {
+            throw new IllegalArgumentException("provider '" + provider.name() + "' refused pool " + describeQueue()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkProvider(PoolParams p, MemoryProvider provider) {
+        ProviderCapabilities caps = provider.capabilities();
+        String name = provider.name();
+        if (!caps.readable() && !p.allowUnreadable()) {
+            throw new IllegalArgumentException("provider '" + name + "' is unreadable (device memory) and the pool"
+                    + " lacks ALLOW_UNREADABLE_NETMEM (expected: a driver that handles unreadable netmem, e.g. with"
+                    + " header split)");
+        }
+        if (p.order() > caps.maxOrder()) {
+            throw new IllegalArgumentException("order: " + p.order() + " (expected: 0.." + caps.maxOrder()
+                    + " for provider '" + name + "')");
+        }
+        if (caps.needsDmaMap() && !p.dmaMap()) {
+            throw new IllegalArgumentException("flags: 0x" + Integer.toHexString(p.flags()) + " lack DMA_MAP"
+                    + " (expected: DMA_MAP, provider '" + name + "' hands out DMA-mapped memory)");
+        }
+        if (caps.needsDmaSync() && !p.dmaSyncDev()) {
+            throw new IllegalArgumentException("flags: 0x" + Integer.toHexString(p.flags()) + " lack DMA_SYNC_DEV"
+                    + " (expected: DMA_SYNC_DEV, provider '" + name + "' needs its pages synced for the device)");
+        }
+    }
+
+    // ---- alloc path -------------------------------------------------------------------------
+
+    @Override
+    public Netmem alloc() {
+        if (Thread.currentThread() != napiOwner) {
+            claimNapi();
+        }
+        PoolNetmem p;
+        int n = cacheCount;
+        if (n > 0) {
+            p = cache[--n];
+            cacheCount = n;
+            allocFast++;
+        } else {
+            p = allocFromRingOrProvider();
+            if (p == null) {
+                return null;
+            }
+        }
+        p.setRefs(1);
+        return p;
+    }
+
+    private void claimNapi() {
+        Thread me = Thread.currentThread();
+        Thread owner = (Thread) NAPI_OWNER.compareAndExchange(this, null, me);
+        if (owner != null && owner != me) {
+            throw new IllegalStateException("pool " + id + " allocates from thread '" + owner.getName()
+                    + "' (its NAPI context), not from '" + me.getName() + "'");
+        }
+    }
+
+    private PoolNetmem allocFromRingOrProvider() {
+        if (state != ACTIVE) {
+            throw new IllegalStateException("pool " + id + " " + describeQueue() + " is closed: no allocation");
+        }
+        PoolNetmem p = refillFromRing();
+        return p != null ? p : allocSlow();
+    }
+
+    private PoolNetmem refillFromRing() {
+        if (ring.isEmpty()) {
+            allocEmpty++;
+            return null;
+        }
+        int preferred = nid;
+        do {
+            PoolNetmem p = ring.poll();
+            if (p == null) {
+                break;
+            }
+            if (preferred == PoolParams.NO_NODE || p.area().node() == preferred) {
+                cache[cacheCount++] = p;
+            } else {
+                // Node mismatch: give back one page and let the provider allocate on our node.
+                returnToProvider(p);
+                allocWaive++;
+                break;
+            }
+        } while (cacheCount < REFILL);
+        if (cacheCount == 0) {
+            return null;
+        }
+        allocRefill++;
+        return cache[--cacheCount];
+    }
+
+    private PoolNetmem allocSlow() {
+        Netmem[] b = batch;
+        int n = provider.allocNetmems(this, b, b.length);
+        if (n < 0 || n > b.length) {
+            throw new IllegalStateException("provider '" + provider.name() + "' returned " + n
+                    + " netmems (expected: 0.." + b.length + ")");
+        }
+        if (n == 0) {
+            return null;
+        }
+        for (int i = 0; i < n; i++) {
+            cache[cacheCount++] = takeFromProvider(b[i]);
+            b[i] = null;
+        }
+        holdCount += n;
+        if (params.order() == 0) {
+            allocSlow++;
+        } else {
+            allocSlowHighOrder++;
+        }
+        return cache[--cacheCount];
+    }
+
+    /** {@code page_pool_set_pp_info}: the page enters this pool. */
+    private PoolNetmem takeFromProvider(Netmem nm) {
+        if (!(nm instanceof PoolNetmem p)) {
+            throw new IllegalStateException("provider '" + provider.name() + "' returned " + nm
+                    + " (expected: a netmem made by PoolContext.carve)");
+        }
+        if (p.pool != null) {
+            throw new IllegalStateException("provider '" + provider.name() + "' handed out " + p
+                    + " that pool " + p.pool.id + " still has");
+        }
+        p.pool = this;
+        return p;
+    }
+
+    @Override
+    public boolean allocFrag(int size, Frag out) {
+        int pageSize = params.pageSize();
+        if (size < 1 || size > pageSize) {
+            throw new IllegalArgumentException("size: " + size + " (expected: 1.." + pageSize + ")");
+        }
+        size = (size + FRAG_ALIGN - 1) & -FRAG_ALIGN;
+        PoolNetmem page = fragPage;
+        if (page != null && fragOffset + size > pageSize) {
+            finishFragPage(true);
+            page = null;
+        }
+        if (page == null) {
+            page = (PoolNetmem) alloc();
+            if (page == null) {
+                return false;
+            }
+            page.setRefs(FRAG_BIAS);
+            fragPage = page;
+            fragOffset = 0;
+            fragUsers = 0;
+        }
+        out.set(page, fragOffset, size);
+        fragOffset += size;
+        fragUsers++;
+        return true;
+    }
+
+    /** Stops cutting the current frag page: drops the bias the users did not take. */
+    private void finishFragPage(boolean direct) {
+        PoolNetmem page = fragPage;
+        fragPage = null;
+        if (page.unref(FRAG_BIAS - fragUsers) == 0) {
+            // Every fragment came back already: the page is free.
+            recycle(page, direct);
+        }
+    }
+
+    // ---- put path ---------------------------------------------------------------------------
+
+    @Override
+    public void recycleDirect(Netmem netmem) {
+        PoolNetmem p = owned(netmem);
+        if (dropRef(p)) {
+            recycle(p, Thread.currentThread() == napiOwner);
+        }
+    }
+
+    @Override
+    public void release(Netmem netmem) {
+        PoolNetmem p = owned(netmem);
+        if (dropRef(p)) {
+            recycle(p, false);
+        }
+    }
+
+    private PoolNetmem owned(Netmem netmem) {
+        if (netmem instanceof PoolNetmem p && p.pool == this) {
+            return p;
+        }
+        throw badRelease(netmem);
+    }
+
+    private boolean dropRef(PoolNetmem p) {
+        int before = p.unref();
+        if (before <= 0) {
+            badReleases.incrementAndGet();
+            throw new BadReleaseException(p + " released to pool " + id + " " + describeQueue()
+                    + " twice: it has no reference out");
+        }
+        return before == 1;
+    }
+
+    private BadReleaseException badRelease(Netmem netmem) {
+        badReleases.incrementAndGet();
+        if (netmem == null) {
+            return new BadReleaseException("null released to pool " + id + " (expected: a netmem it handed out)");
+        }
+        if (!(netmem instanceof PoolNetmem p)) {
+            return new BadReleaseException(netmem + " released to pool " + id + " was not handed out by a page pool");
+        }
+        PagePoolImpl other = p.pool;
+        if (other == null) {
+            return new BadReleaseException(p + " released to pool " + id + " " + describeQueue()
+                    + " twice: it is back with its provider");
+        }
+        return new BadReleaseException(p + " released to pool " + id + " " + describeQueue()
+                + " belongs to pool " + other.id + " " + other.describeQueue());
+    }
+
+    /** The last reference is gone: cache, ring, or back to the provider. */
+    private void recycle(PoolNetmem p, boolean direct) {
+        if (!p.area().isRecyclable()) {
+            recycleReleasedRefcnt.incrementAndGet();
+            returnToProvider(p);
+            return;
+        }
+        if (direct && state == ACTIVE) {
+            if (cacheCount < CACHE_SIZE) {
+                cache[cacheCount++] = p;
+                recycleCached++;
+                return;
+            }
+            recycleCacheFull++;
+        }
+        recycleInRing(p);
+    }
+
+    private void recycleInRing(PoolNetmem p) {
+        if (state != ACTIVE) {
+            // Detached: nothing is recycled any more, every page goes home.
+            returnToProvider(p);
+        } else if (!ring.offer(p)) {
+            recycleRingFull.incrementAndGet();
+            returnToProvider(p);
+        }
+    }
+
+    /** {@code page_pool_return_netmem}: the page leaves the pool for its provider. */
+    private void returnToProvider(PoolNetmem p) {
+        p.pool = null;
+        provider.releaseNetmem(this, p);
+        long released = releaseCount.incrementAndGet();
+        if (state == DETACHED && released == holdCount) {
+            destroy();
+        }
+    }
+
+    // ---- sync, node, close ------------------------------------------------------------------
+
+    @Override
+    public void syncForDevice(Netmem netmem, int size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("size: " + size + " (expected: >= 0)");
+        }
+        if (params.dmaSyncDev() && Math.min(size, params.maxLen()) > 0) {
+            // A simulated device reads through the same memory: a release fence is the sync.
+            VarHandle.releaseFence();
+        }
+    }
+
+    @Override
+    public void nidChanged(int newNid) {
+        if (newNid < PoolParams.NO_NODE) {
+            throw new IllegalArgumentException("nid: " + newNid + " (expected: -1 for no node, or >= 0)");
+        }
+        nid = newNid;
+    }
+
+    @Override
+    public void close() {
+        if (!STATE.compareAndSet(this, ACTIVE, DETACHED)) {
+            return;
+        }
+        // NAPI is stopped: this thread owns the cache now. Releases racing with us see DETACHED
+        // and go to the provider, or landed in the ring just before and are drained here or by
+        // the engine's retry.
+        if (fragPage != null) {
+            finishFragPage(false);
+        }
+        while (cacheCount > 0) {
+            PoolNetmem p = cache[--cacheCount];
+            cache[cacheCount] = null;
+            returnToProvider(p);
+        }
+        drainRing();
+        if (releaseCount.get() == holdCount) {
+            destroy();
+            return;
+        }
+        // Pages are out: wait for them. If the last one comes back meanwhile, its release
+        // destroys the pool and the host sees a pool that is no longer detached.
+        detachTime = Instant.now();
+        host.detached(this);
+    }
+
+    /** Gives back what the ring holds; consumer role, so only from close or the engine's retry. */
+    synchronized void drainRing() {
+        PoolNetmem p;
+        while ((p = ring.poll()) != null) {
+            returnToProvider(p);
+        }
+    }
+
+    private void destroy() {
+        if (STATE.compareAndSet(this, DETACHED, DESTROYED)) {
+            try {
+                provider.destroy(this);
+            } finally {
+                host.destroyed(this);
+            }
+        }
+    }
+
+    /** Marks a detached pool as stalled and logs it once. */
+    void reportStall(long waitedMillis) {
+        if (state == DETACHED && !stalled) {
+            stalled = true;
+            long inflight = inflight();
+            LOG.log(Level.WARNING, "page pool {0} {1} (provider {2}) stalled: {3} pages ({4} bytes) still in flight"
+                    + " {5} ms after close", id, describeQueue(), provider.name(), inflight,
+                    inflight * params.pageSize(), waitedMillis);
+        }
+    }
+
+    // ---- introspection ----------------------------------------------------------------------
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public PoolParams params() {
+        return params;
+    }
+
+    MemoryProvider provider() {
+        return provider;
+    }
+
+    boolean isDetached() {
+        return state == DETACHED;
+    }
+
+    Instant detachTime() {
+        return detachTime;
+    }
+
+    long inflight() {
+        return holdCount - releaseCount.get();
+    }
+
+    @Override
+    public PoolStats stats() {
+        return new PoolStats(allocFast, allocSlow, allocSlowHighOrder, allocEmpty, allocRefill, allocWaive,
+                recycleCached, recycleCacheFull, ring.offered(), recycleRingFull.get(), recycleReleasedRefcnt.get());
+    }
+
+    @Override
+    public PoolInfo info() {
+        int s = state;
+        long hold = holdCount;
+        long released = releaseCount.get();
+        PoolInfo.State st = s == ACTIVE ? PoolInfo.State.ACTIVE
+                : s == DETACHED ? PoolInfo.State.DETACHED : PoolInfo.State.DESTROYED;
+        Map<String, Object> described;
+        try {
+            described = Map.copyOf(provider.describe(this));
+        } catch (RuntimeException e) {
+            described = Map.of("error", String.valueOf(e));
+        }
+        return new PoolInfo(id, params.queue(), provider.name(), st, hold - released,
+                (hold - released) * params.pageSize(), hold, released, detachTime, stalled, badReleases.get(),
+                described);
+    }
+
+    String describeQueue() {
+        return params.queue() == null ? "(no queue)" : "(queue " + params.queue() + ")";
+    }
+
+    // ---- PoolContext: what the provider sees ------------------------------------------------
+
+    @Override
+    public Netmem[] carve(MemoryArea area) {
+        if (area.pageShift() != 12 + params.order()) {
+            throw new IllegalArgumentException("area page size: " + area.pageSize() + " (expected: "
+                    + params.pageSize() + ", the page size of pool " + id + ")");
+        }
+        Netmem[] netmems = new Netmem[area.pageCount()];
+        for (int i = 0; i < netmems.length; i++) {
+            netmems[i] = new PoolNetmem(area, i);
+        }
+        return netmems;
+    }
+
+    @Override
+    public void attach(Object state) {
+        this.attachment = state;
+    }
+
+    @Override
+    public Object attachment() {
+        return attachment;
+    }
+
+    @Override
+    public String toString() {
+        return "PagePool[" + id + " " + describeQueue() + " provider=" + provider.name() + "]";
+    }
+}

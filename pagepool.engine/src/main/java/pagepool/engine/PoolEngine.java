@@ -1,0 +1,114 @@
+package pagepool.engine;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import pagepool.api.PagePool;
+import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
+import pagepool.api.provider.MemoryProvider;
+
+/**
+ * The pools of one engine: ids, the registry for introspection, and the retry that drains
+ * detached pools and reports the ones that stall (the kernel's {@code page_pool_release_retry}).
+ * Plain Java, so tests can drive it without a framework.
+ */
+final class PoolEngine implements PoolHost, AutoCloseable {
+
+    private final AtomicInteger ids = new AtomicInteger();
+    private final Map<Integer, PagePoolImpl> pools = new ConcurrentHashMap<>();
+    private final Map<Integer, ScheduledFuture<?>> retries = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService retry;
+    private final long retryMillis;
+    private final long stallMillis;
+
+    /**
+     * @param retryMillis how often a detached pool's ring is drained and its stall checked
+     * @param stallMillis how long a detached pool may wait for its pages before it is reported
+     */
+    PoolEngine(long retryMillis, long stallMillis) {
+        if (retryMillis < 1) {
+            throw new IllegalArgumentException("retryMillis: " + retryMillis + " (expected: >= 1)");
+        }
+        if (stallMillis < 0) {
+            throw new IllegalArgumentException("stallMillis: " + stallMillis + " (expected: >= 0)");
+        }
+        this.retryMillis = retryMillis;
+        this.stallMillis = stallMillis;
+        this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pagepool-detach-retry");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Creates a pool on {@code provider}; see {@link pagepool.api.PagePoolFactory#create}. */
+    PagePool create(PoolParams params, MemoryProvider provider) {
+        PagePoolImpl pool = new PagePoolImpl(ids.incrementAndGet(), params, provider, this);
+        pools.put(pool.id(), pool);
+        return pool;
+    }
+
+    List<PoolInfo> pools() {
+        List<PoolInfo> out = new ArrayList<>(pools.size());
+        for (PagePoolImpl p : pools.values()) {
+            out.add(p.info());
+        }
+        out.sort(Comparator.comparingInt(PoolInfo::id));
+        return out;
+    }
+
+    /** Pools not yet destroyed that take memory from {@code provider}. */
+    List<PagePoolImpl> poolsOf(MemoryProvider provider) {
+        List<PagePoolImpl> out = new ArrayList<>();
+        for (PagePoolImpl p : pools.values()) {
+            if (p.provider() == provider) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void detached(PagePoolImpl pool) {
+        long detachedAt = System.nanoTime();
+        ScheduledFuture<?> f = retry.scheduleWithFixedDelay(() -> {
+            pool.drainRing();
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - detachedAt);
+            if (waited >= stallMillis) {
+                pool.reportStall(waited);
+            }
+        }, retryMillis, retryMillis, TimeUnit.MILLISECONDS);
+        retries.put(pool.id(), f);
+        if (!pool.isDetached()) {
+            // Destroyed while the retry was being scheduled.
+            destroyed(pool);
+        }
+    }
+
+    @Override
+    public void destroyed(PagePoolImpl pool) {
+        pools.remove(pool.id());
+        ScheduledFuture<?> f = retries.remove(pool.id());
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    /**
+     * Stops the retry. Detached pools stay registered nowhere but still finish their destroy
+     * when their last page comes back.
+     */
+    @Override
+    public void close() {
+        retry.shutdownNow();
+    }
+}

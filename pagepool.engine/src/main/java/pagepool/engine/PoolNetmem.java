@@ -1,0 +1,68 @@
+package pagepool.engine;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import pagepool.api.MemoryArea;
+import pagepool.api.Netmem;
+
+/**
+ * A netmem with the pool's bookkeeping: the pool that has it out and its reference count (the
+ * kernel's {@code pp} and {@code pp_ref_count} in {@code struct page}). 32 bytes with compressed
+ * oops: 12 header, area and index from {@link Netmem}, pool and refs here.
+ */
+final class PoolNetmem extends Netmem {
+
+    private static final VarHandle REFS;
+
+    static {
+        try {
+            REFS = MethodHandles.lookup().findVarHandle(PoolNetmem.class, "refs", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The pool the page is in (cache, ring or out with a user); null while the provider has it. */
+    PagePoolImpl pool;
+
+    /** References held by users; 0 while the page rests in the pool. */
+    @SuppressWarnings("unused") // through REFS
+    private int refs;
+
+    PoolNetmem(MemoryArea area, int index) {
+        super(area, index);
+    }
+
+    int refs() {
+        return (int) REFS.getVolatile(this);
+    }
+
+    /** Hands the page out with {@code n} references. The caller owns the page exclusively. */
+    void setRefs(int n) {
+        REFS.setRelease(this, n);
+    }
+
+    /**
+     * Drops one reference.
+     *
+     * @return the count before the drop: 1 means this was the last reference, 0 or less means
+     *         there was none to drop (nothing was changed)
+     */
+    int unref() {
+        int r = (int) REFS.getAcquire(this);
+        while (r > 0) {
+            int witness = (int) REFS.compareAndExchange(this, r, r - 1);
+            if (witness == r) {
+                return r;
+            }
+            r = witness;
+        }
+        return r;
+    }
+
+    /** Drops {@code n} references at once; returns the count after. */
+    int unref(int n) {
+        return (int) REFS.getAndAdd(this, -n) - n;
+    }
+}

@@ -1,0 +1,106 @@
+package pagepool.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import pagepool.api.BadReleaseException;
+import pagepool.api.MemoryArea;
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PoolParams;
+import pagepool.api.PoolStats;
+
+/** A page given back that is not out is refused, counted, and changes nothing. */
+class BadReleaseTest {
+
+    private final PoolEngine engine = new PoolEngine(10, 60_000);
+    private final TestProvider provider = new TestProvider();
+    private final PagePool pool = engine.create(PoolParams.builder().queue("eth0", 1).build(), provider);
+
+    @AfterEach
+    void closeEngine() {
+        engine.close();
+    }
+
+    @Test
+    void doubleDirectRecycleIsRefusedAndTheCacheStaysSound() {
+        Netmem a = pool.alloc();
+        Netmem b = pool.alloc();
+        pool.recycleDirect(a);
+        PoolStats before = pool.stats();
+        BadReleaseException e = assertThrows(BadReleaseException.class, () -> pool.recycleDirect(a));
+        assertTrue(e.getMessage().contains("twice"), e.getMessage());
+        assertTrue(e.getMessage().contains("eth0/1"), e.getMessage());
+        assertEquals(before, pool.stats(), "nothing counted as recycled");
+        assertEquals(1, pool.info().badReleases());
+        // Had the page gone into the cache twice, two allocations would return it twice.
+        Netmem x = pool.alloc();
+        Netmem y = pool.alloc();
+        assertNotSame(x, y);
+        assertNotSame(b, x);
+        assertNotSame(b, y);
+    }
+
+    @Test
+    void doubleReleaseFromAnotherThreadIsRefused() throws InterruptedException {
+        Netmem a = pool.alloc();
+        BadReleaseException[] seen = new BadReleaseException[1];
+        Thread t = new Thread(() -> {
+            pool.release(a);
+            seen[0] = assertThrows(BadReleaseException.class, () -> pool.release(a));
+        });
+        t.start();
+        t.join();
+        assertTrue(seen[0].getMessage().contains("twice"));
+        assertEquals(1, pool.stats().recycleRing());
+        assertEquals(1, pool.info().badReleases());
+    }
+
+    @Test
+    void releaseOfAPageBackWithItsProviderIsRefused() {
+        provider.recyclable = false;
+        Netmem a = pool.alloc();
+        pool.recycleDirect(a); // unrecyclable: straight back to the provider
+        BadReleaseException e = assertThrows(BadReleaseException.class, () -> pool.release(a));
+        assertTrue(e.getMessage().contains("back with its provider"), e.getMessage());
+        assertEquals(1, provider.returned.get(), "the provider got it once");
+    }
+
+    @Test
+    void releaseToTheWrongPoolIsRefused() {
+        PagePool other = engine.create(PoolParams.builder().queue("eth0", 2).build(), provider);
+        Netmem a = pool.alloc();
+        BadReleaseException e = assertThrows(BadReleaseException.class, () -> other.release(a));
+        assertTrue(e.getMessage().contains("belongs to pool " + pool.id()), e.getMessage());
+        assertEquals(1, other.info().badReleases());
+        pool.recycleDirect(a); // still fine for its own pool
+        assertEquals(1, pool.stats().recycleCached());
+    }
+
+    @Test
+    void netmemNotFromAPagePoolIsRefused() {
+        MemoryArea area = MemoryArea.unreadable("rogue", 1L << 20, 4096).build();
+        Netmem rogue = new Netmem(area, 0) { };
+        BadReleaseException e = assertThrows(BadReleaseException.class, () -> pool.release(rogue));
+        assertTrue(e.getMessage().contains("not handed out by a page pool"), e.getMessage());
+        assertThrows(BadReleaseException.class, () -> pool.recycleDirect(null));
+        assertEquals(2, pool.info().badReleases());
+    }
+
+    @Test
+    void everyPageOutIsDistinct() {
+        Map<Netmem, Boolean> out = new IdentityHashMap<>();
+        for (int i = 0; i < 500; i++) {
+            Netmem nm = pool.alloc();
+            assertEquals(null, out.put(nm, Boolean.TRUE), "handed out twice: " + nm);
+        }
+    }
+}

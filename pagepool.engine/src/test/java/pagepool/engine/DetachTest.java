@@ -1,0 +1,125 @@
+package pagepool.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import pagepool.api.Frag;
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
+
+/** Closing a pool with pages in flight detaches it; the provider's destroy waits for the last page. */
+class DetachTest {
+
+    private final PoolEngine engine = new PoolEngine(5, 100);
+    private final TestProvider provider = new TestProvider();
+
+    @AfterEach
+    void closeEngine() {
+        engine.close();
+    }
+
+    @Test
+    void closeWithNothingInFlightDestroysAtOnce() {
+        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        List<Netmem> pages = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            pages.add(pool.alloc());
+        }
+        pages.forEach(pool::recycleDirect);
+        pool.close();
+        PoolInfo info = pool.info();
+        assertEquals(PoolInfo.State.DESTROYED, info.state());
+        assertEquals(0, info.inflight());
+        assertNull(info.detachTime(), "never detached");
+        assertEquals(1, provider.destroys.get());
+        assertEquals(0, provider.out());
+        assertTrue(engine.pools().isEmpty());
+    }
+
+    @Test
+    void closeWithPagesOutDetachesAndFinishesOnTheLastRelease() throws InterruptedException {
+        PagePool pool = engine.create(PoolParams.builder().queue("eth0", 3).build(), provider);
+        List<Netmem> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            held.add(pool.alloc());
+        }
+        pool.recycleDirect(held.remove(4));
+        pool.close();
+
+        PoolInfo info = pool.info();
+        assertEquals(PoolInfo.State.DETACHED, info.state());
+        assertEquals(4, info.inflight(), "cache drained; the 4 held pages are still out");
+        assertEquals(4 * 4096, info.inflightBytes());
+        assertNotNull(info.detachTime());
+        assertEquals(0, provider.destroys.get(), "no destroy under pages in use");
+        assertEquals(List.of(pool.id()), engine.pools().stream().map(PoolInfo::id).toList());
+        assertThrows(IllegalStateException.class, pool::alloc, "a closed pool allocates nothing");
+
+        Thread stack = new Thread(() -> held.forEach(pool::release));
+        stack.start();
+        stack.join();
+        info = pool.info();
+        assertEquals(PoolInfo.State.DESTROYED, info.state());
+        assertEquals(0, info.inflight());
+        assertEquals(0, pool.stats().recycleRing(), "a detached pool recycles nothing");
+        assertEquals(1, provider.destroys.get());
+        assertEquals(0, provider.out(), "the provider got every page back");
+        assertTrue(engine.pools().isEmpty());
+    }
+
+    @Test
+    void heldFragmentKeepsThePoolDetached() {
+        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        Frag a = new Frag();
+        Frag b = new Frag();
+        pool.allocFrag(512, a);
+        pool.allocFrag(512, b);
+        pool.release(a.netmem());
+        pool.close();
+        assertEquals(PoolInfo.State.DETACHED, pool.info().state());
+        pool.release(b.netmem());
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
+        assertEquals(0, provider.out());
+    }
+
+    @Test
+    void stalledPoolIsReportedAndStillNeverFreedUnderAPage() throws InterruptedException {
+        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        Netmem held = pool.alloc();
+        pool.close();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!pool.info().stalled() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        PoolInfo info = pool.info();
+        assertTrue(info.stalled(), "reported after the 100 ms stall time");
+        assertEquals(PoolInfo.State.DETACHED, info.state());
+        assertEquals(0, provider.destroys.get());
+        held.segment().set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, 42L); // still usable memory
+
+        pool.release(held);
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
+        assertEquals(1, provider.destroys.get());
+    }
+
+    @Test
+    void closeTwiceIsHarmless() {
+        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        pool.close();
+        pool.close();
+        assertEquals(1, provider.destroys.get());
+        assertFalse(pool.info().stalled());
+    }
+}

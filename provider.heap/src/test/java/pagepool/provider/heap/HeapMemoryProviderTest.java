@@ -1,0 +1,150 @@
+package pagepool.provider.heap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import pagepool.api.MemoryArea;
+import pagepool.api.Netmem;
+import pagepool.api.PoolParams;
+import pagepool.api.provider.PoolContext;
+import pagepool.api.provider.ProviderRefusedException;
+
+/** The heap provider on its own, with a minimal pool context standing in for the engine. */
+class HeapMemoryProviderTest {
+
+    /** The engine's side of carving, reduced to what a provider needs. */
+    static final class Context implements PoolContext {
+        private final PoolParams params;
+        private Object attachment;
+
+        Context(PoolParams params) {
+            this.params = params;
+        }
+
+        @Override
+        public int id() {
+            return 1;
+        }
+
+        @Override
+        public PoolParams params() {
+            return params;
+        }
+
+        @Override
+        public Netmem[] carve(MemoryArea area) {
+            Netmem[] out = new Netmem[area.pageCount()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = new Netmem(area, i) { };
+            }
+            return out;
+        }
+
+        @Override
+        public void attach(Object state) {
+            attachment = state;
+        }
+
+        @Override
+        public Object attachment() {
+            return attachment;
+        }
+    }
+
+    private final HeapMemoryProvider heap = new HeapMemoryProvider(1L << 20);
+
+    @Test
+    void pagesAreDistinctAlignedReadableAndDmaAddressedAtTheirMemory() throws ProviderRefusedException {
+        Context ctx = new Context(PoolParams.builder().build());
+        heap.init(ctx);
+        Netmem[] batch = new Netmem[64];
+        assertEquals(64, heap.allocNetmems(ctx, batch, 64));
+        Set<Long> addresses = new HashSet<>();
+        for (Netmem nm : batch) {
+            assertTrue(nm.isReadable());
+            assertEquals("heap", nm.provider());
+            assertEquals(4096, nm.size());
+            assertEquals(0, nm.dmaAddress() % 4096, "page aligned");
+            assertEquals(nm.segment().address(), nm.dmaAddress(), "identity-mapped IOVA");
+            assertEquals(12, nm.area().dmaMappingShift(), "each page mapped on its own");
+            assertTrue(addresses.add(nm.dmaAddress()));
+            nm.segment().set(ValueLayout.JAVA_LONG, 4088, nm.dmaAddress());
+        }
+        for (Netmem nm : batch) {
+            assertEquals(nm.dmaAddress(), nm.segment().get(ValueLayout.JAVA_LONG, 4088), "pages do not overlap");
+        }
+        assertEquals(64L, heap.describe(ctx).get("pages-out"));
+    }
+
+    @Test
+    void releasedPagesAreReusedAndDestroyFreesTheArena() throws ProviderRefusedException {
+        Context ctx = new Context(PoolParams.builder().build());
+        heap.init(ctx);
+        Netmem[] batch = new Netmem[8];
+        heap.allocNetmems(ctx, batch, 8);
+        Netmem first = batch[0];
+        for (Netmem nm : batch) {
+            assertEquals(false, heap.releaseNetmem(ctx, nm), "the provider keeps its pages");
+        }
+        assertEquals(8, heap.allocNetmems(ctx, batch, 8));
+        assertTrue(List.of(batch).contains(first), "a released page is handed out again");
+        for (Netmem nm : batch) {
+            heap.releaseNetmem(ctx, nm);
+        }
+        heap.destroy(ctx);
+        assertThrows(IllegalStateException.class, () -> first.segment().get(ValueLayout.JAVA_BYTE, 0),
+                "memory is gone after destroy");
+    }
+
+    @Test
+    void destroyWithPagesOutIsRefused() throws ProviderRefusedException {
+        Context ctx = new Context(PoolParams.builder().build());
+        heap.init(ctx);
+        heap.allocNetmems(ctx, new Netmem[1], 1);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> heap.destroy(ctx));
+        assertEquals("heap memory of pool 1 destroyed with 1 pages out", e.getMessage());
+    }
+
+    @Test
+    void poolMaxBytesBoundsThePool() throws ProviderRefusedException {
+        Context ctx = new Context(PoolParams.builder().build());
+        heap.init(ctx);
+        List<Netmem> all = new ArrayList<>();
+        Netmem[] batch = new Netmem[64];
+        int n;
+        while ((n = heap.allocNetmems(ctx, batch, 64)) > 0) {
+            all.addAll(List.of(batch).subList(0, n));
+        }
+        assertEquals((1 << 20) / 4096, all.size());
+        assertEquals(1L << 20, heap.describe(ctx).get("reserved-bytes"));
+    }
+
+    @Test
+    void higherOrdersGetPagesOfTheirSize() throws ProviderRefusedException {
+        Context ctx = new Context(PoolParams.builder().order(3).build());
+        heap.init(ctx);
+        Netmem[] batch = new Netmem[1];
+        assertEquals(1, heap.allocNetmems(ctx, batch, 1));
+        assertEquals(32768, batch[0].size());
+        assertEquals(0, batch[0].dmaAddress() % 32768);
+    }
+
+    @Test
+    void badSettingsAreRefused() {
+        assertEquals("pool_max_bytes: 100 (expected: >= 4096)",
+                assertThrows(IllegalArgumentException.class, () -> new HeapMemoryProvider(100)).getMessage());
+        HeapMemoryProvider tiny = new HeapMemoryProvider(4096);
+        ProviderRefusedException e = assertThrows(ProviderRefusedException.class,
+                () -> tiny.init(new Context(PoolParams.builder().order(1).build())));
+        assertEquals("page size 8192 exceeds pool_max_bytes 4096", e.getMessage());
+    }
+}
