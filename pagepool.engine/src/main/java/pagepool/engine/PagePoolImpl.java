@@ -285,8 +285,10 @@ final class PagePoolImpl implements PagePool, PoolContext {
     @Override
     public void recycleDirect(Netmem netmem) {
         PoolNetmem p = owned(netmem);
-        if (dropRef(p)) {
-            recycle(p, Thread.currentThread() == napiOwner);
+        if (Thread.currentThread() != napiOwner) {
+            release(p);
+        } else if (checkDrop(p, p.unrefOwner())) {
+            recycle(p, true);
         }
     }
 
@@ -306,7 +308,11 @@ final class PagePoolImpl implements PagePool, PoolContext {
     }
 
     private boolean dropRef(PoolNetmem p) {
-        int before = p.unref();
+        return checkDrop(p, p.unref());
+    }
+
+    /** @param before the reference count before the drop; true when the drop freed the page */
+    private boolean checkDrop(PoolNetmem p, int before) {
         if (before <= 0) {
             badReleases.incrementAndGet();
             throw new BadReleaseException(p + " released to pool " + id + " " + describeQueue()

@@ -61,6 +61,24 @@ final class PoolNetmem extends Netmem {
         return r;
     }
 
+    /**
+     * Drops the last reference from the pool's NAPI owner without an atomic instruction, as the
+     * kernel does for {@code pp_ref_count == 1}: nobody else may hold the page when its only
+     * reference is the caller's. A sequential second release sees 0 and is refused; only two
+     * threads releasing the same page at the same instant could both pass, which is a caller
+     * bug the kernel does not catch either.
+     *
+     * @return the count before the drop, as {@link #unref()}
+     */
+    int unrefOwner() {
+        int r = (int) REFS.getOpaque(this);
+        if (r == 1) {
+            REFS.setOpaque(this, 0);
+            return 1;
+        }
+        return unref();
+    }
+
     /** Drops {@code n} references at once; returns the count after. */
     int unref(int n) {
         return (int) REFS.getAndAdd(this, -n) - n;

@@ -1,0 +1,232 @@
+package pagepool.engine;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import pagepool.api.MemoryArea;
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PoolParams;
+import pagepool.provider.heap.HeapMemoryProvider;
+
+/**
+ * The page pool's hot paths per 4 KiB page, beside Netty's pooled allocator and the floor of a
+ * bare array stack. Run with {@code ./bench PagePoolBenchmark}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = {"--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED",
+        "-Dio.netty.leakDetection.level=disabled"})
+public class PagePoolBenchmark {
+
+    /** A pool whose NAPI owner is the benchmark thread. */
+    @State(Scope.Thread)
+    public static class OwnedPool {
+        PoolEngine engine;
+        PagePool pool;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            engine = new PoolEngine(100, 60_000);
+            pool = engine.create(PoolParams.builder().queue("bench0", 0).build(), new HeapMemoryProvider(1L << 30));
+            // Warm the cache so the measured loop stays on the fast path.
+            pool.recycleDirect(pool.alloc());
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            pool.close();
+            engine.close();
+        }
+    }
+
+    /** (1) The kernel's fast path: alloc from the cache and direct recycle into it. */
+    @Benchmark
+    public Netmem allocRecycleDirect(OwnedPool s) {
+        Netmem nm = s.pool.alloc();
+        s.pool.recycleDirect(nm);
+        return nm;
+    }
+
+    /**
+     * (2a) The ring path without the second core: release() always recycles through the ring,
+     * and the next allocs refill the cache from it.
+     */
+    @Benchmark
+    public Netmem allocReleaseViaRingSameThread(OwnedPool s) {
+        Netmem nm = s.pool.alloc();
+        s.pool.release(nm);
+        return nm;
+    }
+
+    /** A pool shared by a NAPI thread and a stack thread, with a handoff queue between them. */
+    @State(Scope.Group)
+    public static class SharedPool {
+        PoolEngine engine;
+        PagePool pool;
+        SpscHandoff handoff;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            engine = new PoolEngine(100, 60_000);
+            pool = engine.create(PoolParams.builder().queue("bench0", 1).build(), new HeapMemoryProvider(1L << 30));
+            handoff = new SpscHandoff(256);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            // Pages still in the handoff come back before the pool closes.
+            for (Netmem nm; (nm = handoff.poll()) != null;) {
+                pool.release(nm);
+            }
+            pool.close();
+            engine.close();
+        }
+    }
+
+    /**
+     * (2b) NAPI side: allocate a page and pass it to the stack thread. One call moves exactly one
+     * page, so this method's time per op is the time per page; the stack side's ops include its
+     * empty polls and mean nothing on their own.
+     */
+    @Benchmark
+    @Group("crossThread")
+    @GroupThreads(1)
+    public Netmem napiAlloc(SharedPool s) {
+        Netmem nm;
+        while ((nm = s.pool.alloc()) == null) {
+            Thread.onSpinWait();
+        }
+        while (!s.handoff.offer(nm)) {
+            Thread.onSpinWait();
+        }
+        return nm;
+    }
+
+    /** (2b) Stack side: release a received page from the other thread (the ring path). */
+    @Benchmark
+    @Group("crossThread")
+    @GroupThreads(1)
+    public void stackRelease(SharedPool s) {
+        Netmem nm = s.handoff.poll();
+        if (nm != null) {
+            s.pool.release(nm);
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The control for (2b): the same two threads and handoff, with 128 plain objects going round
+     * through a second handoff instead of the pool's ring. What (2b) costs above this is the pool.
+     */
+    @State(Scope.Group)
+    public static class HandoffOnly {
+        final SpscHandoff forward = new SpscHandoff(256);
+        final SpscHandoff back = new SpscHandoff(256);
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            MemoryArea area = MemoryArea.unreadable("control", 1L << 30, 128 * 4096).build();
+            for (int i = 0; i < 128; i++) {
+                back.offer(new Netmem(area, i) { });
+            }
+        }
+    }
+
+    /** Control, NAPI side: take a returned object and pass it on; one object per op. */
+    @Benchmark
+    @Group("crossThreadHandoffOnly")
+    @GroupThreads(1)
+    public Netmem controlNapi(HandoffOnly s) {
+        Netmem nm;
+        while ((nm = s.back.poll()) == null) {
+            Thread.onSpinWait();
+        }
+        while (!s.forward.offer(nm)) {
+            Thread.onSpinWait();
+        }
+        return nm;
+    }
+
+    /** Control, stack side: return what arrives. */
+    @Benchmark
+    @Group("crossThreadHandoffOnly")
+    @GroupThreads(1)
+    public void controlStack(HandoffOnly s) {
+        Netmem nm = s.forward.poll();
+        if (nm != null) {
+            while (!s.back.offer(nm)) {
+                Thread.onSpinWait();
+            }
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Netty's pooled direct allocator with its thread-local cache. */
+    @State(Scope.Thread)
+    public static class Netty {
+        PooledByteBufAllocator alloc;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            // Netty 4.2 caches only for its own threads by default; give the benchmark thread a
+            // cache too, or Netty pays for its arena lock on every call.
+            alloc = new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
+                    PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
+                    PooledByteBufAllocator.defaultMaxOrder(), PooledByteBufAllocator.defaultSmallCacheSize(),
+                    PooledByteBufAllocator.defaultNormalCacheSize(), true);
+            alloc.directBuffer(4096, 4096).release();
+        }
+    }
+
+    /** (3) The same 4 KiB alloc/release with Netty's PooledByteBufAllocator. */
+    @Benchmark
+    public ByteBuf nettyPooledDirect(Netty s) {
+        ByteBuf b = s.alloc.directBuffer(4096, 4096);
+        b.release();
+        return b;
+    }
+
+    /** A preallocated stack of objects: nothing is cheaper than this. */
+    @State(Scope.Thread)
+    public static class ArrayStack {
+        final Object[] slots = new Object[128];
+        int count;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = new Object();
+            }
+            count = slots.length;
+        }
+    }
+
+    /** (4) The floor: pop and push one preallocated object. */
+    @Benchmark
+    public Object arrayStackPopPush(ArrayStack s) {
+        Object o = s.slots[--s.count];
+        s.slots[s.count++] = o;
+        return o;
+    }
+}
