@@ -2,6 +2,7 @@ package pagepool.engine;
 
 import java.util.concurrent.TimeUnit;
 
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -83,6 +84,8 @@ public class PagePoolBenchmark {
         PoolEngine engine;
         PagePool pool;
         SpscHandoff handoff;
+        /** A page the NAPI thread could not hand off yet; NAPI thread only. */
+        Netmem pending;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -97,34 +100,57 @@ public class PagePoolBenchmark {
             for (Netmem nm; (nm = handoff.poll()) != null;) {
                 pool.release(nm);
             }
+            if (pending != null) {
+                pool.release(pending);
+            }
             pool.close();
             engine.close();
         }
     }
 
     /**
-     * (2b) NAPI side: allocate a page and pass it to the stack thread. One call moves exactly one
-     * page, so this method's time per op is the time per page; the stack side's ops include its
-     * empty polls and mean nothing on their own.
+     * (2b) NAPI side: allocate a page and pass it to the stack thread. A call moves one page
+     * unless the handoff is full; the pages moved per second are what the throughput mode of
+     * this group reports for napiAlloc. The stack side's ops include its empty polls.
      */
     @Benchmark
     @Group("crossThread")
     @GroupThreads(1)
-    public Netmem napiAlloc(SharedPool s) {
-        Netmem nm;
-        while ((nm = s.pool.alloc()) == null) {
-            Thread.onSpinWait();
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public Netmem napiAlloc(SharedPool s, Moved moved) {
+        // Never wait on the stack thread: JMH may already have stopped it at an iteration's end.
+        Netmem nm = s.pending;
+        if (nm == null && (nm = s.pool.alloc()) == null) {
+            return null;
         }
-        while (!s.handoff.offer(nm)) {
-            Thread.onSpinWait();
+        if (s.handoff.offer(nm)) {
+            s.pending = null;
+            moved.pages++;
+        } else {
+            s.pending = nm;
         }
         return nm;
+    }
+
+    /** Pages that went round NAPI → stack → pool: JMH reports them per second. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Moved {
+        public long pages;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            pages = 0;
+        }
     }
 
     /** (2b) Stack side: release a received page from the other thread (the ring path). */
     @Benchmark
     @Group("crossThread")
     @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
     public void stackRelease(SharedPool s) {
         Netmem nm = s.handoff.poll();
         if (nm != null) {
@@ -142,6 +168,7 @@ public class PagePoolBenchmark {
     public static class HandoffOnly {
         final SpscHandoff forward = new SpscHandoff(256);
         final SpscHandoff back = new SpscHandoff(256);
+        Netmem pending;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -152,17 +179,22 @@ public class PagePoolBenchmark {
         }
     }
 
-    /** Control, NAPI side: take a returned object and pass it on; one object per op. */
+    /** Control, NAPI side: take a returned object and pass it on. */
     @Benchmark
     @Group("crossThreadHandoffOnly")
     @GroupThreads(1)
-    public Netmem controlNapi(HandoffOnly s) {
-        Netmem nm;
-        while ((nm = s.back.poll()) == null) {
-            Thread.onSpinWait();
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public Netmem controlNapi(HandoffOnly s, Moved moved) {
+        Netmem nm = s.pending;
+        if (nm == null && (nm = s.back.poll()) == null) {
+            return null;
         }
-        while (!s.forward.offer(nm)) {
-            Thread.onSpinWait();
+        if (s.forward.offer(nm)) {
+            s.pending = null;
+            moved.pages++;
+        } else {
+            s.pending = nm;
         }
         return nm;
     }
@@ -171,12 +203,12 @@ public class PagePoolBenchmark {
     @Benchmark
     @Group("crossThreadHandoffOnly")
     @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
     public void controlStack(HandoffOnly s) {
         Netmem nm = s.forward.poll();
         if (nm != null) {
-            while (!s.back.offer(nm)) {
-                Thread.onSpinWait();
-            }
+            s.back.offer(nm); // never full: 128 objects in a 256-slot handoff
         } else {
             Thread.onSpinWait();
         }
