@@ -48,6 +48,11 @@ final class ProviderRegistry {
         return best == null ? null : best.provider();
     }
 
+    /** Every provider bound, by service id. */
+    java.util.List<Entry> entries() {
+        return java.util.List.copyOf(entries.values());
+    }
+
     /** The best provider with this name, or null. */
     Entry byName(String name) {
         Entry best = null;

@@ -19,14 +19,20 @@ import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
 import pagepool.api.provider.MemoryProvider;
+import pagepool.api.queue.NetDevice;
 
 /**
- * The {@link PagePoolFactory} service: pools for drivers, on the default memory provider.
- * Providers come and go as services; the factory tracks them all.
+ * The engine: the {@link PagePoolFactory} drivers use, and the multiplexer that tracks memory
+ * providers and devices. The bundle's other components reach it as this class, which no other
+ * bundle can see.
+ *
+ * <p>References are dynamic, multiple and greedy: a provider replaced by a better one is bound
+ * before the old one is unbound, and both sit side by side (keyed by service id) until then.
  */
-@Component(service = PagePoolFactory.class, configurationPid = "pagepool.engine")
-@Designate(ocd = PagePoolComponent.Config.class)
-public final class PagePoolComponent implements PagePoolFactory {
+@Component(service = {PagePoolFactory.class, EngineComponent.class}, configurationPid = "pagepool.engine",
+        immediate = true)
+@Designate(ocd = EngineComponent.Config.class)
+public final class EngineComponent implements PagePoolFactory {
 
     @ObjectClassDefinition(name = "pagepool engine", description = "Page pool lifecycle settings")
     public @interface Config {
@@ -38,37 +44,47 @@ public final class PagePoolComponent implements PagePoolFactory {
     }
 
     private final PoolEngine engine;
-    private final ProviderRegistry providers = new ProviderRegistry();
+    private final Multiplexer mux;
 
     @Activate
-    public PagePoolComponent(Config config) {
+    public EngineComponent(Config config) {
         this.engine = new PoolEngine(config.retry_millis(), config.stall_millis());
+        this.mux = new Multiplexer(engine);
     }
 
     @Deactivate
     void deactivate() {
+        mux.close();
         engine.close();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindProvider(MemoryProvider provider, Map<String, Object> props) {
-        providers.add(provider, props);
+        mux.addProvider(provider, props);
     }
 
     void unbindProvider(MemoryProvider provider, Map<String, Object> props) {
-        providers.remove(props);
+        mux.removeProvider(provider, props);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDevice(NetDevice device) {
+        mux.addDevice(device);
+    }
+
+    void unbindDevice(NetDevice device) {
+        mux.removeDevice(device);
+    }
+
+    Multiplexer multiplexer() {
+        return mux;
     }
 
     @Override
     public PagePool create(PoolParams params) {
-        MemoryProvider provider = providers.defaultProvider();
-        if (provider == null) {
-            throw new IllegalStateException("no memory provider for " + (params.queue() == null ? "the pool"
-                    : "queue " + params.queue()) + " (expected: a MemoryProvider service with "
-                    + MemoryProvider.DEFAULT + "=true, such as provider.heap)");
-        }
-        return engine.create(params, provider);
+        return mux.create(params);
     }
 
     @Override

@@ -1,0 +1,49 @@
+package pagepool.api.queue;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * A network device with RX queues, registered by its driver as an OSGi service. The engine
+ * switches a queue's memory the Linux way ({@code netdev_rx_queue_restart}): {@link #memAlloc}
+ * new memory first, {@link #stop} the queue, {@link #start} it on the new memory, {@link #memFree}
+ * the old; if start fails, it starts the queue again on the old memory.
+ *
+ * <p>The engine calls these methods from one thread at a time per device. The driver creates
+ * its pools through {@link pagepool.api.PagePoolFactory} with {@link pagepool.api.PoolParams#queue()}
+ * set; the factory picks the memory.
+ */
+@ConsumerType
+public interface NetDevice {
+
+    /** Service property: the device name. */
+    String NAME = "net.device.name";
+
+    String name();
+
+    int rxQueueCount();
+
+    /** Whether the NIC splits headers (host memory) from payload (the queue's memory). */
+    boolean headerSplit();
+
+    /**
+     * Allocates memory for a queue: its page pools and a filled RX ring ({@code ndo_queue_mem_alloc}).
+     * The queue keeps running on its current memory meanwhile.
+     *
+     * @throws QueueOperationException when the memory cannot be had; nothing changed
+     */
+    QueueMemory memAlloc(int queue) throws QueueOperationException;
+
+    /** Stops the queue and hands back the memory it ran on ({@code ndo_queue_stop}). */
+    QueueMemory stop(int queue) throws QueueOperationException;
+
+    /**
+     * Starts a stopped queue on {@code memory} ({@code ndo_queue_start}).
+     *
+     * @throws QueueOperationException when the queue could not start; it stays stopped and
+     *         {@code memory} still belongs to the caller
+     */
+    void start(int queue, QueueMemory memory) throws QueueOperationException;
+
+    /** Frees memory no queue runs on ({@code ndo_queue_mem_free}): its pools close and detach. */
+    void memFree(QueueMemory memory);
+}
