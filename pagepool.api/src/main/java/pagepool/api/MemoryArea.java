@@ -130,7 +130,7 @@ public final class MemoryArea {
     public static final class Builder {
         private final String provider;
         private final MemorySegment memory;
-        private final long dmaAddress;
+        private long dmaAddress;
         private final long size;
         private int pageShift = MIN_PAGE_SHIFT;
         private int dmaMappingShift = -1;
@@ -142,6 +142,15 @@ public final class MemoryArea {
             this.memory = memory;
             this.dmaAddress = dmaAddress;
             this.size = size;
+        }
+
+        /**
+         * The IOVA the device uses for the first page, when the provider maps the memory itself
+         * somewhere else than at its CPU address.
+         */
+        public Builder dmaAddress(long iova) {
+            this.dmaAddress = iova;
+            return this;
         }
 
         /** log2 of the page size the area is carved into; default 12 (4 KiB). */

@@ -339,6 +339,12 @@ final class Multiplexer implements AutoCloseable {
         for (int i = 0; i < dev.rxQueueCount(); i++) {
             QueueState qs = queues.computeIfAbsent(new QueueId(dev.name(), i), QueueState::new);
             MemoryProvider target = desiredProvider(qs.id);
+            if (target != null && target == qs.current && qs.state == QueueInfo.State.UNHEALTHY) {
+                // What failed is no longer wanted: the queue runs as configured again.
+                qs.failedTarget = null;
+                qs.state = QueueInfo.State.OK;
+                qs.message = "";
+            }
             if (target == null || target == qs.current || target == qs.failedTarget) {
                 continue;
             }

@@ -46,4 +46,16 @@ public interface NetDevice {
 
     /** Frees memory no queue runs on ({@code ndo_queue_mem_free}): its pools close and detach. */
     void memFree(QueueMemory memory);
+
+    /**
+     * The driver's counters of one queue, by name ({@code ethtool -S}), e.g. packets, bytes,
+     * drops, alloc failures, restarts.
+     */
+    java.util.Map<String, Long> queueStats(int queue);
+
+    /** Whether the link is up: packets arrive only with carrier. */
+    boolean carrier();
+
+    /** Brings the link up or down ({@code ip link set up/down}); queues and memory stay. */
+    void setCarrier(boolean up);
 }

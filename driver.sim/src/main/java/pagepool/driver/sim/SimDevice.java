@@ -1,0 +1,232 @@
+package pagepool.driver.sim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PagePoolFactory;
+import pagepool.api.queue.NetDevice;
+import pagepool.api.queue.QueueMemory;
+import pagepool.api.queue.QueueOperationException;
+
+/**
+ * A simulated multi-queue NIC: one {@link SimQueue} per RX queue, socket threads that play the
+ * stack's receivers, and the queue-management ops. It creates its pools through the
+ * {@link PagePoolFactory} and never learns which provider is behind them.
+ */
+public final class SimDevice implements NetDevice, AutoCloseable {
+
+    private final SimSettings settings;
+    private final PagePoolFactory pools;
+    private final Arena arena = Arena.ofShared();
+    private final Packet.Template template;
+    private final SimQueue[] queues;
+    private final List<SocketReader> readers = new ArrayList<>();
+    private volatile boolean carrier;
+    private boolean closed;
+
+    public SimDevice(SimSettings settings, PagePoolFactory pools) {
+        this.settings = settings;
+        this.pools = pools;
+        this.template = new Packet.Template(arena, settings.name().hashCode());
+        this.queues = new SimQueue[settings.rxQueues()];
+        for (int i = 0; i < queues.length; i++) {
+            queues[i] = new SimQueue(this, i, settings, template);
+        }
+        for (int r = 0; r < settings.consumerThreads(); r++) {
+            List<SocketQueue> mine = new ArrayList<>();
+            for (int i = r; i < queues.length; i += settings.consumerThreads()) {
+                mine.add(queues[i].socket);
+            }
+            readers.add(new SocketReader(settings.name() + "-sock-" + r, mine, settings.holdMicros()));
+        }
+    }
+
+    /**
+     * Brings the device up: each queue gets memory from the factory and starts, then the link
+     * comes up if the settings say so.
+     *
+     * @throws QueueOperationException when a queue cannot get memory; the device is closed again
+     */
+    public SimDevice open() throws QueueOperationException {
+        for (SimQueue q : queues) {
+            q.startThread();
+        }
+        readers.forEach(SocketReader::start);
+        try {
+            for (SimQueue q : queues) {
+                q.start(q.memAlloc(this::createMemory));
+            }
+        } catch (QueueOperationException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        carrier = settings.traffic();
+        return this;
+    }
+
+    private QueueMem createMemory(int queue) {
+        PagePool data = pools.create(SimQueue.dataPoolParams(settings, queue).build());
+        PagePool header = null;
+        if (settings.headerSplit()) {
+            try {
+                header = pools.create(SimQueue.headerPoolParams(settings, queue));
+            } catch (RuntimeException e) {
+                data.close();
+                throw e;
+            }
+        }
+        return new QueueMem(queue, data, header, settings.ringSize());
+    }
+
+    public SimSettings settings() {
+        return settings;
+    }
+
+    boolean trafficOn() {
+        return carrier;
+    }
+
+    // ---- NetDevice ------------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return settings.name();
+    }
+
+    @Override
+    public int rxQueueCount() {
+        return queues.length;
+    }
+
+    @Override
+    public boolean headerSplit() {
+        return settings.headerSplit();
+    }
+
+    @Override
+    public QueueMemory memAlloc(int queue) throws QueueOperationException {
+        return queue(queue).memAlloc(this::createMemory);
+    }
+
+    @Override
+    public QueueMemory stop(int queue) throws QueueOperationException {
+        return queue(queue).stop();
+    }
+
+    @Override
+    public void start(int queue, QueueMemory memory) throws QueueOperationException {
+        if (!(memory instanceof QueueMem m) || m.queue != queue) {
+            throw new QueueOperationException("queue " + settings.name() + "/" + queue + ": memory " + memory
+                    + " was not allocated for it by memAlloc");
+        }
+        queue(queue).start(m);
+    }
+
+    @Override
+    public void memFree(QueueMemory memory) {
+        if (memory instanceof QueueMem m) {
+            m.free();
+        }
+    }
+
+    @Override
+    public Map<String, Long> queueStats(int queue) {
+        SimQueue q = queueOrThrow(queue);
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("generated", q.generated);
+        m.put("packets", q.delivered);
+        m.put("bytes", q.bytes);
+        m.put("drops", q.dropsNoBuffer + q.dropsStopped + q.dropsBacklog);
+        m.put("drops-no-buffer", q.dropsNoBuffer);
+        m.put("drops-stopped", q.dropsStopped);
+        m.put("drops-backlog", q.dropsBacklog);
+        m.put("alloc-fail", q.allocFailures);
+        m.put("restarts", q.restarts.get());
+        m.put("verified", q.verifiedInNapi + q.verifiedBySocket.get());
+        m.put("corrupt", q.corruptInNapi + q.corruptBySocket.get());
+        QueueMem mem = q.memory();
+        m.put("pool-id", mem == null ? 0L : mem.dataPool.id());
+        return m;
+    }
+
+    @Override
+    public boolean carrier() {
+        return carrier;
+    }
+
+    @Override
+    public void setCarrier(boolean up) {
+        carrier = up;
+    }
+
+    private SimQueue queue(int queue) throws QueueOperationException {
+        if (queue < 0 || queue >= queues.length) {
+            throw new QueueOperationException("queue: " + queue + " (expected: 0.." + (queues.length - 1) + " on "
+                    + settings.name() + ")");
+        }
+        return queues[queue];
+    }
+
+    private SimQueue queueOrThrow(int queue) {
+        if (queue < 0 || queue >= queues.length) {
+            throw new IllegalArgumentException("queue: " + queue + " (expected: 0.." + (queues.length - 1) + " on "
+                    + settings.name() + ")");
+        }
+        return queues[queue];
+    }
+
+    /** The last corruption a queue saw, or empty. */
+    public String lastCorruption(int queue) {
+        return queueOrThrow(queue).lastCorruption;
+    }
+
+    // ---- what the NIC and the stack do with packets -------------------------------------------
+
+    /** Writes a payload into memory the CPU cannot read. */
+    void deviceWrite(Netmem data, int payloadAt, Packet.Template t, long seq, int len) {
+        throw new IllegalStateException("queue memory " + data + " is unreadable and this NIC has no device view of it");
+    }
+
+    /** Verifies a packet where it landed; null when intact. */
+    String verify(SimQueue q, Netmem data, int payloadAt, Netmem header, int headerAt) {
+        MemorySegment hdr = header != null ? header.segment() : data.segment();
+        MemorySegment payload = data.isReadable() ? (header != null ? data.segment() : hdr) : null;
+        return Packet.verify(template, hdr, headerAt, payload, payloadAt, q.index);
+    }
+
+    // ---- life -----------------------------------------------------------------------------------
+
+    /**
+     * Takes the link down, stops every queue and frees its memory, then lets the socket threads
+     * give back every page they hold. After close, every pool of the device has been closed.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        carrier = false;
+        for (SimQueue q : queues) {
+            try {
+                QueueMem m = q.running() ? q.stop() : q.memory();
+                if (m != null) {
+                    m.free();
+                }
+                q.close();
+            } catch (QueueOperationException | InterruptedException e) {
+                throw new IllegalStateException("closing " + q.id + ": " + e.getMessage(), e);
+            }
+        }
+        for (SocketReader r : readers) {
+            r.close();
+        }
+        arena.close();
+    }
+}

@@ -1,0 +1,87 @@
+package pagepool.driver.sim;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+
+/**
+ * Packets a NAPI loop hands to a socket thread: a single-producer single-consumer ring of
+ * preallocated entries, so delivery allocates nothing.
+ */
+final class SocketQueue {
+
+    /** One delivered packet: its payload page and its header, each with the pool to give it back to. */
+    static final class Delivery {
+        Netmem data;
+        PagePool dataPool;
+        int payloadAt;
+        Netmem header;
+        PagePool headerPool;
+        int headerAt;
+
+        void clear() {
+            data = null;
+            dataPool = null;
+            header = null;
+            headerPool = null;
+        }
+    }
+
+    private static final VarHandle TAIL;
+    private static final VarHandle HEAD;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            TAIL = l.findVarHandle(SocketQueue.class, "tail", long.class);
+            HEAD = l.findVarHandle(SocketQueue.class, "head", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final SimQueue queue;
+    private final Delivery[] entries;
+    private final int mask;
+    @SuppressWarnings("unused") // through TAIL
+    private volatile long tail;
+    @SuppressWarnings("unused") // through HEAD
+    private volatile long head;
+
+    SocketQueue(SimQueue queue, int capacity) {
+        this.queue = queue;
+        this.entries = new Delivery[capacity];
+        for (int i = 0; i < capacity; i++) {
+            entries[i] = new Delivery();
+        }
+        this.mask = capacity - 1;
+    }
+
+    /** Producer: the entry to fill, or null when the socket is full. Publish with {@link #publish()}. */
+    Delivery claim() {
+        long t = (long) TAIL.getOpaque(this);
+        if (t - (long) HEAD.getAcquire(this) >= entries.length) {
+            return null;
+        }
+        return entries[(int) (t & mask)];
+    }
+
+    void publish() {
+        TAIL.setRelease(this, (long) TAIL.getOpaque(this) + 1);
+    }
+
+    /** Consumer: the oldest entry, or null. Hand it back with {@link #consumed()}. */
+    Delivery peek() {
+        long h = (long) HEAD.getOpaque(this);
+        if (h == (long) TAIL.getAcquire(this)) {
+            return null;
+        }
+        return entries[(int) (h & mask)];
+    }
+
+    void consumed() {
+        HEAD.setRelease(this, (long) HEAD.getOpaque(this) + 1);
+    }
+}

@@ -1,0 +1,128 @@
+package pagepool.driver.sim;
+
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+
+/**
+ * A receiver in the stack: takes packets from its queues' sockets, verifies each, holds its pages
+ * for a while as an application reading slowly would, and releases them from its own thread.
+ */
+final class SocketReader implements Runnable {
+
+    private final List<SocketQueue> sockets;
+    private final long holdNanos;
+    private final Thread thread;
+    private volatile boolean closing;
+
+    // Held pages, oldest first: a FIFO of parallel arrays, so holding allocates nothing.
+    private final Netmem[] heldData;
+    private final PagePool[] heldDataPool;
+    private final Netmem[] heldHeader;
+    private final PagePool[] heldHeaderPool;
+    private final long[] heldUntil;
+    private int heldHead;
+    private int heldCount;
+
+    SocketReader(String name, List<SocketQueue> sockets, long holdMicros) {
+        this.sockets = List.copyOf(sockets);
+        this.holdNanos = holdMicros * 1000;
+        // Room for a few rings' worth of pages per socket; beyond that the oldest is released early.
+        int capacity = Integer.highestOneBit(4096 * Math.max(1, sockets.size()));
+        heldData = new Netmem[capacity];
+        heldDataPool = new PagePool[capacity];
+        heldHeader = new Netmem[capacity];
+        heldHeaderPool = new PagePool[capacity];
+        heldUntil = new long[capacity];
+        thread = new Thread(this, name);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    @Override
+    public void run() {
+        while (!closing) {
+            boolean busy = false;
+            for (SocketQueue s : sockets) {
+                busy |= drain(s, 64);
+            }
+            releaseExpired(System.nanoTime());
+            if (!busy) {
+                LockSupport.parkNanos(20_000);
+            }
+        }
+        // Closing: the NAPI loops are stopped; take what is left and give everything back.
+        for (SocketQueue s : sockets) {
+            while (drain(s, Integer.MAX_VALUE)) {
+                // keep going
+            }
+        }
+        releaseExpired(Long.MAX_VALUE);
+    }
+
+    private boolean drain(SocketQueue s, int max) {
+        boolean any = false;
+        SocketQueue.Delivery d;
+        for (int n = 0; n < max && (d = s.peek()) != null; n++) {
+            any = true;
+            String bad = s.queue.device.verify(s.queue, d.data, d.payloadAt, d.header, d.headerAt);
+            if (bad == null) {
+                s.queue.verifiedBySocket.incrementAndGet();
+            } else {
+                s.queue.corruptBySocket.incrementAndGet();
+                s.queue.lastCorruption = bad;
+            }
+            hold(d);
+            d.clear();
+            s.consumed();
+        }
+        return any;
+    }
+
+    private void hold(SocketQueue.Delivery d) {
+        if (heldCount == heldData.length) {
+            releaseOldest();
+        }
+        int i = (heldHead + heldCount++) & (heldData.length - 1);
+        heldData[i] = d.data;
+        heldDataPool[i] = d.dataPool;
+        heldHeader[i] = d.header;
+        heldHeaderPool[i] = d.headerPool;
+        heldUntil[i] = holdNanos == 0 ? 0 : System.nanoTime() + holdNanos;
+    }
+
+    private void releaseExpired(long now) {
+        while (heldCount > 0 && heldUntil[heldHead] <= now) {
+            releaseOldest();
+        }
+    }
+
+    private void releaseOldest() {
+        int i = heldHead;
+        heldDataPool[i].release(heldData[i]);
+        if (heldHeader[i] != null) {
+            heldHeaderPool[i].release(heldHeader[i]);
+        }
+        heldData[i] = null;
+        heldDataPool[i] = null;
+        heldHeader[i] = null;
+        heldHeaderPool[i] = null;
+        heldHead = (heldHead + 1) & (heldData.length - 1);
+        heldCount--;
+    }
+
+    void close() {
+        closing = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package pagepool.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.osgi.framework.Constants;
+
+import pagepool.api.PagePool;
+import pagepool.api.PagePoolFactory;
+import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
+import pagepool.api.QueueId;
+import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.QueueInfo;
+import pagepool.api.provider.MemoryProvider;
+import pagepool.api.provider.ProviderCapabilities;
+import pagepool.driver.sim.SimDevice;
+import pagepool.driver.sim.SimSettings;
+import pagepool.provider.heap.HeapMemoryProvider;
+
+/** The multiplexer restarting queues of a running simulated NIC, without a framework. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SimOnEngineTest {
+
+    private static final AtomicLong SERVICE_IDS = new AtomicLong();
+
+    private final PoolEngine engine = new PoolEngine(10, 60_000);
+    private final Multiplexer mux = new Multiplexer(engine);
+    private final HeapMemoryProvider heap = new HeapMemoryProvider(1L << 30);
+    private SimDevice device;
+
+    private final PagePoolFactory factory = new PagePoolFactory() {
+        @Override
+        public PagePool create(PoolParams params) {
+            return mux.create(params);
+        }
+
+        @Override
+        public List<PoolInfo> pools() {
+            return engine.pools();
+        }
+    };
+
+    @AfterEach
+    void tearDown() {
+        if (device != null) {
+            device.close();
+        }
+        mux.close();
+        engine.close();
+    }
+
+    private static Map<String, Object> props(MemoryProvider p, boolean isDefault) {
+        return Map.of(MemoryProvider.NAME, p.name(), MemoryProvider.DEFAULT, isDefault, Constants.SERVICE_ID,
+                SERVICE_IDS.incrementAndGet(), Constants.SERVICE_RANKING, 0);
+    }
+
+    private SimDevice open(SimSettings settings) throws Exception {
+        mux.addProvider(heap, props(heap, true));
+        device = new SimDevice(settings, factory).open();
+        mux.addDevice(device);
+        return device;
+    }
+
+    private long stat(int queue, String name) {
+        return device.queueStats(queue).get(name);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private QueueInfo queue(int i) {
+        return mux.queues().stream().filter(q -> q.queue().equals(new QueueId("sim0", i))).findFirst().orElseThrow();
+    }
+
+    private void awaitTrafficOnAllQueues(long packets) throws InterruptedException {
+        for (int q = 0; q < device.rxQueueCount(); q++) {
+            int i = q;
+            await("packets on queue " + q, () -> stat(i, "packets") > packets);
+        }
+    }
+
+    @Test
+    void deviceComesUpOnTheDefaultProviderWithTrafficVerified() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        awaitTrafficOnAllQueues(200);
+        for (QueueInfo q : mux.queues()) {
+            assertEquals("heap", q.provider());
+            assertEquals(QueueInfo.State.OK, q.state());
+        }
+        assertEquals(0, stat(0, "corrupt"), device.lastCorruption(0));
+    }
+
+    @Test
+    void bindingRestartsOnlyItsQueueAndOtherQueuesKeepFlowing() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        RenamedProvider fast = new RenamedProvider("fast", 0);
+        mux.addProvider(fast, props(fast, false));
+        // Past the JIT's warm-up, when a cold socket thread may still fall behind and drop.
+        awaitTrafficOnAllQueues(5000);
+        long[] before = new long[4];
+        long[] dropsBefore = new long[4];
+        for (int q = 0; q < 4; q++) {
+            before[q] = stat(q, "packets");
+            dropsBefore[q] = stat(q, "drops");
+        }
+
+        BindingInfo b = mux.bind("sim0", List.of(1), "fast", "test", true);
+
+        assertEquals(BindingInfo.State.APPLIED, b.state(), b.message());
+        assertEquals("fast", queue(1).provider());
+        for (int q : new int[] {0, 2, 3}) {
+            assertEquals("heap", queue(q).provider());
+            assertEquals(1, stat(q, "restarts"), "queue " + q + " started once, never restarted");
+        }
+        assertEquals(2, stat(1, "restarts"));
+        for (int q = 0; q < 4; q++) {
+            int i = q;
+            await("traffic on queue " + q + " after the swap", () -> stat(i, "packets") > before[i] + 200);
+            if (q != 1) {
+                assertEquals(dropsBefore[q], stat(q, "drops"), "the swap of queue 1 made queue " + q + " drop: "
+                        + device.queueStats(q));
+            }
+        }
+        PoolInfo pool = engine.pools().stream().filter(p -> p.id() == queue(1).poolId()).findFirst().orElseThrow();
+        assertEquals("fast", pool.provider());
+    }
+
+    @Test
+    void providerLeavingMovesItsQueuesHomeAndItsPoolsDrainLater() throws Exception {
+        open(SimSettings.defaults("sim0").withConsumers(1.0, 20_000));
+        RenamedProvider fast = new RenamedProvider("fast", 0);
+        Map<String, Object> fastProps = props(fast, false);
+        mux.addProvider(fast, fastProps);
+        mux.bind("sim0", List.of(1, 2), "fast", "test", true);
+        awaitTrafficOnAllQueues(500);
+        assertTrue(fast.out.get() > 0);
+
+        mux.removeProvider(fast, fastProps);
+
+        assertEquals("heap", queue(1).provider());
+        assertEquals("heap", queue(2).provider());
+        assertEquals(QueueInfo.State.PENDING, queue(1).state());
+        assertEquals(BindingInfo.State.PENDING, mux.bindings().get(0).state());
+        // Socket threads hold pages for 20 ms: the old pools drain, then the provider's memory goes.
+        await("fast pools destroyed", () -> engine.poolsOf(fast).isEmpty());
+        assertEquals(0, fast.out.get(), "every page came back to the provider");
+        assertEquals(2, fast.destroyed.get());
+
+        mux.addProvider(fast, props(fast, false));
+        assertEquals("fast", queue(1).provider(), "the pending binding applies when the provider returns");
+        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
+    }
+
+    @Test
+    void failedStartRollsBackToTheOldMemoryAndTrafficContinues() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        RenamedProvider far = new RenamedProvider("far", 1L << 52);
+        mux.addProvider(far, props(far, false));
+        awaitTrafficOnAllQueues(100);
+
+        BindingInfo b = mux.bind("sim0", List.of(2), "far", "test", true);
+
+        assertEquals(BindingInfo.State.FAILED, mux.bindings().get(0).state());
+        QueueInfo q2 = queue(2);
+        assertEquals(QueueInfo.State.UNHEALTHY, q2.state());
+        assertEquals("heap", q2.provider(), "back on its old memory");
+        assertTrue(q2.message().contains("48-bit DMA mask"), q2.message());
+        assertTrue(q2.message().contains("restarted on its previous memory"), q2.message());
+        long packets = stat(2, "packets");
+        await("traffic on queue 2 after the rollback", () -> stat(2, "packets") > packets + 200);
+        await("the pool that never started is gone", () -> engine.poolsOf(far).isEmpty());
+
+        mux.unbind(b.id());
+        assertEquals(QueueInfo.State.OK, queue(2).state());
+    }
+
+    @Test
+    void badBindingsAreRefusedAndChangeNothing() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        MemoryProvider devmem = new RenamedProvider("devmem", 0) {
+            @Override
+            public ProviderCapabilities capabilities() {
+                return new ProviderCapabilities(false, 0, true, true);
+            }
+        };
+        mux.addProvider(devmem, props(devmem, false));
+        mux.bind("sim0", List.of(0), "heap", "test", true);
+        List<BindingInfo> before = mux.bindings();
+
+        assertEquals("device: 'eth9' is unknown (expected: one of [sim0])", assertThrows(
+                IllegalArgumentException.class, () -> mux.bind("eth9", List.of(0), "heap", "t", true)).getMessage());
+        assertEquals("queue: 4 (expected: 0..3 on sim0)", assertThrows(IllegalArgumentException.class,
+                () -> mux.bind("sim0", List.of(1, 4), "heap", "t", true)).getMessage());
+        assertEquals("queue sim0/0 is already bound to provider 'heap' by binding " + before.get(0).id()
+                + " (test) (expected: unbind it first)", assertThrows(IllegalArgumentException.class,
+                        () -> mux.bind("sim0", List.of(0), "heap", "t", true)).getMessage());
+        assertEquals("provider 'devmem' is unreadable (device memory) and sim0 has header split off"
+                + " (expected: a device with header split on)", assertThrows(IllegalArgumentException.class,
+                        () -> mux.bind("sim0", List.of(3), "devmem", "t", true)).getMessage());
+        assertEquals("queues: [] (expected: at least one queue index)", assertThrows(IllegalArgumentException.class,
+                () -> mux.bind("sim0", List.of(), "heap", "t", true)).getMessage());
+        assertEquals("queue sim0/2 has no binding (expected: a bound queue; see the bindings list)",
+                assertThrows(IllegalArgumentException.class, () -> mux.unbind("sim0", List.of(2))).getMessage());
+
+        assertEquals(before, mux.bindings());
+        for (int q = 0; q < 4; q++) {
+            assertEquals(1, stat(q, "restarts"), "no queue restarted");
+        }
+    }
+
+    @Test
+    void twoHundredSwapsUnderTrafficLoseNothing() throws Exception {
+        open(SimSettings.defaults("sim0").withRate(50_000));
+        RenamedProvider fast = new RenamedProvider("fast", 0);
+        mux.addProvider(fast, props(fast, false));
+        awaitTrafficOnAllQueues(100);
+
+        for (int i = 0; i < 200; i++) {
+            BindingInfo b = mux.bind("sim0", List.of(i % 4), "fast", "test", true);
+            assertEquals(BindingInfo.State.APPLIED, b.state());
+            mux.unbind(b.id());
+        }
+        device.setCarrier(false);
+        device.close();
+
+        for (int q = 0; q < 4; q++) {
+            Map<String, Long> s = device.queueStats(q);
+            assertEquals(s.get("generated"), s.get("packets") + s.get("drops"), "queue " + q + ": " + s);
+            assertEquals(s.get("packets"), s.get("verified"), "every delivered packet was verified: " + s);
+            assertEquals(0, s.get("corrupt"), device.lastCorruption(q));
+            assertEquals(1 + 2 * 50, s.get("restarts"), "queue " + q + " restarted 100 times");
+        }
+        device = null;
+        await("every pool destroyed", () -> engine.pools().isEmpty());
+        assertEquals(0, fast.out.get(), "the second provider got back every page");
+    }
+}
