@@ -20,10 +20,11 @@ import java.util.Map;
  * @param stalled a detached pool that has waited longer than the configured stall time
  * @param badReleases releases rejected with {@link BadReleaseException}
  * @param providerInfo what the provider reports about this pool (the kernel's {@code nl_fill})
+ * @param stats the pool's counters ({@code page-pool-stats-get})
  */
 public record PoolInfo(int id, QueueId queue, String provider, State state, long inflight, long inflightBytes,
         long holdCount, long releaseCount, Instant detachTime, boolean stalled, long badReleases,
-        Map<String, Object> providerInfo) {
+        Map<String, Object> providerInfo, PoolStats stats) {
 
     /** Life of a pool. */
     public enum State {

@@ -1,8 +1,6 @@
 package pagepool.engine;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import org.osgi.framework.Constants;
@@ -15,6 +13,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import pagepool.api.binding.QueueList;
 
 /**
  * One binding from Config Admin: a factory configuration of {@value #PID} (e.g. a file
@@ -65,39 +65,10 @@ public final class ConfiguredBinding {
 
     private void apply(Config config) {
         try {
-            mux.bind(config.device(), parseQueues(config.queues()), config.provider(), owner, false);
+            mux.bind(config.device(), QueueList.parse(config.queues()), config.provider(), owner, false);
         } catch (IllegalArgumentException e) {
             LOG.log(Level.ERROR, "binding {0} rejected: {1}", owner, e.getMessage());
             mux.rejected(owner, config.device(), config.provider(), e.getMessage());
         }
-    }
-
-    /** Parses "1,2", "0-3" or "0-1,3". */
-    static List<Integer> parseQueues(String spec) {
-        if (spec == null || spec.isBlank()) {
-            throw new IllegalArgumentException("queues: '" + spec + "' (expected: a list like 1,2 or a range like 0-3)");
-        }
-        List<Integer> out = new ArrayList<>();
-        for (String part : spec.split(",")) {
-            String p = part.trim();
-            try {
-                int dash = p.indexOf('-', 1);
-                if (dash < 0) {
-                    out.add(Integer.parseInt(p));
-                } else {
-                    int from = Integer.parseInt(p.substring(0, dash).trim());
-                    int to = Integer.parseInt(p.substring(dash + 1).trim());
-                    if (to < from) {
-                        throw new NumberFormatException();
-                    }
-                    for (int i = from; i <= to; i++) {
-                        out.add(i);
-                    }
-                }
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("queues: '" + spec + "' (expected: a list like 1,2 or a range like 0-3)");
-            }
-        }
-        return out;
     }
 }

@@ -502,7 +502,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
         }
         return new PoolInfo(id, params.queue(), provider.name(), st, hold - released,
                 (hold - released) * params.pageSize(), hold, released, detachTime, stalled, badReleases.get(),
-                described);
+                described, stats());
     }
 
     String describeQueue() {

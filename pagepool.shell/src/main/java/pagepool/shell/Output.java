@@ -1,0 +1,147 @@
+package pagepool.shell;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rows of named columns, printed as an aligned table for people or as JSON for scripts. Values
+ * are strings, numbers, booleans, null, lists or maps.
+ */
+final class Output {
+
+    private final List<String> columns;
+    private final List<Map<String, Object>> rows = new ArrayList<>();
+
+    Output(String... columns) {
+        this.columns = List.of(columns);
+    }
+
+    Output row(Object... values) {
+        if (values.length != columns.size()) {
+            throw new IllegalArgumentException("row of " + values.length + " values (expected: " + columns.size() + ")");
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        for (int i = 0; i < values.length; i++) {
+            r.put(columns.get(i), values[i]);
+        }
+        rows.add(r);
+        return this;
+    }
+
+    String render(boolean json) {
+        return json ? json(rows) : table();
+    }
+
+    private String table() {
+        if (rows.isEmpty()) {
+            return "(none)";
+        }
+        int[] width = new int[columns.size()];
+        for (int c = 0; c < width.length; c++) {
+            width[c] = columns.get(c).length();
+            for (Map<String, Object> r : rows) {
+                width[c] = Math.max(width[c], text(r.get(columns.get(c))).length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        line(sb, width, columns.stream().map(c -> c.toUpperCase(java.util.Locale.ROOT)).toList());
+        for (Map<String, Object> r : rows) {
+            line(sb, width, columns.stream().map(c -> text(r.get(c))).toList());
+        }
+        sb.setLength(sb.length() - 1);
+        return sb.toString();
+    }
+
+    private static void line(StringBuilder sb, int[] width, List<String> cells) {
+        for (int c = 0; c < cells.size(); c++) {
+            String cell = cells.get(c);
+            sb.append(cell);
+            if (c < cells.size() - 1) {
+                sb.append(" ".repeat(width[c] - cell.length() + 2));
+            }
+        }
+        sb.append('\n');
+    }
+
+    private static String text(Object v) {
+        if (v == null) {
+            return "-";
+        }
+        if (v instanceof Map<?, ?> m) {
+            StringBuilder sb = new StringBuilder();
+            m.forEach((k, x) -> sb.append(sb.isEmpty() ? "" : " ").append(k).append('=').append(text(x)));
+            return sb.toString();
+        }
+        if (v instanceof List<?> l) {
+            StringBuilder sb = new StringBuilder();
+            l.forEach(x -> sb.append(sb.isEmpty() ? "" : ",").append(text(x)));
+            return sb.toString();
+        }
+        String s = String.valueOf(v);
+        return s.isEmpty() ? "-" : s;
+    }
+
+    /** Minimal JSON: enough for the values commands print. */
+    static String json(Object v) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, v);
+        return sb.toString();
+    }
+
+    private static void write(StringBuilder sb, Object v) {
+        if (v == null) {
+            sb.append("null");
+        } else if (v instanceof Number || v instanceof Boolean) {
+            sb.append(v);
+        } else if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
+            while (it.hasNext()) {
+                Map.Entry<?, ?> e = it.next();
+                string(sb, String.valueOf(e.getKey()));
+                sb.append(':');
+                write(sb, e.getValue());
+                if (it.hasNext()) {
+                    sb.append(',');
+                }
+            }
+            sb.append('}');
+        } else if (v instanceof List<?> l) {
+            sb.append('[');
+            for (int i = 0; i < l.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                write(sb, l.get(i));
+            }
+            sb.append(']');
+        } else {
+            string(sb, String.valueOf(v));
+        }
+    }
+
+    private static void string(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+}

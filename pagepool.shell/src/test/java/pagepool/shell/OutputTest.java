@@ -1,0 +1,48 @@
+package pagepool.shell;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import pagepool.api.binding.QueueList;
+
+class OutputTest {
+
+    @Test
+    void tableAlignsColumnsAndShowsMissingValuesAsDash() {
+        String t = new Output("queue", "provider", "message").row("sim0/0", "heap", "").row("sim0/12", "hugepage", null)
+                .render(false);
+        assertEquals(String.join("\n",
+                "QUEUE    PROVIDER  MESSAGE",
+                "sim0/0   heap      -",
+                "sim0/12  hugepage  -"), t);
+    }
+
+    @Test
+    void jsonEscapesAndNests() {
+        String j = new Output("id", "name", "stats").row(1, "a\"b\n", Map.of("alloc-fast", 3L)).row(2, null, List.of(1, 2))
+                .render(true);
+        assertEquals("[{\"id\":1,\"name\":\"a\\\"b\\n\",\"stats\":{\"alloc-fast\":3}},"
+                + "{\"id\":2,\"name\":null,\"stats\":[1,2]}]", j);
+    }
+
+    @Test
+    void emptyTableSaysSo() {
+        assertEquals("(none)", new Output("a").render(false));
+        assertEquals("[]", new Output("a").render(true));
+    }
+
+    @Test
+    void queueListsParseListsAndRanges() {
+        assertEquals(List.of(1), QueueList.parse("1"));
+        assertEquals(List.of(0, 1, 3), QueueList.parse("0-1, 3"));
+        for (String bad : new String[] {"", "x", "3-1", "1,,2"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> QueueList.parse(bad));
+            assertEquals("queues: '" + bad + "' (expected: a list like 1,2 or a range like 0-3)", e.getMessage());
+        }
+    }
+}
