@@ -109,6 +109,23 @@ class SimOnEngineTest {
     }
 
     @Test
+    void deviceUpBeforeAnyProviderStartsItsQueuesWhenOneArrives() throws Exception {
+        device = new SimDevice(SimSettings.defaults("sim0"), factory).open();
+        mux.addDevice(device);
+        Thread.sleep(20);
+        assertEquals(0, stat(0, "packets"), "no memory, no packets");
+        assertTrue(stat(0, "drops-stopped") > 0, "what arrives is dropped and counted");
+
+        mux.addProvider(heap, props(heap, true));
+
+        for (QueueInfo q : mux.queues()) {
+            assertEquals("heap", q.provider());
+            assertEquals(QueueInfo.State.OK, q.state());
+        }
+        awaitTrafficOnAllQueues(100);
+    }
+
+    @Test
     void bindingRestartsOnlyItsQueueAndOtherQueuesKeepFlowing() throws Exception {
         open(SimSettings.defaults("sim0"));
         RenamedProvider fast = new RenamedProvider("fast", 0);

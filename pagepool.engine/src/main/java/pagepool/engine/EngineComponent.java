@@ -19,12 +19,12 @@ import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
 import pagepool.api.provider.MemoryProvider;
-import pagepool.api.queue.NetDevice;
 
 /**
  * The engine: the {@link PagePoolFactory} drivers use, and the multiplexer that tracks memory
- * providers and devices. The bundle's other components reach it as this class, which no other
- * bundle can see.
+ * providers. Devices are tracked by {@link DeviceTracker}: a device needs the factory to start,
+ * so the factory must not need devices. The bundle's other components reach it as this class,
+ * which no other bundle can see.
  *
  * <p>References are dynamic, multiple and greedy: a provider replaced by a better one is bound
  * before the old one is unbound, and both sit side by side (keyed by service id) until then.
@@ -66,16 +66,6 @@ public final class EngineComponent implements PagePoolFactory {
 
     void unbindProvider(MemoryProvider provider, Map<String, Object> props) {
         mux.removeProvider(provider, props);
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindDevice(NetDevice device) {
-        mux.addDevice(device);
-    }
-
-    void unbindDevice(NetDevice device) {
-        mux.removeDevice(device);
     }
 
     Multiplexer multiplexer() {

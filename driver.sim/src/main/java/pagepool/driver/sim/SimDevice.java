@@ -21,6 +21,8 @@ import pagepool.api.queue.QueueOperationException;
  */
 public final class SimDevice implements NetDevice, AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(SimDevice.class.getName());
+
     private final SimSettings settings;
     private final PagePoolFactory pools;
     private final Arena arena = Arena.ofShared();
@@ -49,22 +51,21 @@ public final class SimDevice implements NetDevice, AutoCloseable {
 
     /**
      * Brings the device up: each queue gets memory from the factory and starts, then the link
-     * comes up if the settings say so.
-     *
-     * @throws QueueOperationException when a queue cannot get memory; the device is closed again
+     * comes up if the settings say so. A queue that gets no memory (no provider yet) stays
+     * stopped, dropping what arrives, until the engine restarts it onto memory.
      */
-    public SimDevice open() throws QueueOperationException {
+    public SimDevice open() {
         for (SimQueue q : queues) {
             q.startThread();
         }
         readers.forEach(SocketReader::start);
-        try {
-            for (SimQueue q : queues) {
+        for (SimQueue q : queues) {
+            try {
                 q.start(q.memAlloc(this::createMemory));
+            } catch (QueueOperationException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0} stays stopped until memory is available: {1}", q.id,
+                        e.getMessage());
             }
-        } catch (QueueOperationException | RuntimeException e) {
-            close();
-            throw e;
         }
         carrier = settings.traffic();
         return this;

@@ -70,7 +70,7 @@ public final class SimDeviceComponent implements NetDevice {
     private final SimDevice device;
 
     @Activate
-    public SimDeviceComponent(Config config, @Reference PagePoolFactory pools) throws QueueOperationException {
+    public SimDeviceComponent(Config config, @Reference PagePoolFactory pools) {
         this.device = new SimDevice(settings(config), pools).open();
     }
 

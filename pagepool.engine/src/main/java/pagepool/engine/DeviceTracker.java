@@ -1,0 +1,36 @@
+package pagepool.engine;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import pagepool.api.queue.NetDevice;
+
+/**
+ * Hands network devices to the multiplexer as they come and go. A separate component from
+ * {@link EngineComponent} because devices depend on the engine's factory: tracking them from the
+ * factory's own component would be a circular service dependency.
+ */
+@Component(service = {}, immediate = true)
+public final class DeviceTracker {
+
+    private final Multiplexer mux;
+
+    @Activate
+    public DeviceTracker(@Reference EngineComponent engine) {
+        this.mux = engine.multiplexer();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDevice(NetDevice device) {
+        mux.addDevice(device);
+    }
+
+    void unbindDevice(NetDevice device) {
+        mux.removeDevice(device);
+    }
+}

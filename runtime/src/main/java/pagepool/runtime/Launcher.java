@@ -1,0 +1,236 @@
+package pagepool.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.startlevel.BundleStartLevel;
+
+/**
+ * Starts Felix with every bundle in {@code bundle/}, FileInstall watching {@code load/}, and
+ * either the interactive Gogo shell or, with {@code --exec "cmd; cmd"}, runs the commands
+ * through Gogo's CommandProcessor and exits (status 1 if a command failed).
+ */
+public final class Launcher {
+
+    private static final long READY_TIMEOUT_MS = 10_000;
+    private static final int DRIVER_START_LEVEL = 2;
+
+    private Launcher() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Throwable e) {
+            System.err.println("pagepool: " + e);
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
+        long t0 = System.nanoTime();
+        String exec = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--exec", "-e" -> {
+                    if (i + 1 >= args.length) {
+                        usage("--exec needs the commands to run, e.g. --exec \"pp:queues; pp:pools\"");
+                    }
+                    exec = args[++i];
+                }
+                case "--help", "-h" -> {
+                    usage(null);
+                }
+                default -> usage("unknown argument: '" + args[i] + "'");
+            }
+        }
+        Path home = home();
+        Framework fw = newFramework(home, exec != null);
+        fw.init();
+        long tInit = System.nanoTime();
+        List<Bundle> installed = install(fw.getBundleContext(), home.resolve("bundle"), exec != null);
+        long tInstall = System.nanoTime();
+        // Marked for start before the framework starts, so start levels order them: drivers come
+        // up after the engine and the providers they will take memory from.
+        for (Bundle b : installed) {
+            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                try {
+                    b.start();
+                } catch (BundleException e) {
+                    // One bundle that does not resolve should not take the runtime down: say which.
+                    System.err.println("pagepool: " + b.getSymbolicName() + " did not start: " + e.getMessage());
+                }
+            }
+        }
+        fw.start();
+        if (Boolean.getBoolean("pagepool.timing")) {
+            System.err.printf("pagepool: init %d ms, install %d ms, start %d ms%n", (tInit - t0) / 1_000_000,
+                    (tInstall - tInit) / 1_000_000, (System.nanoTime() - tInstall) / 1_000_000);
+        }
+        long upMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        if (exec == null) {
+            System.out.println("pagepool: Felix up with " + installed.size() + " bundles in " + upMillis
+                    + " ms; try 'pp:help', 'pp:queues', 'pp:devstats'. Ctrl-D or 'stop 0' to leave.");
+            fw.waitForStop(0);
+            System.exit(0);
+        }
+        int status = execute(fw, exec);
+        fw.stop();
+        fw.waitForStop(10_000);
+        System.exit(status);
+    }
+
+    private static void usage(String problem) {
+        PrintStream out = problem == null ? System.out : System.err;
+        if (problem != null) {
+            out.println("pagepool: " + problem);
+        }
+        out.println("usage: pagepool                     Felix with the interactive Gogo shell");
+        out.println("       pagepool --exec \"c1; c2\"     run shell commands, print their output, exit");
+        System.exit(problem == null ? 0 : 2);
+    }
+
+    /** The runtime folder: where this jar sits, or {@code -Dpagepool.home}. */
+    private static Path home() throws URISyntaxException {
+        String prop = System.getProperty("pagepool.home");
+        if (prop != null) {
+            return Path.of(prop).toAbsolutePath();
+        }
+        return Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
+    }
+
+    private static Framework newFramework(Path home, boolean batch) throws IOException {
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(home.resolve("conf/felix.properties"))) {
+            p.load(in);
+        }
+        Map<String, String> config = new HashMap<>();
+        for (String k : p.stringPropertyNames()) {
+            config.put(k, p.getProperty(k));
+        }
+        for (String k : List.of(Constants.FRAMEWORK_STORAGE, "felix.fileinstall.dir", "felix.cm.dir")) {
+            if (config.containsKey(k)) {
+                config.put(k, home.resolve(config.get(k)).toString());
+            }
+        }
+        // System properties win, so a user can override any setting with -D.
+        for (String k : System.getProperties().stringPropertyNames()) {
+            if (k.startsWith("felix.") || k.startsWith("org.osgi.") || k.startsWith("ds.") || k.startsWith("gosh.")) {
+                config.put(k, System.getProperty(k));
+            }
+        }
+        if (batch) {
+            config.put("gosh.args", "--nointeractive");
+        }
+        config.putIfAbsent(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(DRIVER_START_LEVEL));
+        FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (expected: lib/"
+                        + "org.apache.felix.framework-*.jar next to pagepool.jar)"));
+        return factory.newFramework(config);
+    }
+
+    /** Installs every jar of {@code dir}; without a terminal (batch), the jline shell is left out. */
+    private static List<Bundle> install(BundleContext ctx, Path dir, boolean batch) throws IOException, BundleException {
+        List<Path> jars;
+        try (Stream<Path> s = Files.list(dir)) {
+            jars = s.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
+        }
+        List<Bundle> out = new ArrayList<>();
+        for (Path jar : jars) {
+            String name = jar.getFileName().toString();
+            if (batch && (name.startsWith("org.apache.felix.gogo.jline") || name.startsWith("jline-"))) {
+                continue;
+            }
+            Bundle b = ctx.installBundle(jar.toUri().toString());
+            if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("driver.")) {
+                b.adapt(BundleStartLevel.class).setStartLevel(DRIVER_START_LEVEL);
+            }
+            out.add(b);
+        }
+        return out;
+    }
+
+    /** Runs each ';'-separated command once the pagepool services are up; returns the exit status. */
+    private static int execute(Framework fw, String commands) throws Exception {
+        BundleContext ctx = fw.getBundleContext();
+        Object processor = awaitService(ctx, "org.apache.felix.service.command.CommandProcessor");
+        for (String service : List.of("pagepool.api.binding.PoolBindings", "pagepool.api.queue.NetDevice")) {
+            if (awaitService(ctx, service) == null) {
+                System.err.println("pagepool: no " + service + " after " + READY_TIMEOUT_MS
+                        + " ms; running the commands anyway");
+            }
+        }
+        if (processor == null) {
+            throw new IllegalStateException("Gogo's CommandProcessor did not come up: is org.apache.felix.gogo.runtime"
+                    + " in bundle/?");
+        }
+        Method create = null;
+        for (Method m : processor.getClass().getMethods()) {
+            if (m.getName().equals("createSession") && m.getParameterCount() == 3) {
+                create = m;
+            }
+        }
+        if (create == null) {
+            throw new IllegalStateException("Gogo's CommandProcessor has no createSession(in, out, err)");
+        }
+        Object session = create.invoke(processor, System.in, System.out, System.err);
+        Method execute = session.getClass().getMethod("execute", CharSequence.class);
+        execute.setAccessible(true);
+        int status = 0;
+        for (String command : commands.split(";")) {
+            String c = command.trim();
+            if (c.isEmpty()) {
+                continue;
+            }
+            System.out.println("g! " + c);
+            try {
+                Object result = execute.invoke(session, c);
+                if (result != null) {
+                    System.out.println(result);
+                }
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                System.out.println("error: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+                status = 1;
+            }
+        }
+        session.getClass().getMethod("close").invoke(session);
+        return status;
+    }
+
+    private static Object awaitService(BundleContext ctx, String type) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            ServiceReference<?> ref = ctx.getServiceReference(type);
+            if (ref != null) {
+                Object service = ctx.getService(ref);
+                if (service != null) {
+                    return service;
+                }
+            }
+            Thread.sleep(10);
+        }
+        return null;
+    }
+}
