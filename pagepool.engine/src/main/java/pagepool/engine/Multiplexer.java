@@ -163,18 +163,25 @@ final class Multiplexer implements AutoCloseable {
 
     void addProvider(MemoryProvider provider, Map<String, Object> props) {
         providers.add(provider, props);
-        call(() -> reconcileAll());
+        event(this::reconcileAll);
     }
 
     void removeProvider(MemoryProvider provider, Map<String, Object> props) {
         providers.remove(props);
         // Move its queues away before returning: the service is gone, its memory stays until
         // the old pools drain.
-        call(() -> reconcileAll());
+        event(this::reconcileAll);
+    }
+
+    /** Reconciles after a service event, unless the engine is stopping (DS unbinds after deactivate). */
+    private void event(Callable<?> task) {
+        if (!reconciler.isShutdown()) {
+            call(task);
+        }
     }
 
     void addDevice(NetDevice device) {
-        call(() -> {
+        event(() -> {
             if (devices.putIfAbsent(device.name(), device) != null) {
                 LOG.log(Level.WARNING, "a second device named {0} is ignored", device.name());
                 return null;
@@ -188,7 +195,7 @@ final class Multiplexer implements AutoCloseable {
     }
 
     void removeDevice(NetDevice device) {
-        call(() -> {
+        event(() -> {
             if (devices.remove(device.name(), device)) {
                 queues.keySet().removeIf(q -> q.device().equals(device.name()));
                 refreshBindingStates();
@@ -313,7 +320,7 @@ final class Multiplexer implements AutoCloseable {
 
     /** Removes every binding made by {@code owner} (a bundle that stopped, a deleted configuration). */
     void unbindOwner(String owner) {
-        call(() -> {
+        event(() -> {
             List<Binding> gone = bindings.values().stream().filter(b -> b.owner.equals(owner)).toList();
             gone.forEach(b -> bindings.remove(b.id));
             for (NetDevice dev : devices.values()) {
@@ -502,6 +509,9 @@ final class Multiplexer implements AutoCloseable {
     // ---- running on the reconciler thread ----------------------------------------------------
 
     private <T> T call(Callable<T> task) {
+        if (reconciler.isShutdown()) {
+            throw new IllegalStateException("the pagepool engine is stopped");
+        }
         if (Thread.currentThread() == reconcilerThread) {
             try {
                 return task.call();
