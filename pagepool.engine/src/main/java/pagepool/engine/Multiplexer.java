@@ -60,6 +60,10 @@ final class Multiplexer implements AutoCloseable {
         volatile String message = "";
         volatile long restarts;
         volatile long lastRestartNanos;
+        /** The last restart's time from its start until the queue ran on the new memory. */
+        volatile long lastSwapNanos;
+        /** The last restart's stop-to-started time: the only part where the queue drops. */
+        volatile long lastPauseNanos;
 
         QueueState(QueueId id) {
             this.id = id;
@@ -379,6 +383,7 @@ final class Multiplexer implements AutoCloseable {
             qs.installing = null;
         }
         QueueMemory previous;
+        long stopAt = System.nanoTime();
         try {
             previous = dev.stop(q);
         } catch (Exception e) {
@@ -401,6 +406,9 @@ final class Multiplexer implements AutoCloseable {
             dev.memFree(fresh);
             return;
         }
+        long started = System.nanoTime();
+        qs.lastPauseNanos = started - stopAt;
+        qs.lastSwapNanos = started - t0;
         dev.memFree(previous);
         qs.current = target;
         qs.poolId = fresh.pool().id();
@@ -504,6 +512,18 @@ final class Multiplexer implements AutoCloseable {
     long lastRestartNanos(QueueId q) {
         QueueState qs = queues.get(q);
         return qs == null ? 0 : qs.lastRestartNanos;
+    }
+
+    /** Nanoseconds from the start of the last restart until the queue ran on its new memory, or 0. */
+    long lastSwapNanos(QueueId q) {
+        QueueState qs = queues.get(q);
+        return qs == null ? 0 : qs.lastSwapNanos;
+    }
+
+    /** Nanoseconds the queue was stopped in its last restart, or 0. */
+    long lastPauseNanos(QueueId q) {
+        QueueState qs = queues.get(q);
+        return qs == null ? 0 : qs.lastPauseNanos;
     }
 
     // ---- running on the reconciler thread ----------------------------------------------------

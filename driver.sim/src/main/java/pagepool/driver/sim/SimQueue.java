@@ -181,7 +181,13 @@ final class SimQueue implements Runnable {
             for (Runnable t; (t = tasks.poll()) != null;) {
                 t.run();
             }
-            napiStopped = stopRequested;
+            // Packets that arrived while NAPI slept arrived on the memory the queue ran on then:
+            // receive them before acknowledging a stop, so a restart drops only what arrives
+            // while the queue is really stopped.
+            boolean stop = stopRequested;
+            if (!stop && napiStopped) {
+                napiStopped = false; // started: use the new memory from this poll on
+            }
             QueueMem m = napiStopped ? null : mem;
             int budget = budget();
             for (int i = 0; i < budget; i++) {
@@ -190,7 +196,10 @@ final class SimQueue implements Runnable {
             if (m != null) {
                 refill(m);
             }
-            if (budget == 0) {
+            if (stop) {
+                napiStopped = true;
+            }
+            if (budget == 0 && stopRequested == napiStopped) {
                 LockSupport.parkNanos(nanosToNextPacket());
             }
         }

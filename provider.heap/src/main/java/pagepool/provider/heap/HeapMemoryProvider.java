@@ -2,7 +2,11 @@ package pagepool.provider.heap;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
@@ -20,16 +24,18 @@ import pagepool.api.provider.ProviderCapabilities;
 import pagepool.api.provider.ProviderRefusedException;
 
 /**
- * Ordinary memory, the default provider. Each pool gets its own shared {@link Arena}; pages are
- * cut from 256 KiB slabs (64 pages of 4 KiB, the kernel's bulk size), each slab one
- * {@link MemoryArea} with one DMA mapping per page, as the buddy allocator's pages are mapped
- * one by one. Released pages stay with the pool's free list until the pool is destroyed, when
- * the arena is closed and the memory goes back to the OS.
+ * Ordinary memory, the default provider. Pages are cut from 256 KiB off-heap slabs (64 pages
+ * of 4 KiB, the kernel's bulk size); each slab is one {@link MemoryArea} with one DMA mapping
+ * per page, as the buddy allocator's pages are mapped one by one. A pool keeps the slabs it took
+ * and their free pages; when the pool is destroyed (every page back), its slabs return to the
+ * provider's slab cache for the next pool, so a queue restart does not allocate, zero and map
+ * fresh memory. Slabs beyond the cache's bound are dropped and their memory goes back to the OS
+ * once nothing references it.
  *
  * <p>Why off-heap: a NIC DMA-writes to a fixed address, and a Java array moves with the GC;
- * off-heap slabs have stable addresses that serve as IOVAs, cost the GC nothing per page, look
- * the same to drivers as huge or device memory, and are freed when the pool is, not when a
- * collector gets to them.
+ * off-heap slabs have stable addresses that serve as IOVAs, cost the GC nothing per page, and
+ * look the same to drivers as huge or device memory. Each slab lives in an automatic arena, so
+ * its memory can only be freed when no netmem of it is reachable: never under a reader.
  */
 @Component(service = MemoryProvider.class, configurationPid = "pagepool.provider.heap",
         property = {MemoryProvider.NAME + "=" + HeapMemoryProvider.NAME, MemoryProvider.DEFAULT + ":Boolean=true"})
@@ -38,26 +44,48 @@ public final class HeapMemoryProvider implements MemoryProvider {
 
     public static final String NAME = "heap";
     static final long SLAB_BYTES = 256 * 1024;
+    static final long DEFAULT_CACHE_BYTES = 64L << 20;
 
     @ObjectClassDefinition(name = "pagepool heap provider", description = "Ordinary off-heap pages")
     public @interface Config {
         @AttributeDefinition(description = "Most bytes one pool may take; allocations beyond fail and the driver drops")
         long pool_max_bytes() default 1L << 30;
+
+        @AttributeDefinition(description = "Most bytes of free slabs kept for the next pools")
+        long slab_cache_bytes() default DEFAULT_CACHE_BYTES;
+    }
+
+    /** A slab: its memory and the netmems carved from it, reused by pool after pool. */
+    record Slab(MemorySegment memory, Netmem[] netmems) {
     }
 
     private final long poolMaxBytes;
+    private final long cacheBytes;
+    // Free slabs by page shift; guarded by itself.
+    private final Map<Integer, ArrayDeque<Slab>> slabCache = new LinkedHashMap<>();
+    private long cachedBytes;
+    private long slabsAllocated;
+    private long slabsReused;
 
     @Activate
     public HeapMemoryProvider(Config config) {
-        this(config.pool_max_bytes());
+        this(config.pool_max_bytes(), config.slab_cache_bytes());
     }
 
     /** @param poolMaxBytes most bytes one pool may take */
     public HeapMemoryProvider(long poolMaxBytes) {
+        this(poolMaxBytes, DEFAULT_CACHE_BYTES);
+    }
+
+    public HeapMemoryProvider(long poolMaxBytes, long cacheBytes) {
         if (poolMaxBytes < 4096) {
             throw new IllegalArgumentException("pool_max_bytes: " + poolMaxBytes + " (expected: >= 4096)");
         }
+        if (cacheBytes < 0) {
+            throw new IllegalArgumentException("slab_cache_bytes: " + cacheBytes + " (expected: >= 0)");
+        }
         this.poolMaxBytes = poolMaxBytes;
+        this.cacheBytes = cacheBytes;
     }
 
     @Override
@@ -76,7 +104,7 @@ public final class HeapMemoryProvider implements MemoryProvider {
         if (p.pageSize() > poolMaxBytes) {
             throw new ProviderRefusedException("page size " + p.pageSize() + " exceeds pool_max_bytes " + poolMaxBytes);
         }
-        pool.attach(new HeapPoolMemory(pool, p.pageSize(), Math.max(0, p.nid()), poolMaxBytes));
+        pool.attach(new HeapPoolMemory(pool, p.pageSize(), Math.max(0, p.nid())));
     }
 
     @Override
@@ -92,26 +120,68 @@ public final class HeapMemoryProvider implements MemoryProvider {
 
     @Override
     public void destroy(PoolContext pool) {
-        memory(pool).close();
+        for (Slab s : memory(pool).close()) {
+            cache(s);
+        }
     }
 
     @Override
     public Map<String, Object> describe(PoolContext pool) {
-        return memory(pool).describe();
+        Map<String, Object> m = memory(pool).describe();
+        synchronized (slabCache) {
+            m.put("slab-cache-bytes", cachedBytes);
+        }
+        return m;
     }
 
     private static HeapPoolMemory memory(PoolContext pool) {
         return (HeapPoolMemory) pool.attachment();
     }
 
-    /** One pool's memory: its arena, slabs, free pages and counts. */
-    static final class HeapPoolMemory {
+    /** A slab of this page size: from the cache, else new memory carved by the pool. */
+    private Slab slab(PoolContext pool, int pageSize, int node) {
+        int shift = Integer.numberOfTrailingZeros(pageSize);
+        synchronized (slabCache) {
+            ArrayDeque<Slab> free = slabCache.get(shift);
+            Slab s = free == null ? null : free.poll();
+            if (s != null && s.netmems()[0].area().node() == node) {
+                cachedBytes -= s.memory().byteSize();
+                slabsReused++;
+                return s;
+            }
+            if (s != null) {
+                free.addFirst(s);
+            }
+            slabsAllocated++;
+        }
+        long bytes = Math.max(pageSize, SLAB_BYTES);
+        MemorySegment memory = Arena.ofAuto().allocate(bytes, pageSize);
+        MemoryArea area = MemoryArea.readable(NAME, memory).pageShift(shift).node(node).build();
+        return new Slab(memory, pool.carve(area));
+    }
+
+    private void cache(Slab s) {
+        synchronized (slabCache) {
+            if (cachedBytes + s.memory().byteSize() <= cacheBytes) {
+                slabCache.computeIfAbsent(s.netmems()[0].area().pageShift(), k -> new ArrayDeque<>()).add(s);
+                cachedBytes += s.memory().byteSize();
+            }
+        }
+    }
+
+    /** Slabs allocated fresh and slabs taken from the cache, over the provider's life. */
+    long[] slabCounts() {
+        synchronized (slabCache) {
+            return new long[] {slabsAllocated, slabsReused};
+        }
+    }
+
+    /** One pool's memory: the slabs it took, its free pages and its counts. */
+    final class HeapPoolMemory {
         private final PoolContext pool;
-        private final Arena arena = Arena.ofShared();
         private final int pageSize;
         private final int node;
-        private final long maxBytes;
-        private final int slabPages;
+        private final List<Slab> slabs = new ArrayList<>();
         private Netmem[] free = new Netmem[64];
         private int freeCount;
         private long reservedBytes;
@@ -119,19 +189,17 @@ public final class HeapMemoryProvider implements MemoryProvider {
         private long returned;
         private boolean closed;
 
-        HeapPoolMemory(PoolContext pool, int pageSize, int node, long maxBytes) {
+        HeapPoolMemory(PoolContext pool, int pageSize, int node) {
             this.pool = pool;
             this.pageSize = pageSize;
             this.node = node;
-            this.maxBytes = maxBytes;
-            this.slabPages = (int) Math.max(1, SLAB_BYTES / pageSize);
         }
 
         synchronized int alloc(Netmem[] batch, int max) {
             if (closed) {
                 throw new IllegalStateException("heap memory of pool " + pool.id() + " is destroyed");
             }
-            if (freeCount == 0 && !growSlab()) {
+            if (freeCount == 0 && !grow()) {
                 return 0;
             }
             int n = Math.min(max, freeCount);
@@ -143,21 +211,19 @@ public final class HeapMemoryProvider implements MemoryProvider {
             return n;
         }
 
-        private boolean growSlab() {
-            int pages = (int) Math.min(slabPages, (maxBytes - reservedBytes) / pageSize);
-            if (pages <= 0) {
+        private boolean grow() {
+            if (reservedBytes + Math.max(pageSize, SLAB_BYTES) > poolMaxBytes) {
                 return false;
             }
-            MemorySegment slab = arena.allocate((long) pages * pageSize, pageSize);
-            MemoryArea area = MemoryArea.readable(NAME, slab).pageShift(Integer.numberOfTrailingZeros(pageSize))
-                    .node(node).build();
-            Netmem[] carved = pool.carve(area);
+            Slab s = slab(pool, pageSize, node);
+            slabs.add(s);
+            Netmem[] carved = s.netmems();
             ensureFree(freeCount + carved.length);
             // Hand out low addresses first: the free list is a stack.
             for (int i = carved.length - 1; i >= 0; i--) {
                 free[freeCount++] = carved[i];
             }
-            reservedBytes += slab.byteSize();
+            reservedBytes += s.memory().byteSize();
             return true;
         }
 
@@ -172,11 +238,12 @@ public final class HeapMemoryProvider implements MemoryProvider {
 
         private void ensureFree(int capacity) {
             if (capacity > free.length) {
-                free = java.util.Arrays.copyOf(free, Math.max(capacity, free.length * 2));
+                free = Arrays.copyOf(free, Math.max(capacity, free.length * 2));
             }
         }
 
-        synchronized void close() {
+        /** Ends the pool's use of its slabs and hands them back, refusing while pages are out. */
+        synchronized List<Slab> close() {
             if (handedOut != returned) {
                 throw new IllegalStateException("heap memory of pool " + pool.id() + " destroyed with "
                         + (handedOut - returned) + " pages out");
@@ -184,7 +251,9 @@ public final class HeapMemoryProvider implements MemoryProvider {
             closed = true;
             free = new Netmem[0];
             freeCount = 0;
-            arena.close();
+            List<Slab> out = List.copyOf(slabs);
+            slabs.clear();
+            return out;
         }
 
         synchronized Map<String, Object> describe() {

@@ -86,7 +86,7 @@ class HeapMemoryProviderTest {
     }
 
     @Test
-    void releasedPagesAreReusedAndDestroyFreesTheArena() throws ProviderRefusedException {
+    void releasedPagesAreReusedAndADestroyedPoolsSlabsServeTheNextPool() throws ProviderRefusedException {
         Context ctx = new Context(PoolParams.builder().build());
         heap.init(ctx);
         Netmem[] batch = new Netmem[8];
@@ -101,8 +101,29 @@ class HeapMemoryProviderTest {
             heap.releaseNetmem(ctx, nm);
         }
         heap.destroy(ctx);
-        assertThrows(IllegalStateException.class, () -> first.segment().get(ValueLayout.JAVA_BYTE, 0),
-                "memory is gone after destroy");
+        assertThrows(IllegalStateException.class, () -> heap.allocNetmems(ctx, batch, 1), "a destroyed pool allocates nothing");
+
+        Context next = new Context(PoolParams.builder().build());
+        heap.init(next);
+        heap.allocNetmems(next, batch, 1);
+        assertEquals(first.dmaAddress(), batch[0].dmaAddress(), "the slab came from the cache");
+        assertEquals(1L, heap.slabCounts()[0], "one slab allocated");
+        assertEquals(1L, heap.slabCounts()[1], "and reused once");
+    }
+
+    @Test
+    void slabsBeyondTheCacheBoundAreDropped() throws ProviderRefusedException {
+        HeapMemoryProvider small = new HeapMemoryProvider(1L << 20, 0);
+        Context ctx = new Context(PoolParams.builder().build());
+        small.init(ctx);
+        Netmem[] batch = new Netmem[1];
+        small.allocNetmems(ctx, batch, 1);
+        small.releaseNetmem(ctx, batch[0]);
+        small.destroy(ctx);
+        Context next = new Context(PoolParams.builder().build());
+        small.init(next);
+        small.allocNetmems(next, batch, 1);
+        assertEquals(2L, small.slabCounts()[0], "no cache: a new slab");
     }
 
     @Test
