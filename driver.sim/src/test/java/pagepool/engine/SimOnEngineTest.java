@@ -27,6 +27,7 @@ import pagepool.api.provider.ProviderCapabilities;
 import pagepool.driver.sim.SimDevice;
 import pagepool.driver.sim.SimSettings;
 import pagepool.provider.heap.HeapMemoryProvider;
+import pagepool.provider.hugepage.HugePageProvider;
 
 /** The multiplexer restarting queues of a running simulated NIC, without a framework. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -249,6 +250,38 @@ class SimOnEngineTest {
         for (int q = 0; q < 4; q++) {
             assertEquals(1, stat(q, "restarts"), "no queue restarted");
         }
+    }
+
+    @Test
+    void hugePagesCutIotlbMissesOnTheQueuesBoundToThem() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        HugePageProvider huge = new HugePageProvider(8, 2L << 20, true, false);
+        mux.addProvider(huge, props(huge, false));
+        awaitTrafficOnAllQueues(1000);
+
+        mux.bind("sim0", List.of(2, 3), "hugepage", "test", true);
+        long[] lookups = new long[4];
+        long[] misses = new long[4];
+        for (int q = 0; q < 4; q++) {
+            lookups[q] = stat(q, "iotlb-lookups");
+            misses[q] = stat(q, "iotlb-misses");
+        }
+        awaitTrafficOnAllQueues(5000);
+        for (int q = 0; q < 4; q++) {
+            double rate = (stat(q, "iotlb-misses") - misses[q]) / (double) (stat(q, "iotlb-lookups") - lookups[q]);
+            if (q < 2) {
+                assertTrue(rate > 0.9, "heap queue " + q + ": a 256-page ring misses a 64-entry IOTLB: " + rate);
+            } else {
+                assertTrue(rate < 0.01, "huge-page queue " + q + ": one entry per 512 pages: " + rate);
+            }
+        }
+        assertEquals(0, stat(2, "corrupt"), device.lastCorruption(2));
+
+        device.close();
+        device = null;
+        await("every pool destroyed", () -> engine.pools().isEmpty());
+        huge.deactivate();
+        assertTrue(huge.isUnmapped(), "every huge page back: unmapped");
     }
 
     @Test

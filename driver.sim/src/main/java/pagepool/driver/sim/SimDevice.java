@@ -151,6 +151,8 @@ public final class SimDevice implements NetDevice, AutoCloseable {
         m.put("restarts", q.restarts.get());
         m.put("verified", q.verifiedInNapi + q.verifiedBySocket.get());
         m.put("corrupt", q.corruptInNapi + q.corruptBySocket.get());
+        m.put("iotlb-lookups", q.iotlb.lookups);
+        m.put("iotlb-misses", q.iotlb.misses);
         QueueMem mem = q.memory();
         m.put("pool-id", mem == null ? 0L : mem.dataPool.id());
         return m;

@@ -65,6 +65,12 @@ public final class SimDeviceComponent implements NetDevice {
 
         @AttributeDefinition(description = "Link up (traffic flowing) from the start")
         boolean traffic() default true;
+
+        @AttributeDefinition(description = "IOTLB entries per queue")
+        int iotlb_entries() default 64;
+
+        @AttributeDefinition(description = "IOTLB associativity")
+        int iotlb_ways() default 4;
     }
 
     private final SimDevice device;
@@ -77,7 +83,7 @@ public final class SimDeviceComponent implements NetDevice {
     static SimSettings settings(Config c) {
         return new SimSettings(c.name(), c.rx_queues(), c.ring_size(), c.header_split(), c.packet_size_min(),
                 c.packet_size_max(), c.rate_pps(), c.socket_fraction(), c.hold_micros(), c.consumer_threads(),
-                c.dma_mask_bits(), c.traffic());
+                c.dma_mask_bits(), c.traffic(), c.iotlb_entries(), c.iotlb_ways());
     }
 
     /** Only the link state can change without rebuilding the device. */

@@ -38,6 +38,7 @@ final class SimQueue implements Runnable {
     private final Thread napi;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Frag headerFrag = new Frag();
+    final Iotlb iotlb;
     private final SplittableRandom rnd;
 
     private volatile QueueMem mem;
@@ -74,6 +75,7 @@ final class SimQueue implements Runnable {
         // A socket backlog of twice the ring, at least 1024 packets (about 1.5 MB of 1500-byte packets).
         this.socket = new SocketQueue(this, Math.max(1024, 2 * settings.ringSize()));
         this.rnd = new SplittableRandom(31L * index + settings.name().hashCode());
+        this.iotlb = new Iotlb(settings.iotlbEntries(), settings.iotlbWays());
         this.napi = new Thread(this, "napi-" + settings.name() + "-" + index);
         this.napi.setDaemon(true);
     }
@@ -281,6 +283,11 @@ final class SimQueue implements Runnable {
 
     /** What the NIC writes: the header into host memory, the payload into the queue's memory. */
     private void dmaWrite(Netmem header, int headerAt, Netmem data, int payloadAt, long seq, int payloadLen) {
+        // Every DMA write goes through the IOMMU: one translation per buffer written.
+        iotlb.translate(data.dmaAddress() + payloadAt, data.area().dmaMappingShift());
+        if (header != data) {
+            iotlb.translate(header.dmaAddress() + headerAt, header.area().dmaMappingShift());
+        }
         long checksum = template.checksum(seq, payloadLen);
         MemorySegment hdr = header.segment();
         Packet.writeHeader(hdr, headerAt, seq, payloadLen, index, checksum);

@@ -16,10 +16,12 @@ package pagepool.driver.sim;
  * @param consumerThreads socket threads of the device
  * @param dmaMaskBits addresses the NIC can reach: a buffer above 2^bits fails the queue start
  * @param traffic whether traffic flows from the start
+ * @param iotlbEntries entries of each queue's IOTLB
+ * @param iotlbWays its associativity
  */
 public record SimSettings(String name, int rxQueues, int ringSize, boolean headerSplit, int packetSizeMin,
         int packetSizeMax, long ratePps, double socketFraction, long holdMicros, int consumerThreads, int dmaMaskBits,
-        boolean traffic) {
+        boolean traffic, int iotlbEntries, int iotlbWays) {
 
     public static final int MAX_QUEUES = 64;
 
@@ -52,35 +54,36 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
         if (dmaMaskBits < 32 || dmaMaskBits > 64) {
             throw new IllegalArgumentException("dma_mask_bits: " + dmaMaskBits + " (expected: 32..64)");
         }
+        new Iotlb(iotlbEntries, iotlbWays); // checks the geometry
     }
 
     /** sim0-like defaults for tests: 4 queues, 256-entry rings, 1500-byte packets, 20k pps. */
     public static SimSettings defaults(String name) {
-        return new SimSettings(name, 4, 256, false, 1500, 1500, 20_000, 0.5, 50, 1, 48, true);
+        return new SimSettings(name, 4, 256, false, 1500, 1500, 20_000, 0.5, 50, 1, 48, true, 64, 4);
     }
 
     public SimSettings withQueues(int n) {
         return new SimSettings(name, n, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps, socketFraction,
-                holdMicros, consumerThreads, dmaMaskBits, traffic);
+                holdMicros, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
     }
 
     public SimSettings withRate(long pps) {
         return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, pps, socketFraction,
-                holdMicros, consumerThreads, dmaMaskBits, traffic);
+                holdMicros, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
     }
 
     public SimSettings withHeaderSplit(boolean on) {
         return new SimSettings(name, rxQueues, ringSize, on, packetSizeMin, packetSizeMax, ratePps, socketFraction,
-                holdMicros, consumerThreads, dmaMaskBits, traffic);
+                holdMicros, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
     }
 
     public SimSettings withConsumers(double socketShare, long hold) {
         return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps,
-                socketShare, hold, consumerThreads, dmaMaskBits, traffic);
+                socketShare, hold, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
     }
 
     public SimSettings withTraffic(boolean on) {
         return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps,
-                socketFraction, holdMicros, consumerThreads, dmaMaskBits, on);
+                socketFraction, holdMicros, consumerThreads, dmaMaskBits, on, iotlbEntries, iotlbWays);
     }
 }

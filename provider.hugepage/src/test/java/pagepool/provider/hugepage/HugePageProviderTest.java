@@ -1,0 +1,175 @@
+package pagepool.provider.hugepage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.foreign.ValueLayout;
+import java.util.HashSet;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import pagepool.api.MemoryArea;
+import pagepool.api.Netmem;
+import pagepool.api.PoolParams;
+import pagepool.api.provider.PoolContext;
+import pagepool.api.provider.ProviderRefusedException;
+
+/** The provider on its own, with a minimal pool context standing in for the engine. */
+class HugePageProviderTest {
+
+    private static final long TWO_MIB = 2L << 20;
+
+    static final class Context implements PoolContext {
+        private final PoolParams params;
+        private final int id;
+        private Object attachment;
+
+        Context(int id, PoolParams params) {
+            this.id = id;
+            this.params = params;
+        }
+
+        @Override
+        public int id() {
+            return id;
+        }
+
+        @Override
+        public PoolParams params() {
+            return params;
+        }
+
+        @Override
+        public Netmem[] carve(MemoryArea area) {
+            Netmem[] out = new Netmem[area.pageCount()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = new Netmem(area, i) { };
+            }
+            return out;
+        }
+
+        @Override
+        public void attach(Object state) {
+            attachment = state;
+        }
+
+        @Override
+        public Object attachment() {
+            return attachment;
+        }
+    }
+
+    private static Context pool(HugePageProvider p, int id) throws ProviderRefusedException {
+        Context c = new Context(id, PoolParams.builder().build());
+        p.init(c);
+        return c;
+    }
+
+    @Test
+    void eachHugePageIsCarvedInto512PagesUnderOneDmaMapping() throws Exception {
+        HugePageProvider p = new HugePageProvider(2, TWO_MIB, false, false);
+        Context c = pool(p, 1);
+        Netmem[] batch = new Netmem[64];
+        Set<Long> mappings = new HashSet<>();
+        Netmem first = null;
+        for (int n = 0; n < 16; n++) { // 1024 pages: both huge pages
+            assertEquals(64, p.allocNetmems(c, batch, 64));
+            for (Netmem nm : batch) {
+                if (first == null) {
+                    first = nm;
+                }
+                assertEquals(4096, nm.size());
+                assertEquals(21, nm.area().dmaMappingShift(), "one 2 MiB mapping");
+                assertEquals(0, nm.area().dmaAddress() % TWO_MIB, "the mapping is 2 MiB aligned");
+                assertEquals(nm.area().dmaAddress() + (long) nm.index() * 4096, nm.dmaAddress(), "IOVA inside it");
+                mappings.add(nm.dmaAddress() >>> 21);
+                nm.segment().set(ValueLayout.JAVA_LONG, 0, nm.dmaAddress());
+            }
+        }
+        assertEquals(2, mappings.size(), "1024 pages, 2 IOVA ranges");
+        assertEquals(first.dmaAddress(), first.segment().get(ValueLayout.JAVA_LONG, 0), "pages do not overlap");
+        assertEquals(0, p.allocNetmems(c, batch, 64), "exhausted, policy fail");
+        assertEquals(1L, p.describe(c).get("exhausted"));
+    }
+
+    @Test
+    void exhaustionFallsBackToOrdinaryPagesThatGoBackOnRelease() throws Exception {
+        HugePageProvider p = new HugePageProvider(1, TWO_MIB, true, false);
+        Context c = pool(p, 1);
+        Netmem[] batch = new Netmem[64];
+        for (int n = 0; n < 8; n++) {
+            p.allocNetmems(c, batch, 64);
+        }
+        assertEquals(64, p.allocNetmems(c, batch, 64), "fallback pages");
+        Netmem fb = batch[0];
+        assertFalse(fb.area().isRecyclable(), "the pool returns them instead of caching them");
+        assertEquals(12, fb.area().dmaMappingShift(), "ordinary pages are mapped one by one");
+        assertTrue(p.releaseNetmem(c, fb), "released to the system, not kept");
+        assertEquals(63L, p.describe(c).get("fallback-pages-out"));
+    }
+
+    @Test
+    void memoryIsUnmappedOnlyWhenTheProviderIsGoneAndEveryPageIsBack() throws Exception {
+        HugePageProvider p = new HugePageProvider(1, TWO_MIB, false, false);
+        Context c = pool(p, 1);
+        Netmem[] batch = new Netmem[1];
+        p.allocNetmems(c, batch, 1);
+
+        p.deactivate();
+        assertFalse(p.isUnmapped(), "a page is still out");
+        batch[0].segment().set(ValueLayout.JAVA_LONG, 0, 42L); // still mapped: no crash
+        assertThrows(IllegalStateException.class, () -> p.destroy(c), "the pool cannot be destroyed with a page out");
+        assertThrows(ProviderRefusedException.class, () -> pool(p, 2), "no new pools while closing");
+
+        p.releaseNetmem(c, batch[0]);
+        p.destroy(c);
+        assertTrue(p.isUnmapped(), "the last page is back: munmap");
+    }
+
+    @Test
+    void aDestroyedPoolsHugePagesServeTheNextPool() throws Exception {
+        HugePageProvider p = new HugePageProvider(1, TWO_MIB, false, false);
+        Context a = pool(p, 1);
+        Netmem[] batch = new Netmem[1];
+        p.allocNetmems(a, batch, 1);
+        long dma = batch[0].dmaAddress();
+        p.releaseNetmem(a, batch[0]);
+        p.destroy(a);
+        Context b = pool(p, 2);
+        p.allocNetmems(b, batch, 1);
+        assertEquals(dma, batch[0].dmaAddress());
+        p.deactivate();
+        p.releaseNetmem(b, batch[0]);
+        p.destroy(b);
+        assertTrue(p.isUnmapped());
+    }
+
+    @Test
+    void transparentHugePagesAreReallyObtainedWhereTheKernelOffersThem() {
+        String mode = Smaps.thpMode();
+        assumeTrue(mode.equals("madvise") || mode.equals("always"),
+                "transparent huge pages are '" + mode + "' on this machine: nothing to obtain");
+        HugePageProvider p = new HugePageProvider(4, TWO_MIB, false, false);
+        HugeRegion r = p.region();
+        assertEquals(HugeRegion.Backing.THP, r.backing, r.toString());
+        assertEquals(4, r.hugePagesObtained(), "smaps shows every huge page backed: " + r);
+        p.deactivate();
+        assertTrue(p.isUnmapped());
+    }
+
+    @Test
+    void badSettingsAreRefused() {
+        assertEquals("page_size: '3M' (expected: 2M or 1G)",
+                assertThrows(IllegalArgumentException.class, () -> HugePageProvider.parseSize("3M")).getMessage());
+        assertEquals("on_exhaustion: 'drop' (expected: fail or fallback)",
+                assertThrows(IllegalArgumentException.class, () -> HugePageProvider.parsePolicy("drop")).getMessage());
+        assertEquals("pages: 0 (expected: 1..65536)", assertThrows(IllegalArgumentException.class,
+                () -> new HugePageProvider(0, TWO_MIB, false, false)).getMessage());
+        assertNotEquals(0, HugePageProvider.parseSize("1g"));
+    }
+}
