@@ -27,6 +27,7 @@ public final class MemoryArea {
     private final int dmaMappingShift;
     private final int node;
     private final boolean recyclable;
+    private final DeviceMemory device;
 
     private MemoryArea(Builder b) {
         this.provider = b.provider;
@@ -37,6 +38,7 @@ public final class MemoryArea {
         this.dmaMappingShift = b.dmaMappingShift;
         this.node = b.node;
         this.recyclable = b.recyclable;
+        this.device = b.device;
     }
 
     /**
@@ -120,6 +122,20 @@ public final class MemoryArea {
         return recyclable;
     }
 
+    /**
+     * The device's view of unreadable memory, for the NIC writing into it and the device that
+     * owns it.
+     *
+     * @throws UnreadableNetmemException for readable memory, or device memory without a view
+     */
+    public DeviceMemory deviceMemory() {
+        if (device == null) {
+            throw new UnreadableNetmemException("memory area of provider '" + provider + "' at DMA address 0x"
+                    + Long.toHexString(dmaAddress) + " has no device view" + (isReadable() ? " (it is host memory)" : ""));
+        }
+        return device;
+    }
+
     @Override
     public String toString() {
         return "MemoryArea[" + provider + " dma=0x" + Long.toHexString(dmaAddress) + " pages=" + pageCount + "x"
@@ -136,6 +152,7 @@ public final class MemoryArea {
         private int dmaMappingShift = -1;
         private int node;
         private boolean recyclable = true;
+        private DeviceMemory device;
 
         private Builder(String provider, MemorySegment memory, long dmaAddress, long size) {
             this.provider = Objects.requireNonNull(provider, "provider");
@@ -175,6 +192,12 @@ public final class MemoryArea {
             return this;
         }
 
+        /** The device's view of unreadable memory; offsets are relative to this area. */
+        public Builder deviceMemory(DeviceMemory device) {
+            this.device = device;
+            return this;
+        }
+
         public MemoryArea build() {
             if (pageShift < MIN_PAGE_SHIFT || pageShift > MAX_PAGE_SHIFT) {
                 throw new IllegalArgumentException("pageShift: " + pageShift + " (expected: " + MIN_PAGE_SHIFT + ".."
@@ -198,6 +221,10 @@ public final class MemoryArea {
             }
             if (node < 0) {
                 throw new IllegalArgumentException("node: " + node + " (expected: >= 0)");
+            }
+            if (device != null && memory != null) {
+                throw new IllegalArgumentException("deviceMemory: set on readable memory (expected: only on unreadable"
+                        + " areas; the CPU reaches readable memory directly)");
             }
             return new MemoryArea(this);
         }

@@ -45,7 +45,7 @@ public final class SimDevice implements NetDevice, AutoCloseable {
             for (int i = r; i < queues.length; i += settings.consumerThreads()) {
                 mine.add(queues[i].socket);
             }
-            readers.add(new SocketReader(settings.name() + "-sock-" + r, mine, settings.holdMicros()));
+            readers.add(new SocketReader(r + 1, settings.name() + "-sock-" + r, mine, settings.holdMicros()));
         }
     }
 
@@ -151,6 +151,7 @@ public final class SimDevice implements NetDevice, AutoCloseable {
         m.put("restarts", q.restarts.get());
         m.put("verified", q.verifiedInNapi + q.verifiedBySocket.get());
         m.put("corrupt", q.corruptInNapi + q.corruptBySocket.get());
+        m.put("tokens-out", q.tokensOut.get());
         m.put("iotlb-lookups", q.iotlb.lookups);
         m.put("iotlb-misses", q.iotlb.misses);
         QueueMem mem = q.memory();
@@ -191,16 +192,34 @@ public final class SimDevice implements NetDevice, AutoCloseable {
 
     // ---- what the NIC and the stack do with packets -------------------------------------------
 
-    /** Writes a payload into memory the CPU cannot read. */
+    /** The NIC writes a payload into device memory, through the memory's device view. */
     void deviceWrite(Netmem data, int payloadAt, Packet.Template t, long seq, int len) {
-        throw new IllegalStateException("queue memory " + data + " is unreadable and this NIC has no device view of it");
+        data.area().deviceMemory().write((long) data.index() * data.size() + payloadAt, t.bytes, t.payloadOffset(seq),
+                len);
     }
 
-    /** Verifies a packet where it landed; null when intact. */
-    String verify(SimQueue q, Netmem data, int payloadAt, Netmem header, int headerAt) {
+    /**
+     * Verifies a packet where it landed; null when intact. A payload in host memory is read by
+     * the CPU; one in device memory is read by the device that owns it (the simulated GPU) into
+     * {@code deviceScratch}, a page of the calling thread's.
+     */
+    String verify(SimQueue q, Netmem data, int payloadAt, Netmem header, int headerAt, MemorySegment deviceScratch) {
         MemorySegment hdr = header != null ? header.segment() : data.segment();
-        MemorySegment payload = data.isReadable() ? (header != null ? data.segment() : hdr) : null;
-        return Packet.verify(template, hdr, headerAt, payload, payloadAt, q.index);
+        MemorySegment payload;
+        long at;
+        if (data.isReadable()) {
+            payload = header != null ? data.segment() : hdr;
+            at = payloadAt;
+        } else {
+            int len = hdr.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, headerAt + Packet.LEN);
+            if (len < 0 || payloadAt + len > data.size()) {
+                return "bad length " + len;
+            }
+            data.area().deviceMemory().read((long) data.index() * data.size() + payloadAt, deviceScratch, 0, len);
+            payload = deviceScratch;
+            at = 0;
+        }
+        return Packet.verify(template, hdr, headerAt, payload, at, q.index);
     }
 
     // ---- life -----------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ final class SimQueue implements Runnable {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Frag headerFrag = new Frag();
     final Iotlb iotlb;
+    /** Where the simulated GPU reads device-memory payloads to verify them, on the NAPI thread. */
+    private final MemorySegment deviceScratch = java.lang.foreign.Arena.ofAuto().allocate(Packet.MAX_SIZE);
     private final SplittableRandom rnd;
 
     private volatile QueueMem mem;
@@ -60,6 +62,8 @@ final class SimQueue implements Runnable {
     final AtomicLong restarts = new AtomicLong();
     final AtomicLong verifiedBySocket = new AtomicLong();
     final AtomicLong corruptBySocket = new AtomicLong();
+    /** Device-memory frags of this queue held by applications as tokens. */
+    final AtomicLong tokensOut = new AtomicLong();
     volatile String lastCorruption = "";
 
     // Traffic pacing, NAPI thread only.
@@ -300,7 +304,7 @@ final class SimQueue implements Runnable {
 
     /** The stack takes the packet in NAPI context and frees it there: direct recycling. */
     private boolean consumeInNapi(QueueMem m, Netmem data, int payloadAt, Netmem header, int headerAt) {
-        String bad = device.verify(this, data, payloadAt, header, headerAt);
+        String bad = device.verify(this, data, payloadAt, header, headerAt, deviceScratch);
         if (bad == null) {
             verifiedInNapi++;
         } else {

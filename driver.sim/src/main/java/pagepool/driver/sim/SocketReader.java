@@ -23,10 +23,17 @@ final class SocketReader implements Runnable {
     private final Netmem[] heldHeader;
     private final PagePool[] heldHeaderPool;
     private final long[] heldUntil;
+    private final long[] heldToken;
     private int heldHead;
     private int heldCount;
+    // Device-memory frags are handed to the application as tokens, and come back in batches.
+    private final TokenTable tokens;
+    private final long[] returning = new long[TokenTable.MAX_PER_CALL];
+    private int returningCount;
+    private final java.lang.foreign.MemorySegment deviceScratch =
+            java.lang.foreign.Arena.ofAuto().allocate(Packet.MAX_SIZE);
 
-    SocketReader(String name, List<SocketQueue> sockets, long holdMicros) {
+    SocketReader(int id, String name, List<SocketQueue> sockets, long holdMicros) {
         this.sockets = List.copyOf(sockets);
         this.holdNanos = holdMicros * 1000;
         // Room for a few rings' worth of pages per socket; beyond that the oldest is released early.
@@ -36,6 +43,8 @@ final class SocketReader implements Runnable {
         heldHeader = new Netmem[capacity];
         heldHeaderPool = new PagePool[capacity];
         heldUntil = new long[capacity];
+        heldToken = new long[capacity];
+        tokens = new TokenTable(id, capacity);
         thread = new Thread(this, name);
         thread.setDaemon(true);
     }
@@ -64,6 +73,7 @@ final class SocketReader implements Runnable {
             }
         }
         releaseExpired(Long.MAX_VALUE);
+        tokens.close();
     }
 
     private boolean drain(SocketQueue s, int max) {
@@ -71,26 +81,28 @@ final class SocketReader implements Runnable {
         SocketQueue.Delivery d;
         for (int n = 0; n < max && (d = s.peek()) != null; n++) {
             any = true;
-            String bad = s.queue.device.verify(s.queue, d.data, d.payloadAt, d.header, d.headerAt);
+            String bad = s.queue.device.verify(s.queue, d.data, d.payloadAt, d.header, d.headerAt, deviceScratch);
             if (bad == null) {
                 s.queue.verifiedBySocket.incrementAndGet();
             } else {
                 s.queue.corruptBySocket.incrementAndGet();
                 s.queue.lastCorruption = bad;
             }
-            hold(d);
+            hold(d, s.queue);
             d.clear();
             s.consumed();
         }
         return any;
     }
 
-    private void hold(SocketQueue.Delivery d) {
+    private void hold(SocketQueue.Delivery d, SimQueue queue) {
         if (heldCount == heldData.length) {
             releaseOldest();
         }
         int i = (heldHead + heldCount++) & (heldData.length - 1);
-        heldData[i] = d.data;
+        long token = d.data.isReadable() ? -1 : tokens.give(d.data, d.dataPool, queue);
+        heldToken[i] = token;
+        heldData[i] = token == -1 ? d.data : null;
         heldDataPool[i] = d.dataPool;
         heldHeader[i] = d.header;
         heldHeaderPool[i] = d.headerPool;
@@ -101,11 +113,27 @@ final class SocketReader implements Runnable {
         while (heldCount > 0 && heldUntil[heldHead] <= now) {
             releaseOldest();
         }
+        flushTokens();
+    }
+
+    /** The application gives its tokens back, at most 128 per call. */
+    private void flushTokens() {
+        if (returningCount > 0) {
+            tokens.dontneed(returning, returningCount);
+            returningCount = 0;
+        }
     }
 
     private void releaseOldest() {
         int i = heldHead;
-        heldDataPool[i].release(heldData[i]);
+        if (heldToken[i] != -1) {
+            returning[returningCount++] = heldToken[i];
+            if (returningCount == returning.length) {
+                flushTokens();
+            }
+        } else {
+            heldDataPool[i].release(heldData[i]);
+        }
         if (heldHeader[i] != null) {
             heldHeaderPool[i].release(heldHeader[i]);
         }

@@ -1,0 +1,59 @@
+package pagepool.provider.devmem;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import pagepool.api.DeviceMemory;
+
+/**
+ * A simulated dma-buf: device memory that lives off-heap but is reachable only through its
+ * {@link DeviceMemory} view (the NIC writing, the owning device reading), never as a segment a
+ * netmem hands out. Its memory is freed when it is destroyed and no chunk of it is in use.
+ */
+final class DmaBuf implements DeviceMemory {
+
+    final int id;
+    final long size;
+    final String owner;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment memory;
+    /** The binding using the buffer, or 0. Guarded by the registry. */
+    long binding;
+    private boolean freed;
+
+    DmaBuf(int id, long size, String owner) {
+        if (size <= 0 || size % 4096 != 0) {
+            throw new IllegalArgumentException("size: " + size + " (expected: a positive multiple of 4096)");
+        }
+        this.id = id;
+        this.size = size;
+        this.owner = owner;
+        this.memory = arena.allocate(size, 4096);
+    }
+
+    long dmaAddress() {
+        return memory.address();
+    }
+
+    @Override
+    public void write(long offset, MemorySegment src, long srcOffset, long length) {
+        MemorySegment.copy(src, srcOffset, memory, offset, length);
+    }
+
+    @Override
+    public void read(long offset, MemorySegment dst, long dstOffset, long length) {
+        MemorySegment.copy(memory, offset, dst, dstOffset, length);
+    }
+
+    /** Gives the memory back; once. */
+    synchronized void free() {
+        if (!freed) {
+            freed = true;
+            arena.close();
+        }
+    }
+
+    synchronized boolean isFreed() {
+        return freed;
+    }
+}
