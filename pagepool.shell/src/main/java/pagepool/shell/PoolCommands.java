@@ -20,6 +20,9 @@ import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.binding.QueueList;
+import pagepool.api.devmem.DevmemBindingInfo;
+import pagepool.api.devmem.DmaBufInfo;
+import pagepool.api.devmem.DmaBufs;
 import pagepool.api.queue.NetDevice;
 
 /**
@@ -31,7 +34,8 @@ import pagepool.api.queue.NetDevice;
         "osgi.command.function=pools", "osgi.command.function=queues", "osgi.command.function=providers",
         "osgi.command.function=bindings", "osgi.command.function=devices", "osgi.command.function=bind",
         "osgi.command.function=unbind", "osgi.command.function=devstats", "osgi.command.function=traffic",
-        "osgi.command.function=help"})
+        "osgi.command.function=dmabufs", "osgi.command.function=dmabuf_create", "osgi.command.function=dmabuf_bind",
+        "osgi.command.function=dmabuf_unbind", "osgi.command.function=help"})
 public final class PoolCommands {
 
     static final String USAGE = String.join("\n",
@@ -43,12 +47,19 @@ public final class PoolCommands {
             "pp:bind <device> <queues> <provider>   bind queues (e.g. 1,2 or 0-3) to a provider (bind-rx)",
             "pp:unbind <device> <queues>            back to the default provider",
             "pp:devstats [device] [--json]          per-queue device counters (ethtool -S)",
-            "pp:traffic on|off [device]             link up or down: traffic flows or stops");
+            "pp:traffic on|off [device]             link up or down: traffic flows or stops",
+            "pp:dmabufs [--json]                    device-memory buffers and their bindings, with chunk use",
+            "pp:dmabuf_create <bytes>               a device-memory buffer (multiple of 4096; K, M, G suffixes)",
+            "pp:dmabuf_bind <buffer> <device> <queues>  bind a buffer to RX queues (needs header split)",
+            "pp:dmabuf_unbind <binding>             unbind: queues back to the default provider");
 
     private final PoolBindings bindings;
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private volatile List<NetDevice> devices;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile DmaBufs dmabufs;
 
     @Activate
     public PoolCommands(@Reference PoolBindings bindings) {
@@ -174,6 +185,91 @@ public final class PoolCommands {
         List<NetDevice> devs = selected(args.length == 2 ? args[1] : null);
         devs.forEach(d -> d.setCarrier(up));
         return "traffic " + args[0] + ": " + devs.stream().map(NetDevice::name).toList();
+    }
+
+    public String dmabufs(String... args) {
+        boolean json = json(args, 0);
+        DmaBufs d = dmabufs();
+        Output buffers = new Output("buffer", "size", "owner", "binding");
+        for (DmaBufInfo b : d.buffers()) {
+            buffers.row(b.id(), b.size(), b.owner(), b.binding() == 0 ? null : b.binding());
+        }
+        Output bound = new Output("binding", "buffer", "device", "queues", "provider", "chunks", "chunks-free",
+                "chunks-out", "state");
+        for (DevmemBindingInfo b : d.bindings()) {
+            bound.row(b.id(), b.buffer(), b.device(), b.queues(), b.provider(), b.chunks(), b.chunksFree(),
+                    b.chunksOut(), b.state().name());
+        }
+        if (json) {
+            return "{\"buffers\":" + buffers.render(true) + ",\"bindings\":" + bound.render(true) + "}";
+        }
+        return buffers.render(false) + "\n\n" + bound.render(false);
+    }
+
+    public String dmabuf_create(String... args) {
+        if (args.length != 1) {
+            throw new IllegalArgumentException("usage: pp:dmabuf_create <bytes>, e.g. pp:dmabuf_create 64M");
+        }
+        DmaBufInfo b = dmabufs().create(bytes(args[0]));
+        return "buffer " + b.id() + ": " + b.size() + " bytes of device memory";
+    }
+
+    public String dmabuf_bind(String... args) {
+        if (args.length != 3) {
+            throw new IllegalArgumentException("usage: pp:dmabuf_bind <buffer> <device> <queues>, e.g. pp:dmabuf_bind 1 sim0 1,2");
+        }
+        int buffer;
+        try {
+            buffer = Integer.parseInt(args[0]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("buffer: '" + args[0] + "' (expected: a buffer id, see pp:dmabufs)");
+        }
+        DevmemBindingInfo b = dmabufs().bind(buffer, args[1], QueueList.parse(args[2]));
+        return "binding " + b.id() + ": buffer " + b.buffer() + " -> " + b.device() + " queues " + b.queues() + " as "
+                + b.provider() + " (" + b.chunks() + " chunks)";
+    }
+
+    public String dmabuf_unbind(String... args) {
+        if (args.length != 1) {
+            throw new IllegalArgumentException("usage: pp:dmabuf_unbind <binding>");
+        }
+        long id;
+        try {
+            id = Long.parseLong(args[0]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("binding: '" + args[0] + "' (expected: a binding id, see pp:dmabufs)");
+        }
+        if (!dmabufs().unbind(id)) {
+            throw new IllegalArgumentException("binding: " + id + " is unknown (expected: one of pp:dmabufs)");
+        }
+        return "unbound " + id + "; its queues are back on the default provider";
+    }
+
+    private DmaBufs dmabufs() {
+        DmaBufs d = dmabufs;
+        if (d == null) {
+            throw new IllegalStateException("no device-memory provider: install provider.devmem");
+        }
+        return d;
+    }
+
+    /** "4096", "64K", "8M", "1G". */
+    static long bytes(String s) {
+        String t = s.trim().toUpperCase(java.util.Locale.ROOT);
+        long unit = 1;
+        if (t.endsWith("K") || t.endsWith("M") || t.endsWith("G")) {
+            unit = switch (t.charAt(t.length() - 1)) {
+                case 'K' -> 1L << 10;
+                case 'M' -> 1L << 20;
+                default -> 1L << 30;
+            };
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("size: '" + s + "' (expected: bytes, e.g. 4096, 64K, 8M, 1G)");
+        }
     }
 
     private List<NetDevice> selected(String name) {

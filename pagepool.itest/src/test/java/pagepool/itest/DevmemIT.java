@@ -1,0 +1,171 @@
+package pagepool.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.File;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import javax.inject.Inject;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerMethod;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PagePoolFactory;
+import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
+import pagepool.api.UnreadableNetmemException;
+import pagepool.api.binding.PoolBindings;
+import pagepool.api.devmem.DevmemBindingInfo;
+import pagepool.api.devmem.DmaBufInfo;
+import pagepool.api.devmem.DmaBufs;
+import pagepool.api.queue.NetDevice;
+
+/** Device memory bound to two of four header-split queues under traffic, unbound, and removed with tokens out. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerMethod.class)
+public class DevmemIT {
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private PoolBindings bindings;
+
+    @Inject
+    private ConfigurationAdmin configAdmin;
+
+    @Inject
+    private PagePoolFactory factory;
+
+    @org.ops4j.pax.exam.Configuration
+    public Option[] config() {
+        String dir = System.getProperty("pagepool.bundles");
+        String[] bundles = {"org.osgi.service.log", "org.osgi.util.function", "org.osgi.util.promise",
+            "org.osgi.service.component", "org.apache.felix.configadmin", "org.apache.felix.scr", "pagepool.api",
+            "pagepool.engine", "provider.heap", "driver.sim"};
+        Option[] opts = new Option[bundles.length + 3];
+        int i = 0;
+        for (String b : bundles) {
+            opts[i++] = bundle(new File(dir, b + ".jar").toURI().toString());
+        }
+        opts[i++] = junitBundles();
+        opts[i++] = cleanCaches(true);
+        opts[i] = systemProperty("pagepool.bundles").value(dir);
+        return options(opts);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static long stat(NetDevice dev, int q, String name) {
+        return dev.queueStats(q).get(name);
+    }
+
+    private static long nicDrops(NetDevice dev, int q) {
+        return stat(dev, q, "drops-stopped") + stat(dev, q, "drops-no-buffer");
+    }
+
+    private List<PoolInfo> devmemPools() {
+        return bindings.pools().stream().filter(p -> p.provider().startsWith("devmem-")).toList();
+    }
+
+    @Test
+    public void deviceMemoryOnTwoQueuesUnderTrafficThenUnboundThenRemovedWithTokensOut() throws Exception {
+        org.osgi.service.cm.Configuration device = configAdmin.createFactoryConfiguration("pagepool.sim.device", "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("name", "sim0");
+        p.put("ring.size", 256);
+        p.put("rate.pps", 20_000L);
+        p.put("header.split", true);
+        p.put("hold.micros", 300_000L); // sockets hold frags (tokens, for device memory) for 300 ms
+        device.update(p);
+        await("sim0", () -> context.getServiceReference(NetDevice.class) != null);
+        NetDevice dev = context.getService(context.getServiceReference(NetDevice.class));
+        await("traffic", () -> stat(dev, 3, "packets") > 2000);
+
+        Bundle devmem = context.installBundle(new File(System.getProperty("pagepool.bundles"), "provider.devmem.jar")
+                .toURI().toString());
+        devmem.start();
+        await("DmaBufs", () -> context.getServiceReference(DmaBufs.class) != null);
+        ServiceReference<DmaBufs> ref = context.getServiceReference(DmaBufs.class);
+        DmaBufs bufs = context.getService(ref);
+
+        DmaBufInfo buf = bufs.create(64L << 20); // 16384 chunks
+        long[] dropsBefore = {nicDrops(dev, 0), 0, 0, nicDrops(dev, 3)};
+        DevmemBindingInfo b = bufs.bind(buf.id(), "sim0", List.of(1, 2));
+        assertEquals(16384, b.chunks());
+        assertEquals(b.provider(), bindings.queues().get(1).provider());
+        assertEquals(b.provider(), bindings.queues().get(2).provider());
+        assertEquals("heap", bindings.queues().get(0).provider());
+        assertEquals("buffer already bound", IllegalArgumentException.class,
+                assertThrows(IllegalArgumentException.class, () -> bufs.bind(buf.id(), "sim0", List.of(3))).getClass());
+
+        long before1 = stat(dev, 1, "verified");
+        await("payload verified by the device on queue 1", () -> stat(dev, 1, "verified") > before1 + 2000);
+        assertEquals(0L, stat(dev, 1, "corrupt"));
+        assertTrue("applications hold tokens", stat(dev, 1, "tokens-out") > 0);
+        assertEquals("the other queues were undisturbed", dropsBefore[0], nicDrops(dev, 0));
+        assertEquals(dropsBefore[3], nicDrops(dev, 3));
+        // Headers stay in host memory: the header pools of the bound queues are on heap.
+        assertTrue(bindings.pools().stream().anyMatch(x -> x.queue() != null && x.queue().index() == 1
+                && x.provider().equals("heap") && x.state() == PoolInfo.State.ACTIVE));
+
+        // Reading device memory through the API fails clearly.
+        PagePool probe = factory.create(PoolParams.builder().flags(PoolParams.DMA_MAP | PoolParams.DMA_SYNC_DEV
+                | PoolParams.ALLOW_UNREADABLE_NETMEM).maxLen(4096).queue("sim0", 1).build());
+        Netmem nm = probe.alloc();
+        UnreadableNetmemException e = assertThrows(UnreadableNetmemException.class, nm::segment);
+        assertTrue(e.getMessage(), e.getMessage().contains("unreadable (device memory)"));
+        probe.release(nm);
+        probe.close();
+
+        assertTrue(bufs.unbind(b.id()));
+        assertEquals("heap", bindings.queues().get(1).provider());
+        long after = stat(dev, 1, "packets");
+        await("queue 1 flows on heap", () -> stat(dev, 1, "packets") > after + 1000);
+        await("the unbound binding drained", () -> bufs.bindings().isEmpty());
+
+        DevmemBindingInfo again = bufs.bind(buf.id(), "sim0", List.of(2));
+        await("tokens out on queue 2", () -> stat(dev, 2, "tokens-out") > 100);
+
+        devmem.uninstall();
+
+        assertEquals("heap", bindings.queues().get(2).provider());
+        await("devmem pools drained and destroyed after the tokens came back", () -> devmemPools().isEmpty());
+        assertEquals(0L, stat(dev, 2, "tokens-out"));
+        assertEquals(0L, stat(dev, 2, "corrupt"));
+        long q2 = stat(dev, 2, "packets");
+        await("queue 2 flows on heap", () -> stat(dev, 2, "packets") > q2 + 1000);
+        assertTrue(again.id() > 0);
+        device.delete();
+        await("every pool destroyed", () -> bindings.pools().isEmpty());
+    }
+}
