@@ -262,11 +262,16 @@ class SimOnEngineTest {
         mux.bind("sim0", List.of(2, 3), "hugepage", "test", true);
         long[] lookups = new long[4];
         long[] misses = new long[4];
+        long[] packets = new long[4];
         for (int q = 0; q < 4; q++) {
             lookups[q] = stat(q, "iotlb-lookups");
             misses[q] = stat(q, "iotlb-misses");
+            packets[q] = stat(q, "packets");
         }
-        awaitTrafficOnAllQueues(5000);
+        for (int q = 0; q < 4; q++) {
+            int i = q;
+            await("3000 more packets on queue " + q, () -> stat(i, "packets") > packets[i] + 3000);
+        }
         for (int q = 0; q < 4; q++) {
             double rate = (stat(q, "iotlb-misses") - misses[q]) / (double) (stat(q, "iotlb-lookups") - lookups[q]);
             if (q < 2) {

@@ -3,18 +3,10 @@ package pagepool.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
-import java.io.File;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import javax.inject.Inject;
 
@@ -60,29 +52,7 @@ public class DevmemIT {
 
     @org.ops4j.pax.exam.Configuration
     public Option[] config() {
-        String dir = System.getProperty("pagepool.bundles");
-        String[] bundles = {"org.osgi.service.log", "org.osgi.util.function", "org.osgi.util.promise",
-            "org.osgi.service.component", "org.apache.felix.configadmin", "org.apache.felix.scr", "pagepool.api",
-            "pagepool.engine", "provider.heap", "driver.sim"};
-        Option[] opts = new Option[bundles.length + 3];
-        int i = 0;
-        for (String b : bundles) {
-            opts[i++] = bundle(new File(dir, b + ".jar").toURI().toString());
-        }
-        opts[i++] = junitBundles();
-        opts[i++] = cleanCaches(true);
-        opts[i] = systemProperty("pagepool.bundles").value(dir);
-        return options(opts);
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+        return Felix.withPagepool();
     }
 
     private static long stat(NetDevice dev, int q, String name) {
@@ -107,14 +77,13 @@ public class DevmemIT {
         p.put("header.split", true);
         p.put("hold.micros", 300_000L); // sockets hold frags (tokens, for device memory) for 300 ms
         device.update(p);
-        await("sim0", () -> context.getServiceReference(NetDevice.class) != null);
+        Felix.await("sim0", () -> context.getServiceReference(NetDevice.class) != null);
         NetDevice dev = context.getService(context.getServiceReference(NetDevice.class));
-        await("traffic", () -> stat(dev, 3, "packets") > 2000);
+        Felix.await("traffic", () -> stat(dev, 3, "packets") > 2000);
 
-        Bundle devmem = context.installBundle(new File(System.getProperty("pagepool.bundles"), "provider.devmem.jar")
-                .toURI().toString());
+        Bundle devmem = context.installBundle(Felix.bundleLocation("provider.devmem"));
         devmem.start();
-        await("DmaBufs", () -> context.getServiceReference(DmaBufs.class) != null);
+        Felix.await("DmaBufs", () -> context.getServiceReference(DmaBufs.class) != null);
         ServiceReference<DmaBufs> ref = context.getServiceReference(DmaBufs.class);
         DmaBufs bufs = context.getService(ref);
 
@@ -129,7 +98,7 @@ public class DevmemIT {
                 assertThrows(IllegalArgumentException.class, () -> bufs.bind(buf.id(), "sim0", List.of(3))).getClass());
 
         long before1 = stat(dev, 1, "verified");
-        await("payload verified by the device on queue 1", () -> stat(dev, 1, "verified") > before1 + 2000);
+        Felix.await("payload verified by the device on queue 1", () -> stat(dev, 1, "verified") > before1 + 2000);
         assertEquals(0L, stat(dev, 1, "corrupt"));
         assertTrue("applications hold tokens", stat(dev, 1, "tokens-out") > 0);
         assertEquals("the other queues were undisturbed", dropsBefore[0], nicDrops(dev, 0));
@@ -150,22 +119,22 @@ public class DevmemIT {
         assertTrue(bufs.unbind(b.id()));
         assertEquals("heap", bindings.queues().get(1).provider());
         long after = stat(dev, 1, "packets");
-        await("queue 1 flows on heap", () -> stat(dev, 1, "packets") > after + 1000);
-        await("the unbound binding drained", () -> bufs.bindings().isEmpty());
+        Felix.await("queue 1 flows on heap", () -> stat(dev, 1, "packets") > after + 1000);
+        Felix.await("the unbound binding drained", () -> bufs.bindings().isEmpty());
 
         DevmemBindingInfo again = bufs.bind(buf.id(), "sim0", List.of(2));
-        await("tokens out on queue 2", () -> stat(dev, 2, "tokens-out") > 100);
+        Felix.await("tokens out on queue 2", () -> stat(dev, 2, "tokens-out") > 100);
 
         devmem.uninstall();
 
         assertEquals("heap", bindings.queues().get(2).provider());
-        await("devmem pools drained and destroyed after the tokens came back", () -> devmemPools().isEmpty());
+        Felix.await("devmem pools drained and destroyed after the tokens came back", () -> devmemPools().isEmpty());
         assertEquals(0L, stat(dev, 2, "tokens-out"));
         assertEquals(0L, stat(dev, 2, "corrupt"));
         long q2 = stat(dev, 2, "packets");
-        await("queue 2 flows on heap", () -> stat(dev, 2, "packets") > q2 + 1000);
+        Felix.await("queue 2 flows on heap", () -> stat(dev, 2, "packets") > q2 + 1000);
         assertTrue(again.id() > 0);
         device.delete();
-        await("every pool destroyed", () -> bindings.pools().isEmpty());
+        Felix.await("every pool destroyed", () -> bindings.pools().isEmpty());
     }
 }

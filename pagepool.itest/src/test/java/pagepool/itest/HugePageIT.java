@@ -2,18 +2,10 @@ package pagepool.itest;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
-import java.io.File;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import javax.inject.Inject;
 
@@ -49,29 +41,7 @@ public class HugePageIT {
 
     @org.ops4j.pax.exam.Configuration
     public Option[] config() {
-        String dir = System.getProperty("pagepool.bundles");
-        String[] bundles = {"org.osgi.service.log", "org.osgi.util.function", "org.osgi.util.promise",
-            "org.osgi.service.component", "org.apache.felix.configadmin", "org.apache.felix.scr", "pagepool.api",
-            "pagepool.engine", "provider.heap", "driver.sim"};
-        Option[] opts = new Option[bundles.length + 3];
-        int i = 0;
-        for (String b : bundles) {
-            opts[i++] = bundle(new File(dir, b + ".jar").toURI().toString());
-        }
-        opts[i++] = junitBundles();
-        opts[i++] = cleanCaches(true);
-        opts[i] = systemProperty("pagepool.bundles").value(dir);
-        return options(opts);
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+        return Felix.withPagepool();
     }
 
     private static long stat(NetDevice dev, int q, String name) {
@@ -92,15 +62,14 @@ public class HugePageIT {
         p.put("socket.fraction", 1.0d);
         p.put("hold.micros", 300_000L); // sockets hold every page for 300 ms
         device.update(p);
-        await("sim0", () -> context.getServiceReference(NetDevice.class) != null);
+        Felix.await("sim0", () -> context.getServiceReference(NetDevice.class) != null);
         ServiceReference<NetDevice> ref = context.getServiceReference(NetDevice.class);
         NetDevice dev = context.getService(ref);
-        await("traffic", () -> stat(dev, 3, "packets") > 2000);
+        Felix.await("traffic", () -> stat(dev, 3, "packets") > 2000);
 
-        Bundle huge = context.installBundle(new File(System.getProperty("pagepool.bundles"), "provider.hugepage.jar")
-                .toURI().toString());
+        Bundle huge = context.installBundle(Felix.bundleLocation("provider.hugepage"));
         huge.start();
-        await("hugepage registered", () -> bindings.providers().stream().anyMatch(x -> x.name().equals("hugepage")));
+        Felix.await("hugepage registered", () -> bindings.providers().stream().anyMatch(x -> x.name().equals("hugepage")));
         BindingInfo b = bindings.bind("sim0", List.of(1, 2), "hugepage");
         assertEquals(b.message(), BindingInfo.State.APPLIED, b.state());
 
@@ -112,7 +81,7 @@ public class HugePageIT {
             misses[q] = stat(dev, q, "iotlb-misses");
             packets[q] = stat(dev, q, "packets");
         }
-        await("traffic on every queue", () -> {
+        Felix.await("traffic on every queue", () -> {
             for (int q = 0; q < 4; q++) {
                 if (stat(dev, q, "packets") < packets[q] + 3000) {
                     return false;
@@ -136,11 +105,11 @@ public class HugePageIT {
         List<PoolInfo> detached = hugePools();
         assertTrue("pages held by sockets keep the huge-page pools detached: " + detached,
                 detached.stream().anyMatch(x -> x.state() == PoolInfo.State.DETACHED && x.inflight() > 0));
-        await("huge-page pools drained and destroyed", () -> hugePools().isEmpty());
+        Felix.await("huge-page pools drained and destroyed", () -> hugePools().isEmpty());
         long after = stat(dev, 1, "packets");
-        await("queue 1 flows on heap", () -> stat(dev, 1, "packets") > after + 1000);
+        Felix.await("queue 1 flows on heap", () -> stat(dev, 1, "packets") > after + 1000);
         assertEquals(0L, stat(dev, 1, "corrupt"));
         device.delete();
-        await("every pool destroyed", () -> bindings.pools().isEmpty());
+        Felix.await("every pool destroyed", () -> bindings.pools().isEmpty());
     }
 }

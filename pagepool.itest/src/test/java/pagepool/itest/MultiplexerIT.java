@@ -2,19 +2,12 @@ package pagepool.itest;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.File;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import javax.inject.Inject;
 
@@ -45,8 +38,6 @@ import pagepool.api.queue.NetDevice;
 @ExamReactorStrategy(PerMethod.class)
 public class MultiplexerIT {
 
-    private static final long TIMEOUT_MS = 20_000;
-
     @Inject
     private BundleContext context;
 
@@ -60,20 +51,7 @@ public class MultiplexerIT {
 
     @org.ops4j.pax.exam.Configuration
     public Option[] config() {
-        String dir = System.getProperty("pagepool.bundles");
-        String[] bundles = {"org.osgi.service.log", "org.osgi.util.function", "org.osgi.util.promise",
-            "org.osgi.service.component", "org.apache.felix.configadmin", "org.apache.felix.scr", "pagepool.api",
-            "pagepool.engine", "provider.heap", "driver.sim"};
-        Option[] opts = new Option[bundles.length + 4];
-        int i = 0;
-        for (String b : bundles) {
-            opts[i++] = bundle(new File(dir, b + ".jar").toURI().toString());
-        }
-        opts[i++] = junitBundles();
-        opts[i++] = cleanCaches(true);
-        opts[i++] = systemProperty("pagepool.testprovider").value(System.getProperty("pagepool.testprovider"));
-        opts[i] = systemProperty("org.osgi.framework.bootdelegation").value("sun.*,com.sun.*,jdk.internal.*");
-        return options(opts);
+        return Felix.withPagepool();
     }
 
     // ---- helpers ------------------------------------------------------------------------------
@@ -89,13 +67,13 @@ public class MultiplexerIT {
         p.put("hold.micros", 100L);
         overrides.forEach(p::put);
         deviceConfig.update(p);
-        await("sim0 registered", () -> device() != null);
+        Felix.await("sim0 registered", () -> device() != null);
         NetDevice dev = device();
-        await("4 queues on heap", () -> bindings.queues().size() == 4
+        Felix.await("4 queues on heap", () -> bindings.queues().size() == 4
                 && bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
         for (int q = 0; q < 4; q++) {
             int i = q;
-            await("traffic on queue " + q, () -> stat(dev, i, "packets") > 500);
+            Felix.await("traffic on queue " + q, () -> stat(dev, i, "packets") > 500);
         }
         return dev;
     }
@@ -117,7 +95,7 @@ public class MultiplexerIT {
     private Bundle installTestProviders() throws Exception {
         Bundle b = context.installBundle(new File(System.getProperty("pagepool.testprovider")).toURI().toString());
         b.start();
-        await("testmem registered", () -> bindings.providers().stream().anyMatch(p -> p.name().equals("testmem")));
+        Felix.await("testmem registered", () -> bindings.providers().stream().anyMatch(p -> p.name().equals("testmem")));
         return b;
     }
 
@@ -127,16 +105,6 @@ public class MultiplexerIT {
 
     private List<PoolInfo> poolsOf(String provider) {
         return bindings.pools().stream().filter(p -> p.provider().equals(provider)).toList();
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
     }
 
     @After
@@ -172,7 +140,7 @@ public class MultiplexerIT {
         }
         for (int q = 0; q < 4; q++) {
             int i = q;
-            await("traffic on queue " + q + " after the swap", () -> stat(dev, i, "packets") > packets[i] + 1000);
+            Felix.await("traffic on queue " + q + " after the swap", () -> stat(dev, i, "packets") > packets[i] + 1000);
             if (q != 1) {
                 assertEquals("queue " + q + " dropped during the swap of queue 1: " + dev.queueStats(q), drops[q],
                         nicDrops(dev, q));
@@ -187,7 +155,7 @@ public class MultiplexerIT {
         NetDevice dev = startDevice(Map.of("socket.fraction", 1.0d, "hold.micros", 300_000L));
         Bundle providers = installTestProviders();
         bindings.bind("sim0", List.of(1, 2), "testmem");
-        await("pages of testmem held by sockets", () -> poolsOf("testmem").stream().mapToLong(PoolInfo::inflight).sum()
+        Felix.await("pages of testmem held by sockets", () -> poolsOf("testmem").stream().mapToLong(PoolInfo::inflight).sum()
                 > 1000);
 
         providers.uninstall();
@@ -198,9 +166,9 @@ public class MultiplexerIT {
         List<PoolInfo> detached = poolsOf("testmem");
         assertTrue("the old pools wait for their pages: " + detached,
                 detached.stream().anyMatch(p -> p.state() == PoolInfo.State.DETACHED && p.inflight() > 0));
-        await("the old pools drain and are destroyed", () -> poolsOf("testmem").isEmpty());
+        Felix.await("the old pools drain and are destroyed", () -> poolsOf("testmem").isEmpty());
         long before = stat(dev, 1, "packets");
-        await("traffic on queue 1 on heap", () -> stat(dev, 1, "packets") > before + 1000);
+        Felix.await("traffic on queue 1 on heap", () -> stat(dev, 1, "packets") > before + 1000);
         assertEquals(0, stat(dev, 1, "corrupt"));
     }
 
@@ -214,28 +182,28 @@ public class MultiplexerIT {
         p.put("queues", "2");
         p.put("provider", "testmem");
         c.update(p);
-        await("queue 2 on testmem", () -> queue(2).provider().equals("testmem"));
+        Felix.await("queue 2 on testmem", () -> queue(2).provider().equals("testmem"));
         assertEquals("config:" + c.getPid(), bindings.bindings().get(0).owner());
 
         p.put("queues", "0,3");
         c.update(p);
-        await("queues 0 and 3 on testmem", () -> queue(0).provider().equals("testmem")
+        Felix.await("queues 0 and 3 on testmem", () -> queue(0).provider().equals("testmem")
                 && queue(3).provider().equals("testmem"));
-        await("queue 2 back on heap", () -> queue(2).provider().equals("heap"));
+        Felix.await("queue 2 back on heap", () -> queue(2).provider().equals("heap"));
 
         p.put("queues", "one");
         c.update(p);
-        await("a malformed binding is listed as failed", () -> bindings.bindings().size() == 1
+        Felix.await("a malformed binding is listed as failed", () -> bindings.bindings().size() == 1
                 && bindings.bindings().get(0).state() == BindingInfo.State.FAILED);
         assertEquals("queues: 'one' (expected: a list like 1,2 or a range like 0-3)",
                 bindings.bindings().get(0).message());
-        await("and binds nothing", () -> bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
+        Felix.await("and binds nothing", () -> bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
 
         p.put("queues", "1");
         c.update(p);
-        await("queue 1 on testmem", () -> queue(1).provider().equals("testmem"));
+        Felix.await("queue 1 on testmem", () -> queue(1).provider().equals("testmem"));
         c.delete();
-        await("every queue back on heap", () -> bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
+        Felix.await("every queue back on heap", () -> bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
         assertTrue(bindings.bindings().isEmpty());
     }
 
@@ -253,8 +221,8 @@ public class MultiplexerIT {
         assertTrue(q0.message(), q0.message().contains("48-bit DMA mask"));
         assertTrue(q0.message(), q0.message().contains("restarted on its previous memory"));
         long before = stat(dev, 0, "packets");
-        await("traffic on queue 0 after the rollback", () -> stat(dev, 0, "packets") > before + 1000);
-        await("the never-started pool is gone", () -> poolsOf("farmem").isEmpty());
+        Felix.await("traffic on queue 0 after the rollback", () -> stat(dev, 0, "packets") > before + 1000);
+        Felix.await("the never-started pool is gone", () -> poolsOf("farmem").isEmpty());
         assertEquals(0, stat(dev, 0, "corrupt"));
     }
 
@@ -269,7 +237,7 @@ public class MultiplexerIT {
             assertTrue(bindings.unbind(b.id()));
         }
         dev.setCarrier(false);
-        await("sockets caught up", () -> {
+        Felix.await("sockets caught up", () -> {
             for (int q = 0; q < 4; q++) {
                 Map<String, Long> s = dev.queueStats(q);
                 if (!s.get("verified").equals(s.get("packets"))) {
@@ -288,6 +256,6 @@ public class MultiplexerIT {
 
         deviceConfig.delete();
         deviceConfig = null;
-        await("every pool destroyed once the device is gone", () -> bindings.pools().isEmpty());
+        Felix.await("every pool destroyed once the device is gone", () -> bindings.pools().isEmpty());
     }
 }

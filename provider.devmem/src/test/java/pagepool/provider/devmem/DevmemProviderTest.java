@@ -17,59 +17,22 @@ import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
 import pagepool.api.UnreadableNetmemException;
-import pagepool.api.provider.PoolContext;
+import pagepool.api.provider.StubPoolContext;
 import pagepool.api.provider.ProviderRefusedException;
 
 /** One binding's provider on its own: carving, the shared free pool, exhaustion and recovery, draining. */
 class DevmemProviderTest {
 
-    static final class Context implements PoolContext {
-        private final PoolParams params;
-        private Object attachment;
-
-        Context(PoolParams params) {
-            this.params = params;
-        }
-
-        @Override
-        public int id() {
-            return 1;
-        }
-
-        @Override
-        public PoolParams params() {
-            return params;
-        }
-
-        @Override
-        public Netmem[] carve(MemoryArea area) {
-            Netmem[] out = new Netmem[area.pageCount()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = new Netmem(area, i) { };
-            }
-            return out;
-        }
-
-        @Override
-        public void attach(Object state) {
-            attachment = state;
-        }
-
-        @Override
-        public Object attachment() {
-            return attachment;
-        }
-    }
 
     private final AtomicInteger drained = new AtomicInteger();
     private final DmaBuf buffer = new DmaBuf(1, 16 * 4096, "test");
     private final DevmemProvider provider = new DevmemProvider(7, buffer, "sim0", List.of(1, 2), drained::incrementAndGet);
-    private final Context pool = new Context(PoolParams.builder().build());
+    private final StubPoolContext pool = new StubPoolContext(PoolParams.builder().build());
 
     @Test
     void theBufferIsCarvedIntoUnreadableChunksSharedByTheBindingsQueues() throws Exception {
         provider.init(pool);
-        Context second = new Context(PoolParams.builder().build());
+        StubPoolContext second = new StubPoolContext(PoolParams.builder().build());
         provider.init(second);
         Netmem[] batch = new Netmem[16];
         assertEquals(10, provider.allocNetmems(pool, batch, 10));
@@ -114,7 +77,7 @@ class DevmemProviderTest {
     @Test
     void ordersAboveZeroAndForeignChunksAreRefused() throws Exception {
         assertEquals("order 1 (expected: 0, net_iovs are 4 KiB)", assertThrows(ProviderRefusedException.class,
-                () -> provider.init(new Context(PoolParams.builder().order(1).build()))).getMessage());
+                () -> provider.init(new StubPoolContext(PoolParams.builder().order(1).build()))).getMessage());
         provider.init(pool);
         Netmem foreign = new Netmem(MemoryArea.unreadable("x", 1L << 40, 4096).build(), 0) { };
         assertThrows(IllegalArgumentException.class, () -> provider.releaseNetmem(pool, foreign));
@@ -127,7 +90,7 @@ class DevmemProviderTest {
         provider.allocNetmems(pool, batch, 1);
         provider.unbind();
         assertEquals(0, drained.get(), "a chunk is still out");
-        assertThrows(ProviderRefusedException.class, () -> provider.init(new Context(PoolParams.builder().build())));
+        assertThrows(ProviderRefusedException.class, () -> provider.init(new StubPoolContext(PoolParams.builder().build())));
         provider.releaseNetmem(pool, batch[0]);
         provider.destroy(pool);
         assertEquals(1, drained.get());

@@ -15,56 +15,18 @@ import org.junit.jupiter.api.Test;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
-import pagepool.api.provider.PoolContext;
+import pagepool.api.provider.StubPoolContext;
 import pagepool.api.provider.ProviderRefusedException;
 
 /** The heap provider on its own, with a minimal pool context standing in for the engine. */
 class HeapMemoryProviderTest {
 
-    /** The engine's side of carving, reduced to what a provider needs. */
-    static final class Context implements PoolContext {
-        private final PoolParams params;
-        private Object attachment;
-
-        Context(PoolParams params) {
-            this.params = params;
-        }
-
-        @Override
-        public int id() {
-            return 1;
-        }
-
-        @Override
-        public PoolParams params() {
-            return params;
-        }
-
-        @Override
-        public Netmem[] carve(MemoryArea area) {
-            Netmem[] out = new Netmem[area.pageCount()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = new Netmem(area, i) { };
-            }
-            return out;
-        }
-
-        @Override
-        public void attach(Object state) {
-            attachment = state;
-        }
-
-        @Override
-        public Object attachment() {
-            return attachment;
-        }
-    }
 
     private final HeapMemoryProvider heap = new HeapMemoryProvider(1L << 20);
 
     @Test
     void pagesAreDistinctAlignedReadableAndDmaAddressedAtTheirMemory() throws ProviderRefusedException {
-        Context ctx = new Context(PoolParams.builder().build());
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().build());
         heap.init(ctx);
         Netmem[] batch = new Netmem[64];
         assertEquals(64, heap.allocNetmems(ctx, batch, 64));
@@ -87,7 +49,7 @@ class HeapMemoryProviderTest {
 
     @Test
     void releasedPagesAreReusedAndADestroyedPoolsSlabsServeTheNextPool() throws ProviderRefusedException {
-        Context ctx = new Context(PoolParams.builder().build());
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().build());
         heap.init(ctx);
         Netmem[] batch = new Netmem[8];
         heap.allocNetmems(ctx, batch, 8);
@@ -103,7 +65,7 @@ class HeapMemoryProviderTest {
         heap.destroy(ctx);
         assertThrows(IllegalStateException.class, () -> heap.allocNetmems(ctx, batch, 1), "a destroyed pool allocates nothing");
 
-        Context next = new Context(PoolParams.builder().build());
+        StubPoolContext next = new StubPoolContext(PoolParams.builder().build());
         heap.init(next);
         heap.allocNetmems(next, batch, 1);
         assertEquals(first.dmaAddress(), batch[0].dmaAddress(), "the slab came from the cache");
@@ -114,13 +76,13 @@ class HeapMemoryProviderTest {
     @Test
     void slabsBeyondTheCacheBoundAreDropped() throws ProviderRefusedException {
         HeapMemoryProvider small = new HeapMemoryProvider(1L << 20, 0);
-        Context ctx = new Context(PoolParams.builder().build());
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().build());
         small.init(ctx);
         Netmem[] batch = new Netmem[1];
         small.allocNetmems(ctx, batch, 1);
         small.releaseNetmem(ctx, batch[0]);
         small.destroy(ctx);
-        Context next = new Context(PoolParams.builder().build());
+        StubPoolContext next = new StubPoolContext(PoolParams.builder().build());
         small.init(next);
         small.allocNetmems(next, batch, 1);
         assertEquals(2L, small.slabCounts()[0], "no cache: a new slab");
@@ -128,7 +90,7 @@ class HeapMemoryProviderTest {
 
     @Test
     void destroyWithPagesOutIsRefused() throws ProviderRefusedException {
-        Context ctx = new Context(PoolParams.builder().build());
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().build());
         heap.init(ctx);
         heap.allocNetmems(ctx, new Netmem[1], 1);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> heap.destroy(ctx));
@@ -137,7 +99,7 @@ class HeapMemoryProviderTest {
 
     @Test
     void poolMaxBytesBoundsThePool() throws ProviderRefusedException {
-        Context ctx = new Context(PoolParams.builder().build());
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().build());
         heap.init(ctx);
         List<Netmem> all = new ArrayList<>();
         Netmem[] batch = new Netmem[64];
@@ -151,7 +113,7 @@ class HeapMemoryProviderTest {
 
     @Test
     void higherOrdersGetPagesOfTheirSize() throws ProviderRefusedException {
-        Context ctx = new Context(PoolParams.builder().order(3).build());
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().order(3).build());
         heap.init(ctx);
         Netmem[] batch = new Netmem[1];
         assertEquals(1, heap.allocNetmems(ctx, batch, 1));
@@ -165,7 +127,7 @@ class HeapMemoryProviderTest {
                 assertThrows(IllegalArgumentException.class, () -> new HeapMemoryProvider(100)).getMessage());
         HeapMemoryProvider tiny = new HeapMemoryProvider(4096);
         ProviderRefusedException e = assertThrows(ProviderRefusedException.class,
-                () -> tiny.init(new Context(PoolParams.builder().order(1).build())));
+                () -> tiny.init(new StubPoolContext(PoolParams.builder().order(1).build())));
         assertEquals("page size 8192 exceeds pool_max_bytes 4096", e.getMessage());
     }
 }

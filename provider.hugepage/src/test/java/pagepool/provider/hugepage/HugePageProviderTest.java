@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
-import pagepool.api.provider.PoolContext;
+import pagepool.api.provider.StubPoolContext;
 import pagepool.api.provider.ProviderRefusedException;
 
 /** The provider on its own, with a minimal pool context standing in for the engine. */
@@ -24,48 +24,9 @@ class HugePageProviderTest {
 
     private static final long TWO_MIB = 2L << 20;
 
-    static final class Context implements PoolContext {
-        private final PoolParams params;
-        private final int id;
-        private Object attachment;
 
-        Context(int id, PoolParams params) {
-            this.id = id;
-            this.params = params;
-        }
-
-        @Override
-        public int id() {
-            return id;
-        }
-
-        @Override
-        public PoolParams params() {
-            return params;
-        }
-
-        @Override
-        public Netmem[] carve(MemoryArea area) {
-            Netmem[] out = new Netmem[area.pageCount()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = new Netmem(area, i) { };
-            }
-            return out;
-        }
-
-        @Override
-        public void attach(Object state) {
-            attachment = state;
-        }
-
-        @Override
-        public Object attachment() {
-            return attachment;
-        }
-    }
-
-    private static Context pool(HugePageProvider p, int id) throws ProviderRefusedException {
-        Context c = new Context(id, PoolParams.builder().build());
+    private static StubPoolContext pool(HugePageProvider p, int id) throws ProviderRefusedException {
+        StubPoolContext c = new StubPoolContext(id, PoolParams.builder().build());
         p.init(c);
         return c;
     }
@@ -73,7 +34,7 @@ class HugePageProviderTest {
     @Test
     void eachHugePageIsCarvedInto512PagesUnderOneDmaMapping() throws Exception {
         HugePageProvider p = new HugePageProvider(2, TWO_MIB, false, false);
-        Context c = pool(p, 1);
+        StubPoolContext c = pool(p, 1);
         Netmem[] batch = new Netmem[64];
         Set<Long> mappings = new HashSet<>();
         Netmem first = null;
@@ -100,7 +61,7 @@ class HugePageProviderTest {
     @Test
     void exhaustionFallsBackToOrdinaryPagesThatGoBackOnRelease() throws Exception {
         HugePageProvider p = new HugePageProvider(1, TWO_MIB, true, false);
-        Context c = pool(p, 1);
+        StubPoolContext c = pool(p, 1);
         Netmem[] batch = new Netmem[64];
         for (int n = 0; n < 8; n++) {
             p.allocNetmems(c, batch, 64);
@@ -116,7 +77,7 @@ class HugePageProviderTest {
     @Test
     void memoryIsUnmappedOnlyWhenTheProviderIsGoneAndEveryPageIsBack() throws Exception {
         HugePageProvider p = new HugePageProvider(1, TWO_MIB, false, false);
-        Context c = pool(p, 1);
+        StubPoolContext c = pool(p, 1);
         Netmem[] batch = new Netmem[1];
         p.allocNetmems(c, batch, 1);
 
@@ -134,13 +95,13 @@ class HugePageProviderTest {
     @Test
     void aDestroyedPoolsHugePagesServeTheNextPool() throws Exception {
         HugePageProvider p = new HugePageProvider(1, TWO_MIB, false, false);
-        Context a = pool(p, 1);
+        StubPoolContext a = pool(p, 1);
         Netmem[] batch = new Netmem[1];
         p.allocNetmems(a, batch, 1);
         long dma = batch[0].dmaAddress();
         p.releaseNetmem(a, batch[0]);
         p.destroy(a);
-        Context b = pool(p, 2);
+        StubPoolContext b = pool(p, 2);
         p.allocNetmems(b, batch, 1);
         assertEquals(dma, batch[0].dmaAddress());
         p.deactivate();

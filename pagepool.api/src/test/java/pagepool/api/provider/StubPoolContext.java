@@ -1,0 +1,54 @@
+package pagepool.api.provider;
+
+import pagepool.api.MemoryArea;
+import pagepool.api.Netmem;
+import pagepool.api.PoolParams;
+
+/**
+ * The pool side of the provider SPI reduced to what a provider's unit tests need: parameters,
+ * carving into plain netmems, and the attachment. Shared with provider modules as a test jar.
+ */
+public final class StubPoolContext implements PoolContext {
+
+    private final int id;
+    private final PoolParams params;
+    private Object attachment;
+
+    public StubPoolContext(int id, PoolParams params) {
+        this.id = id;
+        this.params = params;
+    }
+
+    public StubPoolContext(PoolParams params) {
+        this(1, params);
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public PoolParams params() {
+        return params;
+    }
+
+    @Override
+    public Netmem[] carve(MemoryArea area) {
+        Netmem[] out = new Netmem[area.pageCount()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new Netmem(area, i) { };
+        }
+        return out;
+    }
+
+    @Override
+    public void attach(Object state) {
+        attachment = state;
+    }
+
+    @Override
+    public Object attachment() {
+        return attachment;
+    }
+}
