@@ -87,10 +87,11 @@ public class DevmemIT {
         ServiceReference<DmaBufs> ref = context.getServiceReference(DmaBufs.class);
         DmaBufs bufs = context.getService(ref);
 
-        DmaBufInfo buf = bufs.create(64L << 20); // 16384 chunks
+        // 2048 chunks, while sockets hold ~3000 frags per queue: applications exhaust the buffer.
+        DmaBufInfo buf = bufs.create(8L << 20);
         long[] dropsBefore = {nicDrops(dev, 0), 0, 0, nicDrops(dev, 3)};
         DevmemBindingInfo b = bufs.bind(buf.id(), "sim0", List.of(1, 2));
-        assertEquals(16384, b.chunks());
+        assertEquals(2048, b.chunks());
         assertEquals(b.provider(), bindings.queues().get(1).provider());
         assertEquals(b.provider(), bindings.queues().get(2).provider());
         assertEquals("heap", bindings.queues().get(0).provider());
@@ -101,20 +102,16 @@ public class DevmemIT {
         Felix.await("payload verified by the device on queue 1", () -> stat(dev, 1, "verified") > before1 + 2000);
         assertEquals(0L, stat(dev, 1, "corrupt"));
         assertTrue("applications hold tokens", stat(dev, 1, "tokens-out") > 0);
+        Felix.await("the buffer runs out: queue 1 drops for lack of buffers",
+                () -> stat(dev, 1, "drops-no-buffer") > 0);
+        long exhaustedAt = stat(dev, 1, "packets");
+        Felix.await("and recovers as tokens come back", () -> stat(dev, 1, "packets") > exhaustedAt + 2000);
         assertEquals("the other queues were undisturbed", dropsBefore[0], nicDrops(dev, 0));
         assertEquals(dropsBefore[3], nicDrops(dev, 3));
         // Headers stay in host memory: the header pools of the bound queues are on heap.
         assertTrue(bindings.pools().stream().anyMatch(x -> x.queue() != null && x.queue().index() == 1
                 && x.provider().equals("heap") && x.state() == PoolInfo.State.ACTIVE));
 
-        // Reading device memory through the API fails clearly.
-        PagePool probe = factory.create(PoolParams.builder().flags(PoolParams.DMA_MAP | PoolParams.DMA_SYNC_DEV
-                | PoolParams.ALLOW_UNREADABLE_NETMEM).maxLen(4096).queue("sim0", 1).build());
-        Netmem nm = probe.alloc();
-        UnreadableNetmemException e = assertThrows(UnreadableNetmemException.class, nm::segment);
-        assertTrue(e.getMessage(), e.getMessage().contains("unreadable (device memory)"));
-        probe.release(nm);
-        probe.close();
 
         assertTrue(bufs.unbind(b.id()));
         assertEquals("heap", bindings.queues().get(1).provider());
@@ -122,7 +119,26 @@ public class DevmemIT {
         Felix.await("queue 1 flows on heap", () -> stat(dev, 1, "packets") > after + 1000);
         Felix.await("the unbound binding drained", () -> bufs.bindings().isEmpty());
 
-        DevmemBindingInfo again = bufs.bind(buf.id(), "sim0", List.of(2));
+        // The bundle that made a binding lets go of the service: its bindings and buffers go.
+        bufs.bind(buf.id(), "sim0", List.of(3));
+        assertTrue(bindings.queues().get(3).provider().startsWith("devmem-"));
+        context.ungetService(ref);
+        Felix.await("queue 3 back on heap once its binding's owner is gone",
+                () -> bindings.queues().get(3).provider().equals("heap"));
+
+        DmaBufs fresh = context.getService(ref);
+        assertTrue("the owner's buffer went with it", fresh.buffers().stream().noneMatch(x -> x.id() == buf.id()));
+        DevmemBindingInfo again = fresh.bind(fresh.create(64L << 20).id(), "sim0", List.of(2));
+
+        // Reading device memory through the API fails clearly.
+        PagePool probe = factory.create(PoolParams.builder().flags(PoolParams.DMA_MAP | PoolParams.DMA_SYNC_DEV
+                | PoolParams.ALLOW_UNREADABLE_NETMEM).maxLen(4096).queue("sim0", 2).build());
+        Netmem nm = probe.alloc();
+        UnreadableNetmemException e = assertThrows(UnreadableNetmemException.class, nm::segment);
+        assertTrue(e.getMessage(), e.getMessage().contains("unreadable (device memory)"));
+        probe.release(nm);
+        probe.close();
+
         Felix.await("tokens out on queue 2", () -> stat(dev, 2, "tokens-out") > 100);
 
         devmem.uninstall();
