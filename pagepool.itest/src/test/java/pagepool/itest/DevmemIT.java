@@ -101,7 +101,7 @@ public class DevmemIT {
         long before1 = stat(dev, 1, "verified");
         Felix.await("payload verified by the device on queue 1", () -> stat(dev, 1, "verified") > before1 + 2000);
         assertEquals(0L, stat(dev, 1, "corrupt"));
-        assertTrue("applications hold tokens", stat(dev, 1, "tokens-out") > 0);
+        Felix.await("applications holding tokens", () -> stat(dev, 1, "tokens-out") > 0);
         Felix.await("the buffer runs out: queue 1 drops for lack of buffers",
                 () -> stat(dev, 1, "drops-no-buffer") > 0);
         long exhaustedAt = stat(dev, 1, "packets");
