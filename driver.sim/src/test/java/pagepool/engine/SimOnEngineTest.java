@@ -15,10 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.osgi.framework.Constants;
 
-import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolInfo;
-import pagepool.api.PoolParams;
 import pagepool.api.QueueId;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.QueueInfo;
@@ -40,17 +38,7 @@ class SimOnEngineTest {
     private final HeapMemoryProvider heap = new HeapMemoryProvider(1L << 30);
     private SimDevice device;
 
-    private final PagePoolFactory factory = new PagePoolFactory() {
-        @Override
-        public PagePool create(PoolParams params) {
-            return mux.create(params);
-        }
-
-        @Override
-        public List<PoolInfo> pools() {
-            return engine.pools();
-        }
-    };
+    private final PagePoolFactory factory = new MultiplexedPoolFactory(engine, mux);
 
     @AfterEach
     void tearDown() {

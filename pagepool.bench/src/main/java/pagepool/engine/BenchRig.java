@@ -1,14 +1,9 @@
 package pagepool.engine;
 
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import pagepool.api.Netmem;
-import pagepool.api.PagePool;
-import pagepool.api.PagePoolFactory;
-import pagepool.api.PoolInfo;
-import pagepool.api.PoolParams;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.provider.PoolContext;
 import pagepool.api.provider.ProviderCapabilities;
@@ -28,17 +23,7 @@ final class BenchRig implements AutoCloseable {
 
     BenchRig(SimSettings settings) {
         add(new HeapMemoryProvider(4L << 30), true);
-        device = new SimDevice(settings, new PagePoolFactory() {
-            @Override
-            public PagePool create(PoolParams params) {
-                return mux.create(params);
-            }
-
-            @Override
-            public List<PoolInfo> pools() {
-                return engine.pools();
-            }
-        }).open();
+        device = new SimDevice(settings, new MultiplexedPoolFactory(engine, mux)).open();
         mux.addDevice(device);
     }
 

@@ -45,11 +45,13 @@ public final class EngineComponent implements PagePoolFactory {
 
     private final PoolEngine engine;
     private final Multiplexer mux;
+    private final PagePoolFactory factory;
 
     @Activate
     public EngineComponent(Config config) {
         this.engine = new PoolEngine(config.retry_millis(), config.stall_millis());
         this.mux = new Multiplexer(engine);
+        this.factory = new MultiplexedPoolFactory(engine, mux);
     }
 
     @Deactivate
@@ -74,11 +76,11 @@ public final class EngineComponent implements PagePoolFactory {
 
     @Override
     public PagePool create(PoolParams params) {
-        return mux.create(params);
+        return factory.create(params);
     }
 
     @Override
     public List<PoolInfo> pools() {
-        return engine.pools();
+        return factory.pools();
     }
 }
