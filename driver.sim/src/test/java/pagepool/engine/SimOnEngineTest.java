@@ -184,6 +184,31 @@ class SimOnEngineTest {
     }
 
     @Test
+    void aReplacementBoundBeforeTheOldOneIsUnboundTakesOverWithoutAPendingGap() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        RenamedProvider old = new RenamedProvider("fast", 0);
+        Map<String, Object> oldProps = props(old, false);
+        mux.addProvider(old, oldProps);
+        mux.bind("sim0", List.of(1), "fast", "test", true);
+        int oldPool = queue(1).poolId();
+
+        // Greedy dynamic references: the better replacement arrives first, then the old one leaves.
+        RenamedProvider replacement = new RenamedProvider("fast", 0);
+        mux.addProvider(replacement, Map.of(MemoryProvider.NAME, "fast", Constants.SERVICE_ID,
+                SERVICE_IDS.incrementAndGet(), Constants.SERVICE_RANKING, 10));
+        int newPool = queue(1).poolId();
+        assertTrue(newPool != oldPool, "restarted onto the higher-ranked replacement");
+        mux.removeProvider(old, oldProps);
+
+        assertEquals(newPool, queue(1).poolId(), "the old one leaving changes nothing more");
+        assertEquals(QueueInfo.State.OK, queue(1).state());
+        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
+        await("the old provider's pool drained", () -> engine.poolsOf(old).isEmpty());
+        assertEquals(0, old.out.get());
+        assertTrue(replacement.out.get() > 0);
+    }
+
+    @Test
     void failedStartRollsBackToTheOldMemoryAndTrafficContinues() throws Exception {
         open(SimSettings.defaults("sim0"));
         RenamedProvider far = new RenamedProvider("far", 1L << 52);
