@@ -13,6 +13,9 @@ import org.osgi.annotation.versioning.ConsumerType;
 @ConsumerType
 public interface DeviceMemory {
 
+    /** Id of the device buffer (the dma-buf id), as consumers see it in frag descriptors. */
+    int id();
+
     /** The device writes {@code length} bytes of {@code src} at {@code offset}. */
     void write(long offset, MemorySegment src, long srcOffset, long length);
 

@@ -95,13 +95,26 @@ public class DevmemIT {
         assertEquals(b.provider(), bindings.queues().get(1).provider());
         assertEquals(b.provider(), bindings.queues().get(2).provider());
         assertEquals("heap", bindings.queues().get(0).provider());
-        assertEquals("buffer already bound", IllegalArgumentException.class,
-                assertThrows(IllegalArgumentException.class, () -> bufs.bind(buf.id(), "sim0", List.of(3))).getClass());
+        assertEquals("buffer " + buf.id() + " is already bound by binding " + b.id()
+                + " (expected: an unbound buffer; unbind it first)", assertThrows(IllegalArgumentException.class,
+                        () -> bufs.bind(buf.id(), "sim0", List.of(3))).getMessage());
+        assertEquals("buffer: 99 is unknown (expected: one of [" + buf.id() + "])",
+                assertThrows(IllegalArgumentException.class, () -> bufs.bind(99, "sim0", List.of(3))).getMessage());
+        DmaBufInfo spare = bufs.create(1L << 20);
+        assertEquals("queue sim0/1 is already bound to provider '" + b.provider() + "' by binding "
+                + bindings.bindings().get(0).id() + " (bundle:provider.devmem) (expected: unbind it first)",
+                assertThrows(IllegalArgumentException.class, () -> bufs.bind(spare.id(), "sim0", List.of(1)))
+                        .getMessage());
+        assertEquals("queue: 7 (expected: 0..3 on sim0)", assertThrows(IllegalArgumentException.class,
+                () -> bufs.bind(spare.id(), "sim0", List.of(7))).getMessage());
+        assertEquals("a failed bind leaves nothing behind", 1, bufs.bindings().size());
+        assertTrue(bufs.destroy(spare.id()));
 
         long before1 = stat(dev, 1, "verified");
         Felix.await("payload verified by the device on queue 1", () -> stat(dev, 1, "verified") > before1 + 2000);
         assertEquals(0L, stat(dev, 1, "corrupt"));
         Felix.await("applications holding tokens", () -> stat(dev, 1, "tokens-out") > 0);
+        assertTrue("frags reach applications as (buffer, offset, size, token)", stat(dev, 1, "devmem-frags") > 0);
         Felix.await("the buffer runs out: queue 1 drops for lack of buffers",
                 () -> stat(dev, 1, "drops-no-buffer") > 0);
         long exhaustedAt = stat(dev, 1, "packets");

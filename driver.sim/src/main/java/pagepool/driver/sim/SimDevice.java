@@ -89,6 +89,10 @@ public final class SimDevice implements NetDevice, AutoCloseable {
         return settings;
     }
 
+    Packet.Template template() {
+        return template;
+    }
+
     boolean trafficOn() {
         return carrier;
     }
@@ -151,6 +155,7 @@ public final class SimDevice implements NetDevice, AutoCloseable {
         m.put("restarts", q.restarts.get());
         m.put("verified", q.verifiedInNapi + q.verifiedBySocket.get());
         m.put("corrupt", q.corruptInNapi + q.corruptBySocket.get());
+        m.put("devmem-frags", q.devmemFrags.get());
         m.put("tokens-out", q.tokensOut.get());
         m.put("iotlb-lookups", q.iotlb.lookups);
         m.put("iotlb-misses", q.iotlb.misses);

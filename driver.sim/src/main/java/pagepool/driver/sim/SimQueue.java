@@ -64,6 +64,8 @@ final class SimQueue implements Runnable {
     final AtomicLong corruptBySocket = new AtomicLong();
     /** Device-memory frags of this queue held by applications as tokens. */
     final AtomicLong tokensOut = new AtomicLong();
+    /** Device-memory frags delivered to applications as descriptors (buffer, offset, size, token). */
+    final AtomicLong devmemFrags = new AtomicLong();
     volatile String lastCorruption = "";
 
     // Traffic pacing, NAPI thread only.

@@ -29,6 +29,7 @@ final class SocketReader implements Runnable {
     // Device-memory frags are handed to the application as tokens, and come back in batches.
     private final TokenTable tokens;
     private final long[] returning = new long[TokenTable.MAX_PER_CALL];
+    private final DevmemFrag frag = new DevmemFrag();
     private int returningCount;
     private final java.lang.foreign.MemorySegment deviceScratch =
             java.lang.foreign.Arena.ofAuto().allocate(Packet.MAX_SIZE);
@@ -81,26 +82,50 @@ final class SocketReader implements Runnable {
         SocketQueue.Delivery d;
         for (int n = 0; n < max && (d = s.peek()) != null; n++) {
             any = true;
-            String bad = s.queue.device.verify(s.queue, d.data, d.payloadAt, d.header, d.headerAt, deviceScratch);
+            String bad;
+            long token = -1;
+            if (d.data.isReadable()) {
+                bad = s.queue.device.verify(s.queue, d.data, d.payloadAt, d.header, d.headerAt, deviceScratch);
+            } else {
+                token = tokens.give(d.data, d.dataPool, s.queue);
+                bad = receiveDevmem(s.queue, d, token);
+            }
             if (bad == null) {
                 s.queue.verifiedBySocket.incrementAndGet();
             } else {
                 s.queue.corruptBySocket.incrementAndGet();
                 s.queue.lastCorruption = bad;
             }
-            hold(d, s.queue);
+            hold(d, token);
             d.clear();
             s.consumed();
         }
         return any;
     }
 
-    private void hold(SocketQueue.Delivery d, SimQueue queue) {
+    /**
+     * The application gets a frag of device memory as a descriptor (buffer, offset, size, token)
+     * and has the device that owns the buffer (the simulated GPU) check the payload there.
+     */
+    private String receiveDevmem(SimQueue queue, SocketQueue.Delivery d, long token) {
+        java.lang.foreign.MemorySegment hdr = d.header.segment();
+        int len = hdr.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, d.headerAt + Packet.LEN);
+        pagepool.api.DeviceMemory gpu = d.data.area().deviceMemory();
+        frag.set(gpu.id(), (long) d.data.index() * d.data.size() + d.payloadAt, len, token);
+        if (frag.size < 0 || frag.size > deviceScratch.byteSize()) {
+            return "bad length in " + frag;
+        }
+        gpu.read(frag.offset, deviceScratch, 0, frag.size);
+        queue.devmemFrags.incrementAndGet();
+        return Packet.verify(queue.device.template(), hdr, d.headerAt, deviceScratch, 0, queue.index);
+    }
+
+    /** Holds the packet's pages: a device-memory payload by its token (-1: none, or the table was full). */
+    private void hold(SocketQueue.Delivery d, long token) {
         if (heldCount == heldData.length) {
             releaseOldest();
         }
         int i = (heldHead + heldCount++) & (heldData.length - 1);
-        long token = d.data.isReadable() ? -1 : tokens.give(d.data, d.dataPool, queue);
         heldToken[i] = token;
         heldData[i] = token == -1 ? d.data : null;
         heldDataPool[i] = d.dataPool;

@@ -36,6 +36,11 @@ final class DmaBuf implements DeviceMemory {
     }
 
     @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
     public void write(long offset, MemorySegment src, long srcOffset, long length) {
         MemorySegment.copy(src, srcOffset, memory, offset, length);
     }
