@@ -209,6 +209,32 @@ class SimOnEngineTest {
     }
 
     @Test
+    void aReplacementDeviceBoundBeforeTheOldOneIsUnboundTakesOverItsBindings() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        RenamedProvider fast = new RenamedProvider("fast", 0);
+        mux.addProvider(fast, props(fast, false));
+        mux.bind("sim0", List.of(2), "fast", "test", true);
+        SimDevice old = device;
+        SimDevice replacement = new SimDevice(SimSettings.defaults("sim0"), factory).open();
+        try {
+            mux.addDevice(replacement);
+            assertEquals(old.queueStats(2).get("pool-id"), (long) queue(2).poolId(), "the first device still serves");
+
+            mux.removeDevice(old);
+            old.close();
+            device = replacement;
+
+            assertEquals("fast", queue(2).provider(), "the binding applies to the new device");
+            assertEquals(replacement.queueStats(2).get("pool-id"), (long) queue(2).poolId());
+            awaitTrafficOnAllQueues(100);
+        } finally {
+            if (device != replacement) {
+                replacement.close();
+            }
+        }
+    }
+
+    @Test
     void failedStartRollsBackToTheOldMemoryAndTrafficContinues() throws Exception {
         open(SimSettings.defaults("sim0"));
         RenamedProvider far = new RenamedProvider("far", 1L << 52);

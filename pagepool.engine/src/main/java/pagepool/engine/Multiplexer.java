@@ -41,6 +41,8 @@ final class Multiplexer implements AutoCloseable {
     private final PoolEngine engine;
     private final ProviderRegistry providers = new ProviderRegistry();
     private final Map<String, NetDevice> devices = new ConcurrentHashMap<>();
+    /** Devices whose name is taken by another, in arrival order; reconciler thread only. */
+    private final List<NetDevice> waitingDevices = new ArrayList<>();
     private final Map<QueueId, QueueState> queues = new ConcurrentHashMap<>();
     private final Map<Long, Binding> bindings = new ConcurrentHashMap<>();
     private final AtomicLong bindingIds = new AtomicLong();
@@ -134,9 +136,13 @@ final class Multiplexer implements AutoCloseable {
         PagePool pool = engine.create(params, provider);
         if (qs != null && qs.installing == null && (params.allowUnreadable() || provider.capabilities().readable())
                 && provider == desiredProvider(q)) {
-            // A pool made outside a restart (the driver starting its queues): the queue runs on it.
+            // A pool made outside a restart (the driver starting its queues): the queue runs on
+            // this provider. Its first such pool is taken as the payload pool (drivers create the
+            // data pool before any header pool); restarts learn the pool from the queue memory.
             qs.current = provider;
-            qs.poolId = pool.id();
+            if (qs.poolId == 0) {
+                qs.poolId = pool.id();
+            }
         }
         return pool;
     }
@@ -187,23 +193,38 @@ final class Multiplexer implements AutoCloseable {
     void addDevice(NetDevice device) {
         event(() -> {
             if (devices.putIfAbsent(device.name(), device) != null) {
-                LOG.log(Level.WARNING, "a second device named {0} is ignored", device.name());
+                // A replacement bound before its predecessor is unbound: it takes over then.
+                waitingDevices.add(device);
+                LOG.log(Level.INFO, "a second device named {0} waits for the first to go", device.name());
                 return null;
             }
-            for (int i = 0; i < device.rxQueueCount(); i++) {
-                queues.computeIfAbsent(new QueueId(device.name(), i), QueueState::new);
-            }
-            reconcile(device);
+            takeOver(device);
             return null;
         });
     }
 
+    private void takeOver(NetDevice device) {
+        for (int i = 0; i < device.rxQueueCount(); i++) {
+            queues.computeIfAbsent(new QueueId(device.name(), i), QueueState::new);
+        }
+        reconcile(device);
+        refreshBindingStates();
+    }
+
     void removeDevice(NetDevice device) {
         event(() -> {
-            if (devices.remove(device.name(), device)) {
-                queues.keySet().removeIf(q -> q.device().equals(device.name()));
-                refreshBindingStates();
+            if (waitingDevices.remove(device) || !devices.remove(device.name(), device)) {
+                return null;
             }
+            queues.keySet().removeIf(q -> q.device().equals(device.name()));
+            NetDevice next = waitingDevices.stream().filter(d -> d.name().equals(device.name())).findFirst()
+                    .orElse(null);
+            if (next != null) {
+                waitingDevices.remove(next);
+                devices.put(next.name(), next);
+                takeOver(next);
+            }
+            refreshBindingStates();
             return null;
         });
     }
