@@ -473,10 +473,6 @@ final class PagePoolImpl implements PagePool, PoolContext {
         return state == DETACHED;
     }
 
-    Instant detachTime() {
-        return detachTime;
-    }
-
     long inflight() {
         return holdCount - releaseCount.get();
     }

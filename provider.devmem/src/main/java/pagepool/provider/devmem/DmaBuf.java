@@ -57,8 +57,4 @@ final class DmaBuf implements DeviceMemory {
             arena.close();
         }
     }
-
-    synchronized boolean isFreed() {
-        return freed;
-    }
 }
