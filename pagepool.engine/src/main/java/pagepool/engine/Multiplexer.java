@@ -134,15 +134,14 @@ final class Multiplexer implements AutoCloseable {
                     + "=true, such as provider.heap)");
         }
         PagePool pool = engine.create(params, provider);
-        if (qs != null && qs.installing == null && (params.allowUnreadable() || provider.capabilities().readable())
-                && provider == desiredProvider(q)) {
-            // A pool made outside a restart (the driver starting its queues): the queue runs on
-            // this provider. Its first such pool is taken as the payload pool (drivers create the
-            // data pool before any header pool); restarts learn the pool from the queue memory.
+        if (qs != null && qs.installing == null && qs.current == null
+                && (params.allowUnreadable() || provider.capabilities().readable())) {
+            // The first pool of a queue made outside a restart: the driver bringing the queue up
+            // on it (drivers create the payload pool before any header pool). Later pools made
+            // outside a restart do not say what the queue runs on; restarts learn it from the
+            // queue memory.
             qs.current = provider;
-            if (qs.poolId == 0) {
-                qs.poolId = pool.id();
-            }
+            qs.poolId = pool.id();
         }
         return pool;
     }
