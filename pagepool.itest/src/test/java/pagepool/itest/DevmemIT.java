@@ -11,15 +11,8 @@ import java.util.List;
 import javax.inject.Inject;
 
 import org.junit.Test;
-import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
-import org.ops4j.pax.exam.spi.reactors.PerMethod;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
@@ -27,41 +20,16 @@ import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
 import pagepool.api.UnreadableNetmemException;
-import pagepool.api.binding.PoolBindings;
 import pagepool.api.devmem.DevmemBindingInfo;
 import pagepool.api.devmem.DmaBufInfo;
 import pagepool.api.devmem.DmaBufs;
 import pagepool.api.queue.NetDevice;
 
 /** Device memory bound to two of four header-split queues under traffic, unbound, and removed with tokens out. */
-@RunWith(PaxExam.class)
-@ExamReactorStrategy(PerMethod.class)
-public class DevmemIT {
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private PoolBindings bindings;
-
-    @Inject
-    private ConfigurationAdmin configAdmin;
+public class DevmemIT extends PagepoolTestBase {
 
     @Inject
     private PagePoolFactory factory;
-
-    @org.ops4j.pax.exam.Configuration
-    public Option[] config() {
-        return Felix.withPagepool();
-    }
-
-    private static long stat(NetDevice dev, int q, String name) {
-        return dev.queueStats(q).get(name);
-    }
-
-    private static long nicDrops(NetDevice dev, int q) {
-        return stat(dev, q, "drops-stopped") + stat(dev, q, "drops-no-buffer");
-    }
 
     private List<PoolInfo> devmemPools() {
         return bindings.pools().stream().filter(p -> p.provider().startsWith("devmem-")).toList();

@@ -7,46 +7,17 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 
-import javax.inject.Inject;
 
 import org.junit.Test;
-import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
-import org.ops4j.pax.exam.spi.reactors.PerMethod;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 import pagepool.api.PoolInfo;
 import pagepool.api.binding.BindingInfo;
-import pagepool.api.binding.PoolBindings;
 import pagepool.api.queue.NetDevice;
 
 /** provider.hugepage hot-installed under traffic, bound to two queues, then uninstalled with pages in flight. */
-@RunWith(PaxExam.class)
-@ExamReactorStrategy(PerMethod.class)
-public class HugePageIT {
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private PoolBindings bindings;
-
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @org.ops4j.pax.exam.Configuration
-    public Option[] config() {
-        return Felix.withPagepool();
-    }
-
-    private static long stat(NetDevice dev, int q, String name) {
-        return dev.queueStats(q).get(name);
-    }
+public class HugePageIT extends PagepoolTestBase {
 
     private List<PoolInfo> hugePools() {
         return bindings.pools().stream().filter(p -> p.provider().equals("hugepage")).toList();

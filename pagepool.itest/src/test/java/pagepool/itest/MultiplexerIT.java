@@ -9,23 +9,14 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 
-import javax.inject.Inject;
 
 import org.junit.After;
 import org.junit.Test;
-import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
-import org.ops4j.pax.exam.spi.reactors.PerMethod;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 import pagepool.api.PoolInfo;
 import pagepool.api.binding.BindingInfo;
-import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.queue.NetDevice;
 
@@ -34,25 +25,9 @@ import pagepool.api.queue.NetDevice;
  * from Config Admin, a failed start rolled back, and 200 swaps with every packet and page
  * accounted for. Each test gets a fresh framework.
  */
-@RunWith(PaxExam.class)
-@ExamReactorStrategy(PerMethod.class)
-public class MultiplexerIT {
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private PoolBindings bindings;
-
-    @Inject
-    private ConfigurationAdmin configAdmin;
+public class MultiplexerIT extends PagepoolTestBase {
 
     private org.osgi.service.cm.Configuration deviceConfig;
-
-    @org.ops4j.pax.exam.Configuration
-    public Option[] config() {
-        return Felix.withPagepool();
-    }
 
     // ---- helpers ------------------------------------------------------------------------------
 
@@ -81,15 +56,6 @@ public class MultiplexerIT {
     private NetDevice device() {
         ServiceReference<NetDevice> ref = context.getServiceReference(NetDevice.class);
         return ref == null ? null : context.getService(ref);
-    }
-
-    private static long stat(NetDevice dev, int queue, String name) {
-        return dev.queueStats(queue).get(name);
-    }
-
-    /** Drops at the NIC (queue stopped, ring empty): what a swap could cause; socket backlog drops are the stack's. */
-    private static long nicDrops(NetDevice dev, int queue) {
-        return stat(dev, queue, "drops-stopped") + stat(dev, queue, "drops-no-buffer");
     }
 
     private Bundle installTestProviders() throws Exception {
