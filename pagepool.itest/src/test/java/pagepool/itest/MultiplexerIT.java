@@ -161,7 +161,7 @@ public class MultiplexerIT extends PagepoolTestBase {
         c.update(p);
         Felix.await("a malformed binding is listed as failed", () -> bindings.bindings().size() == 1
                 && bindings.bindings().get(0).state() == BindingInfo.State.FAILED);
-        assertEquals("queues: 'one' (expected: a list like 1,2 or a range like 0-3)",
+        assertEquals("queues: 'one' (expected: a list like 1,2 or a range like 0-3 of indexes 0..4095)",
                 bindings.bindings().get(0).message());
         Felix.await("and binds nothing", () -> bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
 

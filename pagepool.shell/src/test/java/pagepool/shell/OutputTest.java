@@ -7,8 +7,6 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import pagepool.api.binding.QueueList;
-
 class OutputTest {
 
     @Test
@@ -33,16 +31,5 @@ class OutputTest {
     void emptyTableSaysSo() {
         assertEquals("(none)", new Output("a").render(false));
         assertEquals("[]", new Output("a").render(true));
-    }
-
-    @Test
-    void queueListsParseListsAndRanges() {
-        assertEquals(List.of(1), QueueList.parse("1"));
-        assertEquals(List.of(0, 1, 3), QueueList.parse("0-1, 3"));
-        for (String bad : new String[] {"", "x", "3-1", "1,,2"}) {
-            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> QueueList.parse(bad));
-            assertEquals("queues: '" + bad + "' (expected: a list like 1,2 or a range like 0-3)", e.getMessage());
-        }
     }
 }
