@@ -6,15 +6,15 @@ import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * The device's view of an unreadable memory area: how a NIC DMA-writes into device memory and
- * how the device that owns it (a GPU, in devmem TCP) reads it. The CPU path of the page pool
- * never gets here: {@link Netmem#segment()} refuses unreadable memory. Implemented by providers
- * of device memory; offsets are bytes from the start of the area.
+ * how the device that owns it (a GPU, in devmem TCP) reads it. Implemented by providers of device
+ * memory and given to the pool with {@link pagepool.api.provider.PoolContext#carve(MemoryArea,
+ * DeviceMemory)}; the pool lets only its driver reach it, one page of its own at a time, with
+ * offsets checked ({@link PagePool#deviceWrite}, {@link PagePool#deviceRead}). The CPU path never
+ * gets here: {@link Netmem#segment()} refuses unreadable memory. Offsets are bytes from the start
+ * of the area.
  */
 @ConsumerType
 public interface DeviceMemory {
-
-    /** Id of the device buffer (the dma-buf id), as consumers see it in frag descriptors. */
-    int id();
 
     /** The device writes {@code length} bytes of {@code src} at {@code offset}. */
     void write(long offset, MemorySegment src, long srcOffset, long length);

@@ -10,6 +10,7 @@ public final class Frag {
     private Netmem netmem;
     private int offset;
     private int length;
+    private int generation;
 
     public Netmem netmem() {
         return netmem;
@@ -24,16 +25,22 @@ public final class Frag {
         return length;
     }
 
+    /** The page's generation when the fragment was cut, for {@link PagePool#release(Netmem, int)}. */
+    public int generation() {
+        return generation;
+    }
+
     /** Filled by the pool. */
-    public void set(Netmem netmem, int offset, int length) {
+    public void set(Netmem netmem, int offset, int length, int generation) {
         this.netmem = netmem;
         this.offset = offset;
         this.length = length;
+        this.generation = generation;
     }
 
     /** Forgets the fragment, so the descriptor no longer points at a page it gave back. */
     public void clear() {
-        set(null, 0, 0);
+        set(null, 0, 0, 0);
     }
 
     @Override

@@ -10,7 +10,8 @@ import java.util.Objects;
  * per-page metadata stays small.
  *
  * <p>An area is either readable (it has a {@link MemorySegment}) or unreadable (device memory:
- * only a DMA address, the bytes live where the CPU cannot go).
+ * only a DMA address, the bytes live where the CPU cannot go; the device reaches them through the
+ * {@link DeviceMemory} view its provider gives the pool, never through the area).
  */
 public final class MemoryArea {
 
@@ -27,7 +28,7 @@ public final class MemoryArea {
     private final int dmaMappingShift;
     private final int node;
     private final boolean recyclable;
-    private final DeviceMemory device;
+    private final int bufferId;
 
     private MemoryArea(Builder b) {
         this.provider = b.provider;
@@ -38,7 +39,7 @@ public final class MemoryArea {
         this.dmaMappingShift = b.dmaMappingShift;
         this.node = b.node;
         this.recyclable = b.recyclable;
-        this.device = b.device;
+        this.bufferId = b.bufferId;
     }
 
     /**
@@ -123,17 +124,12 @@ public final class MemoryArea {
     }
 
     /**
-     * The device's view of unreadable memory, for the NIC writing into it and the device that
-     * owns it.
-     *
-     * @throws UnreadableNetmemException for readable memory, or device memory without a view
+     * The provider's id of the buffer this area is (part of), e.g. the dma-buf id of device
+     * memory, as applications see it in frag descriptors; 0 when the provider gives none. The
+     * area starts at offset 0 of that buffer.
      */
-    public DeviceMemory deviceMemory() {
-        if (device == null) {
-            throw new UnreadableNetmemException("memory area of provider '" + provider + "' at DMA address 0x"
-                    + Long.toHexString(dmaAddress) + " has no device view" + (isReadable() ? " (it is host memory)" : ""));
-        }
-        return device;
+    public int bufferId() {
+        return bufferId;
     }
 
     @Override
@@ -152,7 +148,7 @@ public final class MemoryArea {
         private int dmaMappingShift = -1;
         private int node;
         private boolean recyclable = true;
-        private DeviceMemory device;
+        private int bufferId;
 
         private Builder(String provider, MemorySegment memory, long dmaAddress, long size) {
             this.provider = Objects.requireNonNull(provider, "provider");
@@ -192,9 +188,9 @@ public final class MemoryArea {
             return this;
         }
 
-        /** The device's view of unreadable memory; offsets are relative to this area. */
-        public Builder deviceMemory(DeviceMemory device) {
-            this.device = device;
+        /** The provider's id of the buffer the area starts, e.g. a dma-buf id; default 0. */
+        public Builder bufferId(int bufferId) {
+            this.bufferId = bufferId;
             return this;
         }
 
@@ -222,9 +218,8 @@ public final class MemoryArea {
             if (node < 0) {
                 throw new IllegalArgumentException("node: " + node + " (expected: >= 0)");
             }
-            if (device != null && memory != null) {
-                throw new IllegalArgumentException("deviceMemory: set on readable memory (expected: only on unreadable"
-                        + " areas; the CPU reaches readable memory directly)");
+            if (bufferId < 0) {
+                throw new IllegalArgumentException("bufferId: " + bufferId + " (expected: >= 0)");
             }
             return new MemoryArea(this);
         }

@@ -53,6 +53,16 @@ public abstract class Netmem {
         return area.isReadable();
     }
 
+    /**
+     * The page's generation: it changes each time a pool hands the page out. A holder that keeps
+     * it with the page and gives both back ({@link PagePool#release(Netmem, int)}) has a release
+     * of a page it no longer holds (a stale reference) refused instead of freeing someone else's
+     * page. 0 for netmems outside a pool.
+     */
+    public int generation() {
+        return 0;
+    }
+
     /** Name of the memory provider that owns this page. */
     public final String provider() {
         return area.provider();

@@ -1,5 +1,7 @@
 package pagepool.api;
 
+import java.lang.foreign.MemorySegment;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -50,6 +52,44 @@ public interface PagePool extends AutoCloseable {
      * @throws BadReleaseException when the page is not out of this pool
      */
     void release(Netmem netmem);
+
+    /**
+     * {@link #recycleDirect(Netmem)} that also refuses a stale reference: one whose
+     * {@link Netmem#generation() generation}, taken when the caller got the page, is not the
+     * page's any more because the page was given back and handed out again meanwhile.
+     *
+     * @throws BadReleaseException when the page is not out of this pool, or the generation is stale
+     */
+    void recycleDirect(Netmem netmem, int generation);
+
+    /**
+     * {@link #release(Netmem)} that also refuses a stale reference, as {@link #recycleDirect(Netmem, int)}.
+     *
+     * @throws BadReleaseException when the page is not out of this pool, or the generation is stale
+     */
+    void release(Netmem netmem, int generation);
+
+    /**
+     * The NIC writes into an unreadable page it has from this pool (DMA into device memory),
+     * through the device view the page's provider gave the pool. Only the pool's driver holds the
+     * pool, so only it reaches device memory, and only pages of its own, within their bounds.
+     *
+     * @param offset byte offset in the page
+     * @return false when the provider's device memory failed (counted as its fault); the driver
+     *         drops the packet
+     * @throws IllegalArgumentException when the range is not inside the page
+     * @throws BadReleaseException when the page is not out of this pool
+     * @throws UnreadableNetmemException when the page is readable memory (write it directly)
+     */
+    boolean deviceWrite(Netmem netmem, int offset, MemorySegment src, long srcOffset, int length);
+
+    /**
+     * The device that owns an unreadable page reads it (the GPU checking a payload in devmem TCP);
+     * the same checks as {@link #deviceWrite}.
+     *
+     * @return false when the provider's device memory failed (counted as its fault)
+     */
+    boolean deviceRead(Netmem netmem, int offset, MemorySegment dst, long dstOffset, int length);
 
     /**
      * Makes the CPU's view of the first {@code size} bytes (capped at max_len) visible to the

@@ -18,13 +18,19 @@ import java.util.Map;
  * @param releaseCount pages the pool gave back to the provider
  * @param detachTime when {@link PagePool#close()} found pages in flight, or null
  * @param stalled a detached pool that has waited longer than the configured stall time
- * @param badReleases releases rejected with {@link BadReleaseException}
+ * @param badReleases releases rejected with {@link BadReleaseException}, and double releases of
+ *        fragments found when their page was finished
+ * @param faults what the provider threw while serving this pool
  * @param providerInfo what the provider reports about this pool (the kernel's {@code nl_fill})
  * @param stats the pool's counters ({@code page-pool-stats-get})
  */
 public record PoolInfo(int id, QueueId queue, String provider, State state, long inflight, long inflightBytes,
         long holdCount, long releaseCount, Instant detachTime, boolean stalled, long badReleases,
-        Map<String, Object> providerInfo, PoolStats stats) {
+        ProviderFaults faults, Map<String, Object> providerInfo, PoolStats stats) {
+
+    public PoolInfo {
+        faults = faults == null ? ProviderFaults.NONE : faults;
+    }
 
     /** Life of a pool. */
     public enum State {

@@ -23,7 +23,7 @@ final class BenchRig implements AutoCloseable {
 
     BenchRig(SimSettings settings) {
         add(new HeapMemoryProvider(4L << 30), true);
-        device = new SimDevice(settings, new MultiplexedPoolFactory(engine, mux)).open();
+        device = new SimDevice(settings, new PoolFactoryComponent(mux, -1)).open();
         mux.addDevice(device);
     }
 

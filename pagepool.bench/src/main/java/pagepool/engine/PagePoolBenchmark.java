@@ -67,6 +67,14 @@ public class PagePoolBenchmark {
         return nm;
     }
 
+    /** (1') The same with the generation check that refuses a stale reference. */
+    @Benchmark
+    public Netmem allocRecycleDirectChecked(OwnedPool s) {
+        Netmem nm = s.pool.alloc();
+        s.pool.recycleDirect(nm, nm.generation());
+        return nm;
+    }
+
     /**
      * (2a) The ring path without the second core: release() always recycles through the ring,
      * and the next allocs refill the cache from it.

@@ -19,20 +19,22 @@ import pagepool.api.binding.QueueInfo;
 
 /**
  * {@link PoolBindings} for one using bundle (bundle scope): the bindings it makes are owned by
- * that bundle and removed when it stops using the service, so a bundle that goes away takes its
- * bindings with it and its queues return to the default provider.
+ * that bundle, only it may remove them, and they go when it stops using the service, so a bundle
+ * that goes away takes its bindings with it and its queues return to the default provider.
  */
 @Component(service = PoolBindings.class, scope = ServiceScope.BUNDLE)
 public final class BindingsComponent implements PoolBindings {
 
     private final Multiplexer mux;
     private final String owner;
+    private final long bundle;
 
     @Activate
     public BindingsComponent(@Reference EngineComponent engine, ComponentContext context) {
         this.mux = engine.multiplexer();
         Bundle user = context.getUsingBundle();
-        this.owner = "bundle:" + (user == null ? "?" : user.getSymbolicName());
+        this.bundle = PoolFactoryComponent.bundleId(user);
+        this.owner = "bundle:" + (user == null ? "?" : user.getSymbolicName() + "#" + user.getBundleId());
     }
 
     @Deactivate
@@ -42,17 +44,27 @@ public final class BindingsComponent implements PoolBindings {
 
     @Override
     public BindingInfo bind(String device, List<Integer> queues, String provider) {
-        return mux.bind(device, queues, provider, owner, true);
+        return bind(device, queues, provider, "");
+    }
+
+    @Override
+    public BindingInfo bind(String device, List<Integer> queues, String provider, String origin) {
+        return mux.bind(device, queues, provider, owner, bundle, origin, true);
     }
 
     @Override
     public List<BindingInfo> unbind(String device, List<Integer> queues) {
-        return mux.unbind(device, queues);
+        return mux.unbind(device, queues, owner);
     }
 
     @Override
     public boolean unbind(long bindingId) {
-        return mux.unbind(bindingId);
+        return mux.unbind(bindingId, owner);
+    }
+
+    @Override
+    public ProviderInfo resetProvider(String provider) {
+        return mux.resetProvider(provider);
     }
 
     @Override

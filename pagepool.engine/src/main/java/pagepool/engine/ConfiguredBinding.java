@@ -1,6 +1,5 @@
 package pagepool.engine;
 
-import java.lang.System.Logger.Level;
 import java.util.Map;
 
 import org.osgi.framework.Constants;
@@ -14,13 +13,15 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import pagepool.api.binding.QueueList;
+import pagepool.api.config.ConfigValues;
 
 /**
  * One binding from Config Admin: a factory configuration of {@value #PID} (e.g. a file
  * {@code pagepool.binding-fast.cfg} in the runtime's watched folder) with {@code device},
- * {@code queues} ("1,2" or "0-3") and {@code provider}. Updating it rebinds; deleting it unbinds.
- * A malformed configuration binds nothing and is reported in the log and in the bindings list.
+ * {@code queues} ("1,2" or "0-3") and {@code provider}. Editing it changes the binding in place
+ * (only queues whose provider changes restart); deleting it unbinds. A malformed configuration
+ * binds nothing and is listed as a failed binding with its reason; one naming a queue another
+ * binding holds waits until that one goes.
  */
 @Component(configurationPid = ConfiguredBinding.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
@@ -28,7 +29,6 @@ import pagepool.api.binding.QueueList;
 public final class ConfiguredBinding {
 
     static final String PID = "pagepool.binding";
-    private static final System.Logger LOG = System.getLogger(ConfiguredBinding.class.getName());
 
     @ObjectClassDefinition(name = "pagepool queue binding", description = "Binds RX queues of a device to a memory provider")
     public @interface Config {
@@ -49,13 +49,12 @@ public final class ConfiguredBinding {
     public ConfiguredBinding(@Reference EngineComponent engine, Config config, Map<String, Object> props) {
         this.mux = engine.multiplexer();
         this.owner = "config:" + props.get(Constants.SERVICE_PID);
-        apply(config);
+        apply(config, props);
     }
 
     @Modified
-    void modified(Config config) {
-        mux.unbindOwner(owner);
-        apply(config);
+    void modified(Config config, Map<String, Object> props) {
+        apply(config, props);
     }
 
     @Deactivate
@@ -63,12 +62,19 @@ public final class ConfiguredBinding {
         mux.unbindOwner(owner);
     }
 
-    private void apply(Config config) {
+    private void apply(Config config, Map<String, Object> props) {
+        String source = ConfigValues.sourceOf(props);
+        String origin = props.containsKey(ConfigValues.FILE) ? "file " + source : "";
+        mux.configure(owner, origin, text(config::device), text(config::queues), text(config::provider));
+    }
+
+    /** A value as written, or empty when missing. */
+    private static String text(java.util.function.Supplier<String> value) {
         try {
-            mux.bind(config.device(), QueueList.parse(config.queues()), config.provider(), owner, false);
-        } catch (IllegalArgumentException e) {
-            LOG.log(Level.ERROR, "binding {0} rejected: {1}", owner, e.getMessage());
-            mux.rejected(owner, config.device(), config.provider(), e.getMessage());
+            String v = value.get();
+            return v == null ? "" : v;
+        } catch (RuntimeException e) {
+            return "";
         }
     }
 }

@@ -1,5 +1,6 @@
 package pagepool.engine;
 
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -10,9 +11,10 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import pagepool.api.queue.NetDevice;
 
 /**
- * Hands network devices to the multiplexer as they come and go. A separate component from
+ * Hands network devices to the multiplexer as they come and go, with the bundle that registered
+ * each (only it may create pools for the device's queues). A separate component from
  * {@link EngineComponent} because devices depend on the engine's factory: tracking them from the
- * factory's own component would be a circular service dependency.
+ * engine's own component would be a circular service dependency.
  */
 @Component(service = {}, immediate = true)
 public final class DeviceTracker {
@@ -26,8 +28,8 @@ public final class DeviceTracker {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindDevice(NetDevice device) {
-        mux.addDevice(device);
+    void bindDevice(NetDevice device, ServiceReference<NetDevice> ref) {
+        mux.addDevice(device, PoolFactoryComponent.bundleId(ref.getBundle()));
     }
 
     void unbindDevice(NetDevice device) {

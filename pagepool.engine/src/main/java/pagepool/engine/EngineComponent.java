@@ -1,11 +1,13 @@
 package pagepool.engine;
 
-import java.util.List;
 import java.util.Map;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -14,56 +16,102 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import pagepool.api.PagePool;
-import pagepool.api.PagePoolFactory;
-import pagepool.api.PoolInfo;
-import pagepool.api.PoolParams;
+import pagepool.api.config.ConfigReport;
+import pagepool.api.config.ConfigValues;
 import pagepool.api.provider.MemoryProvider;
 
 /**
- * The engine: the {@link PagePoolFactory} drivers use, and the multiplexer that tracks memory
- * providers. Devices are tracked by {@link DeviceTracker}: a device needs the factory to start,
- * so the factory must not need devices. The bundle's other components reach it as this class,
- * which no other bundle can see.
+ * The engine: the pools, and the multiplexer that tracks memory providers. The bundle's other
+ * components reach it as this class, which no other bundle can see: the bundle-scoped
+ * {@link PoolFactoryComponent} drivers use, {@link DeviceTracker}, the binding service and the
+ * configured bindings.
  *
- * <p>References are dynamic, multiple and greedy: a provider replaced by a better one is bound
- * before the old one is unbound, and both sit side by side (keyed by service id) until then.
+ * <p>Provider references are dynamic, multiple and greedy: a provider replaced by a better one is
+ * bound before the old one is unbound, and both sit side by side (keyed by service id) until then.
+ * A configuration that cannot apply is refused (one line, and a {@code ConfigProblem} service)
+ * and the engine keeps running on its last good settings: traffic never stops for a typo.
  */
-@Component(service = {PagePoolFactory.class, EngineComponent.class}, configurationPid = "pagepool.engine",
-        immediate = true)
+@Component(service = EngineComponent.class, configurationPid = "pagepool.engine", immediate = true)
 @Designate(ocd = EngineComponent.Config.class)
-public final class EngineComponent implements PagePoolFactory {
+public final class EngineComponent {
 
-    @ObjectClassDefinition(name = "pagepool engine", description = "Page pool lifecycle settings")
+    @ObjectClassDefinition(name = "pagepool engine", description = "Page pool lifecycle and fault settings")
     public @interface Config {
         @AttributeDefinition(description = "How often a detached pool's ring is drained, in ms")
         long retry_millis() default 100;
 
         @AttributeDefinition(description = "How long a detached pool may wait for its pages before it is reported as stalled, in ms")
         long stall_millis() default 60_000;
+
+        @AttributeDefinition(description = "Faults after which a memory provider is quarantined")
+        int fault_limit() default 3;
+
+        @AttributeDefinition(description = "How often drivers are asked whether a queue failed, in ms")
+        long health_millis() default 100;
+    }
+
+    /** Checked settings. */
+    private record Settings(long retryMillis, long stallMillis, int faultLimit, long healthMillis) {
+        @Override
+        public String toString() {
+            return "retry.millis=" + retryMillis + ", stall.millis=" + stallMillis + ", fault.limit=" + faultLimit
+                    + ", health.millis=" + healthMillis;
+        }
     }
 
     private final PoolEngine engine;
     private final Multiplexer mux;
-    private final PagePoolFactory factory;
+    private final ConfigReport report;
+    private Settings settings;
 
     @Activate
-    public EngineComponent(Config config) {
-        this.engine = new PoolEngine(config.retry_millis(), config.stall_millis());
+    public EngineComponent(Config config, Map<String, Object> props, BundleContext context) {
+        this.report = new ConfigReport(context);
+        Settings s = check(config, props, "the engine runs with its defaults");
+        this.settings = s != null ? s : check(ConfigValues.defaults(Config.class), Map.of(), "");
+        this.engine = new PoolEngine(settings.retryMillis(), settings.stallMillis());
         this.mux = new Multiplexer(engine);
-        this.factory = new MultiplexedPoolFactory(engine, mux);
+        mux.configure(settings.faultLimit(), settings.healthMillis());
+    }
+
+    /** New settings apply in place: nothing restarts. */
+    @Modified
+    void modified(Config config, Map<String, Object> props) {
+        Settings s = check(config, props, "the engine keeps its settings (" + settings + ")");
+        if (s != null) {
+            engine.setTimes(s.retryMillis(), s.stallMillis());
+            mux.configure(s.faultLimit(), s.healthMillis());
+            settings = s;
+        }
+    }
+
+    /** The settings, or null after reporting why they are refused. */
+    private Settings check(Config c, Map<String, Object> props, String otherwise) {
+        ConfigValues v = new ConfigValues(props);
+        v.noUnknownKeys(Config.class);
+        Settings s = new Settings(v.integer("retry.millis", c::retry_millis, 1, 60_000),
+                v.integer("stall.millis", c::stall_millis, 0, Long.MAX_VALUE),
+                v.integer("fault.limit", c::fault_limit, 1, 1_000_000),
+                v.integer("health.millis", c::health_millis, 1, 60_000));
+        if (!v.ok()) {
+            report.refuse(v.source(), "engine", v.message() + "; " + otherwise);
+            return null;
+        }
+        report.clear();
+        return s;
     }
 
     @Deactivate
     void deactivate() {
         mux.close();
         engine.close();
+        report.close();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindProvider(MemoryProvider provider, Map<String, Object> props) {
-        mux.addProvider(provider, props);
+    void bindProvider(MemoryProvider provider, ServiceReference<MemoryProvider> ref, Map<String, Object> props) {
+        mux.addProvider(provider, props, PoolFactoryComponent.bundleId(ref.getBundle()));
     }
 
     void unbindProvider(MemoryProvider provider, Map<String, Object> props) {
@@ -72,15 +120,5 @@ public final class EngineComponent implements PagePoolFactory {
 
     Multiplexer multiplexer() {
         return mux;
-    }
-
-    @Override
-    public PagePool create(PoolParams params) {
-        return factory.create(params);
-    }
-
-    @Override
-    public List<PoolInfo> pools() {
-        return factory.pools();
     }
 }

@@ -5,15 +5,19 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
+
+import org.osgi.framework.Constants;
 
 import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
@@ -23,44 +27,68 @@ import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
+import pagepool.api.binding.QueueList;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.queue.NetDevice;
 import pagepool.api.queue.QueueMemory;
+import pagepool.engine.BindingTable.Binding;
 
 /**
  * The multiplexer: desired bindings of queues to providers, the providers and devices present,
  * and a reconciler that restarts exactly the queues whose memory should change, the Linux way
  * ({@code netdev_rx_queue_restart}). All changes run on one reconciler thread, in order; callers
  * wait for theirs. Plain Java, so tests drive it without a framework.
+ *
+ * <p>Providers and drivers are other people's code. Every call into a driver is guarded here and
+ * every call into a provider in {@link GuardedProvider}: a queue whose provider faults falls back
+ * to the default provider, a provider that keeps faulting is quarantined, a queue whose driver
+ * reports a failure is restarted, and the reconciler itself never dies of what they throw.
  */
 final class Multiplexer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Multiplexer.class.getName());
     private static final long WAIT_SECONDS = 30;
+    /** A queue whose driver reports a failure is restarted at most this often. */
+    private static final long RECOVERY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final PoolEngine engine;
     private final ProviderRegistry providers = new ProviderRegistry();
-    private final Map<String, NetDevice> devices = new ConcurrentHashMap<>();
+    private final Map<String, Device> devices = new ConcurrentHashMap<>();
     /** Devices whose name is taken by another, in arrival order; reconciler thread only. */
-    private final List<NetDevice> waitingDevices = new ArrayList<>();
+    private final List<Device> waitingDevices = new ArrayList<>();
     private final Map<QueueId, QueueState> queues = new ConcurrentHashMap<>();
-    private final Map<Long, Binding> bindings = new ConcurrentHashMap<>();
-    private final AtomicLong bindingIds = new AtomicLong();
-    private final ExecutorService reconciler;
+    private final BindingTable table = new BindingTable();
+    private final ScheduledThreadPoolExecutor reconciler;
     private volatile Thread reconcilerThread;
+    private volatile int faultLimit = 3;
+    private ScheduledFuture<?> healthCheck;
+
+    /** A registered device: its fixed properties, read once, and the bundle that registered it (-1: none). */
+    record Device(NetDevice dev, String name, int queueCount, boolean headerSplit, long bundleId) {
+    }
 
     /** One queue's memory as the multiplexer knows it. */
     static final class QueueState {
         final QueueId id;
-        volatile MemoryProvider current;
+        volatile GuardedProvider current;
         /** The provider pools of this queue get while a restart allocates their memory. */
-        volatile MemoryProvider installing;
-        /** A provider a restart onto failed; not retried until something changes. */
-        volatile MemoryProvider failedTarget;
+        volatile GuardedProvider installing;
+        /** Pools made for the queue while its new memory is allocated: closed if the allocation fails. */
+        final List<PagePoolImpl> installed = new CopyOnWriteArrayList<>();
+        /** Providers the queue is not put on until something changes: a restart onto them failed, or they faulted. */
+        final Set<GuardedProvider> avoid = ConcurrentHashMap.newKeySet();
+        /** Why the last of them is avoided. */
+        volatile String avoidWhy = "";
         volatile int poolId;
-        volatile QueueInfo.State state = QueueInfo.State.OK;
-        volatile String message = "";
+        volatile QueueInfo.State state = QueueInfo.State.DOWN;
+        volatile String message = "waiting for memory";
         volatile long restarts;
+        /** What the driver reported, while the queue is failed. */
+        volatile String driverFault;
+        /** What a restart under way recovers from, said once the queue runs again; reconciler only. */
+        String recovering;
+        /** When the next restart to recover from a driver fault may run; reconciler only. */
+        long nextRecovery;
         volatile long lastRestartNanos;
         /** The last restart's time from its start until the queue ran on the new memory. */
         volatile long lastSwapNanos;
@@ -72,60 +100,77 @@ final class Multiplexer implements AutoCloseable {
         }
     }
 
-    /** A desired binding. Fields other than state and message are fixed. */
-    static final class Binding {
-        final long id;
-        final String device;
-        final List<Integer> queues;
-        final String provider;
-        final String owner;
-        volatile BindingInfo.State state = BindingInfo.State.PENDING;
-        volatile String message = "";
-        /** A configuration that was refused: listed, binds nothing. */
-        boolean rejected;
-
-        Binding(long id, String device, List<Integer> queues, String provider, String owner) {
-            this.id = id;
-            this.device = device;
-            this.queues = List.copyOf(queues);
-            this.provider = provider;
-            this.owner = owner;
-        }
-
-        BindingInfo info() {
-            return new BindingInfo(id, device, queues, provider, owner, state, message);
-        }
-    }
-
     Multiplexer(PoolEngine engine) {
         this.engine = engine;
-        this.reconciler = Executors.newSingleThreadExecutor(r -> {
+        this.reconciler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "pagepool-reconciler");
             t.setDaemon(true);
             reconcilerThread = t;
             return t;
         });
+        reconciler.setRemoveOnCancelPolicy(true);
+        engine.onFault(this::onProviderFault);
+        configure(3, 100);
+    }
+
+    /**
+     * @param faultLimit faults after which a provider is quarantined
+     * @param healthMillis how often drivers are asked whether their queues failed
+     */
+    synchronized void configure(int faultLimit, long healthMillis) {
+        if (faultLimit < 1) {
+            throw new IllegalArgumentException("faultLimit: " + faultLimit + " (expected: >= 1)");
+        }
+        if (healthMillis < 1) {
+            throw new IllegalArgumentException("healthMillis: " + healthMillis + " (expected: >= 1)");
+        }
+        this.faultLimit = faultLimit;
+        if (healthCheck != null) {
+            healthCheck.cancel(false);
+        }
+        if (!reconciler.isShutdown()) {
+            healthCheck = reconciler.scheduleWithFixedDelay(() -> guarded("the health check", this::checkHealth),
+                    healthMillis, healthMillis, TimeUnit.MILLISECONDS);
+        }
     }
 
     // ---- the factory side: which provider a new pool gets ------------------------------------
 
     /**
      * Creates a pool for a driver. A pool for a queue gets the queue's provider (the one being
-     * installed during a restart, else the bound or default one), except that a pool which
-     * cannot take unreadable memory gets the default provider when the queue's is unreadable:
-     * that is the header pool of a header-split queue, as in Linux.
+     * installed during a restart, else the one it runs on or should run on), except that a pool
+     * which cannot take unreadable memory gets the default provider when the queue's is
+     * unreadable: that is the header pool of a header-split queue, as in Linux.
+     *
+     * @param caller the bundle asking, or -1 when unknown (no framework)
      */
-    PagePool create(PoolParams params) {
+    PagePool create(PoolParams params, long caller) {
         QueueId q = params.queue();
-        MemoryProvider dflt = providers.defaultProvider();
-        MemoryProvider provider = dflt;
+        GuardedProvider dflt = providers.defaultProvider();
+        GuardedProvider provider = dflt;
         QueueState qs = null;
         if (q != null) {
+            Device d = devices.get(q.device());
+            if (d == null) {
+                throw new IllegalArgumentException("queue " + q + ": device '" + q.device()
+                        + "' is not registered (expected: a queue of a registered device, one of " + deviceNames()
+                        + ")");
+            }
+            if (q.index() >= d.queueCount()) {
+                throw new IllegalArgumentException("queue: " + q.index() + " (expected: 0.." + (d.queueCount() - 1)
+                        + " on " + d.name() + ")");
+            }
+            if (caller >= 0 && d.bundleId() >= 0 && caller != d.bundleId()) {
+                throw new IllegalArgumentException("queue " + q + " belongs to the driver that registered " + d.name()
+                        + " (bundle " + d.bundleId() + "), not to bundle " + caller
+                        + " (expected: pools for a queue are created by its driver)");
+            }
             qs = queues.computeIfAbsent(q, QueueState::new);
-            MemoryProvider installing = qs.installing;
-            provider = installing != null ? installing : desiredProvider(q);
+            GuardedProvider installing = qs.installing;
+            GuardedProvider current = qs.current;
+            provider = installing != null ? installing : current != null ? current : targetFor(qs, desired(q, d));
         }
-        if (provider != null && !provider.capabilities().readable() && !params.allowUnreadable()) {
+        if (provider != null && !provider.caps.readable() && !params.allowUnreadable()) {
             provider = dflt;
         }
         if (provider == null) {
@@ -133,53 +178,80 @@ final class Multiplexer implements AutoCloseable {
                     + " (expected: a MemoryProvider service with " + MemoryProvider.DEFAULT
                     + "=true, such as provider.heap)");
         }
-        PagePool pool = engine.create(params, provider);
-        if (qs != null && qs.installing == null && qs.current == null
-                && (params.allowUnreadable() || provider.capabilities().readable())) {
-            // The first pool of a queue made outside a restart: the driver bringing the queue up
-            // on it (drivers create the payload pool before any header pool). Later pools made
-            // outside a restart do not say what the queue runs on; restarts learn it from the
-            // queue memory.
-            qs.current = provider;
-            qs.poolId = pool.id();
+        PagePoolImpl pool = engine.create(params, provider);
+        if (qs != null && qs.installing != null) {
+            qs.installed.add(pool);
         }
         return pool;
     }
 
-    /** The provider a queue should run on now, or null when there is none at all. */
-    private MemoryProvider desiredProvider(QueueId q) {
-        Binding b = bindingOf(q);
+    /** The provider a queue's binding asks for if it can serve it, else the default; null if none. */
+    private GuardedProvider desired(QueueId q, Device d) {
+        Binding b = table.holder(q);
         if (b != null) {
-            ProviderRegistry.Entry e = providers.byName(b.provider);
-            NetDevice dev = devices.get(q.device());
-            if (e != null && (e.provider().capabilities().readable() || dev == null || dev.headerSplit())) {
-                return e.provider();
+            GuardedProvider p = providers.byName(b.provider);
+            if (p != null && usable(p, b, d)) {
+                return p;
             }
         }
         return providers.defaultProvider();
     }
 
-    private Binding bindingOf(QueueId q) {
-        for (Binding b : bindings.values()) {
-            if (b.device.equals(q.device()) && b.queues.contains(q.index())) {
-                return b;
-            }
+    private static boolean usable(GuardedProvider p, Binding b, Device d) {
+        return !p.quarantined() && (p.caps.readable() || d == null || d.headerSplit())
+                && (!p.isPrivate || p.bundleId == b.ownerBundle);
+    }
+
+    /**
+     * What the queue should run on now: what it should, unless that is avoided; then what it runs
+     * on if that still serves, else the default; null if nothing can serve it.
+     */
+    private GuardedProvider targetFor(QueueState qs, GuardedProvider want) {
+        if (want == null || !qs.avoid.contains(want)) {
+            return want;
         }
-        return null;
+        GuardedProvider cur = qs.current;
+        if (cur != null && !qs.avoid.contains(cur) && providers.contains(cur) && !cur.quarantined()) {
+            return cur;
+        }
+        GuardedProvider dflt = providers.defaultProvider();
+        return dflt == null || qs.avoid.contains(dflt) ? null : dflt;
     }
 
     // ---- events ------------------------------------------------------------------------------
 
+    /** @param bundle the bundle that registered the provider, or -1 */
+    void addProvider(MemoryProvider provider, Map<String, Object> props, long bundle) {
+        event(() -> {
+            GuardedProvider p;
+            try {
+                p = GuardedProvider.of(provider, props, bundle);
+            } catch (IllegalArgumentException e) {
+                LOG.log(Level.ERROR, e.getMessage());
+                return null;
+            }
+            providers.add(p);
+            reconcileAll();
+            return null;
+        });
+    }
+
     void addProvider(MemoryProvider provider, Map<String, Object> props) {
-        providers.add(provider, props);
-        event(this::reconcileAll);
+        addProvider(provider, props, -1);
     }
 
     void removeProvider(MemoryProvider provider, Map<String, Object> props) {
-        providers.remove(props);
         // Move its queues away before returning: the service is gone, its memory stays until
         // the old pools drain.
-        event(this::reconcileAll);
+        event(() -> {
+            Object id = props.get(Constants.SERVICE_ID);
+            GuardedProvider gone = providers.remove(id instanceof Number n ? n.longValue() : -1);
+            if (gone != null) {
+                queues.values().forEach(qs -> qs.avoid.remove(gone));
+            }
+            reconcileAll();
+            return null;
+        });
     }
 
     /** Reconciles after a service event, unless the engine is stopping (DS unbinds after deactivate). */
@@ -189,35 +261,57 @@ final class Multiplexer implements AutoCloseable {
         }
     }
 
-    void addDevice(NetDevice device) {
+    /** @param bundle the bundle that registered the device, or -1 */
+    void addDevice(NetDevice dev, long bundle) {
         event(() -> {
-            if (devices.putIfAbsent(device.name(), device) != null) {
-                // A replacement bound before its predecessor is unbound: it takes over then.
-                waitingDevices.add(device);
-                LOG.log(Level.INFO, "a second device named {0} waits for the first to go", device.name());
+            Device d;
+            try {
+                d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle);
+            } catch (Throwable t) {
+                LOG.log(Level.ERROR, "network device " + dev.getClass().getName() + " is not taken: "
+                        + Faults.describe("name/rxQueueCount/headerSplit", t));
                 return null;
             }
-            takeOver(device);
+            if (d.name() == null || d.name().isBlank() || d.queueCount() < 1 || d.queueCount() > QueueList.MAX_QUEUES) {
+                LOG.log(Level.ERROR, "network device ''{0}'' with {1} RX queues is not taken (expected: a name and"
+                        + " 1..{2} queues)", d.name(), d.queueCount(), QueueList.MAX_QUEUES);
+                return null;
+            }
+            if (devices.putIfAbsent(d.name(), d) != null) {
+                // A replacement bound before its predecessor is unbound: it takes over then.
+                waitingDevices.add(d);
+                LOG.log(Level.INFO, "a second device named {0} waits for the first to go", d.name());
+                return null;
+            }
+            takeOver(d);
             return null;
         });
     }
 
-    private void takeOver(NetDevice device) {
-        for (int i = 0; i < device.rxQueueCount(); i++) {
-            queues.computeIfAbsent(new QueueId(device.name(), i), QueueState::new);
+    void addDevice(NetDevice dev) {
+        addDevice(dev, -1);
+    }
+
+    /** The device is ours: its queues come up on the memory they should run on. */
+    private void takeOver(Device d) {
+        for (int i = 0; i < d.queueCount(); i++) {
+            queues.computeIfAbsent(new QueueId(d.name(), i), QueueState::new);
         }
-        reconcile(device);
+        reconcile(d);
         refreshBindingStates();
     }
 
-    void removeDevice(NetDevice device) {
+    void removeDevice(NetDevice dev) {
         event(() -> {
-            if (waitingDevices.remove(device) || !devices.remove(device.name(), device)) {
+            if (waitingDevices.removeIf(w -> w.dev() == dev)) {
                 return null;
             }
-            queues.keySet().removeIf(q -> q.device().equals(device.name()));
-            NetDevice next = waitingDevices.stream().filter(d -> d.name().equals(device.name())).findFirst()
-                    .orElse(null);
+            Device d = devices.values().stream().filter(x -> x.dev() == dev).findFirst().orElse(null);
+            if (d == null || !devices.remove(d.name(), d)) {
+                return null;
+            }
+            queues.keySet().removeIf(q -> q.device().equals(d.name()));
+            Device next = waitingDevices.stream().filter(w -> w.name().equals(d.name())).findFirst().orElse(null);
             if (next != null) {
                 waitingDevices.remove(next);
                 devices.put(next.name(), next);
@@ -231,24 +325,60 @@ final class Multiplexer implements AutoCloseable {
     /**
      * Binds queues to a provider; see {@link pagepool.api.binding.PoolBindings#bind}.
      *
-     * @param strict true for operators (an unknown device is an error); false for configuration,
-     *        which may name a device that is not there yet (the binding waits for it)
+     * @param ownerBundle the bundle making it, or -1
+     * @param strict true for operators (an unknown device, a held queue or a private provider is
+     *        an error); false for configuration, which may name a device that is not there yet
+     *        or a queue another binding holds (the binding waits for them)
      */
-    BindingInfo bind(String device, List<Integer> queueList, String provider, String owner, boolean strict) {
+    BindingInfo bind(String device, List<Integer> queueList, String provider, String owner, long ownerBundle,
+            String origin, boolean strict) {
         return call(() -> {
-            checkBinding(device, queueList, provider, strict);
-            Binding b = new Binding(bindingIds.incrementAndGet(), device, queueList, provider, owner);
-            bindings.put(b.id, b);
-            NetDevice dev = devices.get(device);
-            if (dev != null) {
-                reconcile(dev);
-            }
-            refreshBindingStates();
+            checkBinding(device, queueList, provider, ownerBundle, strict);
+            Binding b = new Binding(table.nextId(), device, queueList, provider, owner, ownerBundle, origin, false);
+            table.put(b);
+            changed(b);
             return b.info();
         });
     }
 
-    private void checkBinding(String device, List<Integer> queueList, String provider, boolean strict) {
+    BindingInfo bind(String device, List<Integer> queueList, String provider, String owner, boolean strict) {
+        return bind(device, queueList, provider, owner, -1, "", strict);
+    }
+
+    /**
+     * Applies a binding configuration in one step: creates the owner's binding, or replaces it
+     * keeping its id and its hold on queues, so only queues whose provider changes restart. A
+     * configuration that cannot apply is listed as a failed binding with its reason.
+     *
+     * @return the binding as it is now
+     */
+    BindingInfo configure(String owner, String origin, String device, String queueSpec, String provider) {
+        return call(() -> {
+            List<Binding> mine = table.ofOwner(owner);
+            long id = mine.isEmpty() ? table.nextId() : mine.get(0).id;
+            mine.stream().skip(1).forEach(b -> table.remove(b.id));
+            Binding old = table.get(id);
+            Binding b;
+            try {
+                List<Integer> list = QueueList.parse(queueSpec);
+                checkBinding(device, list, provider, -1, false);
+                b = new Binding(id, device, list, provider, owner, -1, origin, false);
+            } catch (IllegalArgumentException e) {
+                LOG.log(Level.ERROR, "{0}: {1}", origin.isEmpty() ? owner : origin, e.getMessage());
+                b = new Binding(id, String.valueOf(device), List.of(), String.valueOf(provider), owner, -1, origin, true);
+                b.set(BindingInfo.State.FAILED, e.getMessage());
+            }
+            table.put(b);
+            if (old != null) {
+                changed(old);
+            }
+            changed(b);
+            return b.info();
+        });
+    }
+
+    private void checkBinding(String device, List<Integer> queueList, String provider, long ownerBundle,
+            boolean strict) {
         if (device == null || device.isBlank()) {
             throw new IllegalArgumentException("device: '" + device + "' (expected: a device name)");
         }
@@ -261,242 +391,479 @@ final class Multiplexer implements AutoCloseable {
         if (queueList.stream().distinct().count() != queueList.size()) {
             throw new IllegalArgumentException("queues: " + queueList + " (expected: each queue once)");
         }
-        NetDevice dev = devices.get(device);
+        Device dev = devices.get(device);
         if (dev == null && strict) {
-            throw new IllegalArgumentException("device: '" + device + "' is unknown (expected: one of "
-                    + devices.keySet().stream().sorted().toList() + ")");
+            throw new IllegalArgumentException("device: '" + device + "' is unknown (expected: one of " + deviceNames()
+                    + ")");
         }
         for (int q : queueList) {
-            if (q < 0 || (dev != null && q >= dev.rxQueueCount())) {
+            if (q < 0 || q >= (dev == null ? QueueList.MAX_QUEUES : dev.queueCount())) {
                 throw new IllegalArgumentException("queue: " + q + " (expected: 0.."
-                        + (dev == null ? "" : String.valueOf(dev.rxQueueCount() - 1)) + (dev == null ? "" : " on " + device)
-                        + ")");
+                        + (dev == null ? QueueList.MAX_QUEUES - 1 + ")" : dev.queueCount() - 1 + " on " + device + ")"));
             }
-            Binding other = bindingOf(new QueueId(device, q));
-            if (other != null) {
+            Binding other = table.holder(new QueueId(device, q));
+            if (other != null && strict) {
                 throw new IllegalArgumentException("queue " + device + "/" + q + " is already bound to provider '"
-                        + other.provider + "' by binding " + other.id + " (" + other.owner + ")"
+                        + other.provider + "' by binding " + other.id + " (" + other.who() + ")"
                         + " (expected: unbind it first)");
             }
         }
-        ProviderRegistry.Entry e = providers.byName(provider);
-        if (e != null && dev != null && !e.provider().capabilities().readable() && !dev.headerSplit()) {
+        GuardedProvider p = providers.byName(provider);
+        if (p != null && dev != null && !p.caps.readable() && !dev.headerSplit()) {
             throw new IllegalArgumentException("provider '" + provider + "' is unreadable (device memory) and " + device
                     + " has header split off (expected: a device with header split on)");
         }
+        if (p != null && strict && p.isPrivate && p.bundleId != ownerBundle) {
+            throw new IllegalArgumentException(privateMessage(p));
+        }
     }
 
-    /** Lists a refused configuration as a failed binding of no queue, so operators see why. */
-    void rejected(String owner, String device, String provider, String why) {
-        call(() -> {
-            Binding b = new Binding(bindingIds.incrementAndGet(), String.valueOf(device), List.of(),
-                    String.valueOf(provider), owner);
-            b.rejected = true;
-            set(b, BindingInfo.State.FAILED, why);
-            bindings.put(b.id, b);
-            return null;
-        });
+    private static String privateMessage(GuardedProvider p) {
+        return "provider '" + p.name + "' is private to the bundle that registered it (bundle " + p.bundleId
+                + ") (expected: a provider any bundle may bind; bind this one through its owner, e.g. pp:dmabuf_bind)";
     }
 
-    List<BindingInfo> unbind(String device, List<Integer> queueList) {
+    /** Unbinds the listed queues' bindings; see {@link pagepool.api.binding.PoolBindings#unbind(String, List)}. */
+    List<BindingInfo> unbind(String device, List<Integer> queueList, String owner) {
         return call(() -> {
-            NetDevice dev = devices.get(device);
+            Device dev = devices.get(device);
             if (dev == null) {
                 throw new IllegalArgumentException("device: '" + device + "' is unknown (expected: one of "
-                        + devices.keySet().stream().sorted().toList() + ")");
+                        + deviceNames() + ")");
             }
             List<Binding> found = new ArrayList<>();
             for (int q : queueList) {
-                if (q < 0 || q >= dev.rxQueueCount()) {
-                    throw new IllegalArgumentException("queue: " + q + " (expected: 0.." + (dev.rxQueueCount() - 1)
+                if (q < 0 || q >= dev.queueCount()) {
+                    throw new IllegalArgumentException("queue: " + q + " (expected: 0.." + (dev.queueCount() - 1)
                             + " on " + device + ")");
                 }
-                Binding b = bindingOf(new QueueId(device, q));
+                Binding b = table.holder(new QueueId(device, q));
                 if (b == null) {
                     throw new IllegalArgumentException("queue " + device + "/" + q + " has no binding"
                             + " (expected: a bound queue; see the bindings list)");
                 }
+                checkOwner(b, owner, "queue " + device + "/" + q);
                 if (!found.contains(b)) {
                     found.add(b);
                 }
             }
-            found.forEach(b -> bindings.remove(b.id));
-            reconcile(dev);
-            refreshBindingStates();
+            found.forEach(b -> table.remove(b.id));
+            found.forEach(this::changed);
             return found.stream().map(Binding::info).toList();
         });
     }
 
-    boolean unbind(long id) {
+    List<BindingInfo> unbind(String device, List<Integer> queueList) {
+        return unbind(device, queueList, null);
+    }
+
+    /** @param owner who asks, or null to skip the owner check (tests, benchmarks) */
+    boolean unbind(long id, String owner) {
         return call(() -> {
-            Binding b = bindings.remove(id);
+            Binding b = table.get(id);
             if (b == null) {
                 return false;
             }
-            NetDevice dev = devices.get(b.device);
-            if (dev != null) {
-                reconcile(dev);
-            }
-            refreshBindingStates();
+            checkOwner(b, owner, "binding " + id);
+            table.remove(id);
+            changed(b);
             return true;
         });
+    }
+
+    boolean unbind(long id) {
+        return unbind(id, null);
+    }
+
+    private static void checkOwner(Binding b, String owner, String what) {
+        if (owner != null && !owner.equals(b.owner)) {
+            String undo = !b.owner.startsWith("config:") ? ""
+                    : b.origin.startsWith("file ") ? "; delete its file to unbind" : "; delete its configuration to unbind";
+            throw new IllegalArgumentException(what + " is bound by " + b.who() + " (expected: only its owner changes"
+                    + " it" + undo + ")");
+        }
     }
 
     /** Removes every binding made by {@code owner} (a bundle that stopped, a deleted configuration). */
     void unbindOwner(String owner) {
         event(() -> {
-            List<Binding> gone = bindings.values().stream().filter(b -> b.owner.equals(owner)).toList();
-            gone.forEach(b -> bindings.remove(b.id));
-            for (NetDevice dev : devices.values()) {
-                reconcile(dev);
-            }
-            refreshBindingStates();
+            List<Binding> gone = table.ofOwner(owner);
+            gone.forEach(b -> table.remove(b.id));
+            gone.forEach(this::changed);
             return null;
         });
     }
 
-    // ---- the reconciler ----------------------------------------------------------------------
-
-    private Object reconcileAll() {
-        for (NetDevice dev : devices.values()) {
+    /** A binding came, went or changed: its queues try their provider afresh and restart if they must. */
+    private void changed(Binding b) {
+        for (int q : b.queues) {
+            QueueState qs = queues.get(new QueueId(b.device, q));
+            if (qs != null) {
+                qs.avoid.clear();
+            }
+        }
+        Device dev = devices.get(b.device);
+        if (dev != null) {
             reconcile(dev);
         }
+        // Waiting bindings of other devices may hold their queues now.
+        for (Device d : devices.values()) {
+            if (d != dev) {
+                reconcile(d);
+            }
+        }
         refreshBindingStates();
-        return null;
     }
 
-    /** Restarts each queue of the device whose memory is not what it should be. */
-    private void reconcile(NetDevice dev) {
-        for (int i = 0; i < dev.rxQueueCount(); i++) {
-            QueueState qs = queues.computeIfAbsent(new QueueId(dev.name(), i), QueueState::new);
-            MemoryProvider target = desiredProvider(qs.id);
-            if (target != null && target == qs.current && qs.state == QueueInfo.State.UNHEALTHY) {
-                // What failed is no longer wanted: the queue runs as configured again.
-                qs.failedTarget = null;
-                qs.state = QueueInfo.State.OK;
-                qs.message = "";
+    /** Lifts a provider's quarantine and forgets its faults; see {@link pagepool.api.binding.PoolBindings#resetProvider}. */
+    ProviderInfo resetProvider(String name) {
+        return call(() -> {
+            List<GuardedProvider> named = providers.entries().stream().filter(p -> p.name.equals(name)).toList();
+            if (named.isEmpty()) {
+                throw new IllegalArgumentException("provider: '" + name + "' is unknown (expected: one of "
+                        + providers.entries().stream().map(p -> p.name).distinct().sorted().toList() + ")");
             }
-            if (target == null || target == qs.current || target == qs.failedTarget) {
-                continue;
+            for (GuardedProvider p : named) {
+                p.quarantine = null;
+                p.faults.clear();
+                queues.values().forEach(qs -> qs.avoid.remove(p));
             }
-            restart(dev, qs, target);
+            LOG.log(Level.INFO, "provider ''{0}'' reset by an operator: its queues may use it again", name);
+            reconcileAll();
+            return info(providers.byName(name));
+        });
+    }
+
+    // ---- faults ------------------------------------------------------------------------------
+
+    /** A pool's provider threw; any thread, so the work goes to the reconciler without waiting. */
+    private void onProviderFault(GuardedProvider p, PagePoolImpl pool, Faults.Call call, String what) {
+        QueueId q = pool.params().queue();
+        try {
+            reconciler.execute(() -> guarded("handling a fault of " + p, () -> handleFault(p, q, what)));
+        } catch (RejectedExecutionException e) {
+            // The engine is stopping.
         }
     }
 
     /**
-     * {@code netdev_rx_queue_restart}: allocate the new memory first, stop, start on the new
-     * memory, free the old; if the start fails, start again on the old memory.
+     * Quarantines a provider that reached the fault limit, and moves the queue whose pool faulted
+     * off it: to what it ran on before if that still serves, else to the default provider.
      */
-    private void restart(NetDevice dev, QueueState qs, MemoryProvider target) {
-        int q = qs.id.index();
-        MemoryProvider old = qs.current;
-        long t0 = System.nanoTime();
-        QueueMemory fresh;
-        qs.installing = target;
-        try {
-            fresh = dev.memAlloc(q);
-        } catch (Exception e) {
-            failed(qs, target, QueueInfo.State.UNHEALTHY, "allocating memory on provider '" + target.name()
-                    + "' failed: " + e.getMessage() + "; the queue stays on its memory");
-            return;
-        } finally {
-            qs.installing = null;
+    private void handleFault(GuardedProvider p, QueueId q, String what) {
+        if (!providers.contains(p)) {
+            return; // gone already, and its queues with it
         }
-        QueueMemory previous;
-        long stopAt = System.nanoTime();
-        try {
-            previous = dev.stop(q);
-        } catch (Exception e) {
-            dev.memFree(fresh);
-            failed(qs, target, QueueInfo.State.UNHEALTHY, "stopping the queue failed: " + e.getMessage());
-            return;
+        long total = p.faults.total();
+        boolean quarantined = false;
+        if (!p.quarantined() && total >= faultLimit) {
+            p.quarantine = "quarantined after " + total + " faults (last: " + what + "); not used until it registers"
+                    + " again or an operator resets it (pp:provider_reset " + p.name + ")";
+            LOG.log(Level.WARNING, "provider ''{0}'' {1}", p.name, p.quarantine);
+            quarantined = true;
         }
-        try {
-            dev.start(q, fresh);
-        } catch (Exception e) {
-            String why = "starting on provider '" + target.name() + "' failed: " + e.getMessage();
-            try {
-                dev.start(q, previous);
-                failed(qs, target, QueueInfo.State.UNHEALTHY, why + "; restarted on its previous memory");
-            } catch (Exception again) {
-                failed(qs, target, QueueInfo.State.DOWN, why + "; restarting on its previous memory failed too: "
-                        + again.getMessage());
-                dev.memFree(previous);
+        QueueState qs = q == null ? null : queues.get(q);
+        if (qs != null && qs.current == p && !qs.avoid.contains(p)) {
+            qs.avoid.add(p);
+            qs.avoidWhy = "provider '" + p.name + "' faulted: " + what;
+        }
+        if (quarantined) {
+            reconcileAll();
+        } else if (qs != null) {
+            Device d = devices.get(q.device());
+            if (d != null) {
+                reconcileQueue(d, qs);
             }
-            dev.memFree(fresh);
-            return;
-        }
-        long started = System.nanoTime();
-        qs.lastPauseNanos = started - stopAt;
-        qs.lastSwapNanos = started - t0;
-        dev.memFree(previous);
-        qs.current = target;
-        qs.poolId = fresh.pool().id();
-        qs.failedTarget = null;
-        qs.restarts++;
-        qs.lastRestartNanos = System.nanoTime() - t0;
-        qs.state = QueueInfo.State.OK;
-        qs.message = "";
-        if (old != null && old != target) {
-            old.uninstall(qs.id);
+            refreshBindingStates();
         }
     }
 
-    private void failed(QueueState qs, MemoryProvider target, QueueInfo.State state, String message) {
-        qs.failedTarget = target;
-        qs.state = state;
-        qs.message = message;
-        LOG.log(Level.WARNING, "queue {0}: {1}", qs.id, message);
-    }
-
-    /** Derives each binding's state from its queues and the providers present. */
-    private void refreshBindingStates() {
-        for (Binding b : bindings.values()) {
-            if (b.rejected) {
-                continue;
-            }
-            NetDevice dev = devices.get(b.device);
-            ProviderRegistry.Entry e = providers.byName(b.provider);
-            if (dev == null) {
-                set(b, BindingInfo.State.PENDING, "device '" + b.device + "' is not present");
-                continue;
-            }
-            String bad = b.queues.stream().filter(q -> q >= dev.rxQueueCount()).map(q -> "queue " + q
-                    + " is out of range (expected: 0.." + (dev.rxQueueCount() - 1) + ")").findFirst().orElse(null);
-            if (bad != null) {
-                set(b, BindingInfo.State.FAILED, bad);
-            } else if (e == null) {
-                set(b, BindingInfo.State.PENDING, "provider '" + b.provider + "' is not present");
-            } else if (!e.provider().capabilities().readable() && !dev.headerSplit()) {
-                set(b, BindingInfo.State.FAILED, "provider '" + b.provider + "' is unreadable and " + b.device
-                        + " has header split off");
-            } else {
-                String failure = b.queues.stream().map(q -> queues.get(new QueueId(b.device, q)))
-                        .filter(qs -> qs != null && qs.current != e.provider()).map(qs -> qs.id + ": " + qs.message)
-                        .findFirst().orElse(null);
-                if (failure == null) {
-                    set(b, BindingInfo.State.APPLIED, "");
-                } else {
-                    set(b, BindingInfo.State.FAILED, failure);
+    /** Asks each driver whether its queues failed, and restarts the ones that did. */
+    private void checkHealth() {
+        long now = System.nanoTime();
+        for (Device d : devices.values()) {
+            for (int i = 0; i < d.queueCount(); i++) {
+                QueueState qs = queues.get(new QueueId(d.name(), i));
+                if (qs == null) {
+                    continue;
+                }
+                String fault;
+                try {
+                    fault = d.dev().queueFault(i);
+                } catch (Throwable t) {
+                    fault = Faults.describe("queueFault", t);
+                }
+                if (fault == null) {
+                    if (qs.driverFault != null) {
+                        qs.driverFault = null;
+                        reconcileQueue(d, qs);
+                    }
+                    continue;
+                }
+                if (!fault.equals(qs.driverFault)) {
+                    LOG.log(Level.WARNING, "queue {0} failed in its driver: {1}; restarting it", qs.id, fault);
+                }
+                qs.driverFault = fault;
+                set(qs, QueueInfo.State.FAILED, "its driver reports: " + fault + "; restarting it");
+                if (now - qs.nextRecovery >= 0) {
+                    qs.nextRecovery = now + RECOVERY_INTERVAL_NANOS;
+                    GuardedProvider want = desired(qs.id, d);
+                    GuardedProvider target = targetFor(qs, want);
+                    if (target != null) {
+                        qs.recovering = "restarted after its driver reported: " + fault;
+                        restart(d, qs, target, want);
+                        qs.recovering = null;
+                    }
                 }
             }
         }
     }
 
-    private static void set(Binding b, BindingInfo.State state, String message) {
-        b.state = state;
-        b.message = message;
+    // ---- the reconciler ----------------------------------------------------------------------
+
+    private void reconcileAll() {
+        for (Device dev : devices.values()) {
+            reconcile(dev);
+        }
+        refreshBindingStates();
+    }
+
+    /** Restarts each queue of the device whose memory is not what it should be. */
+    private void reconcile(Device dev) {
+        for (int i = 0; i < dev.queueCount(); i++) {
+            reconcileQueue(dev, queues.computeIfAbsent(new QueueId(dev.name(), i), QueueState::new));
+        }
+    }
+
+    private void reconcileQueue(Device dev, QueueState qs) {
+        GuardedProvider want = desired(qs.id, dev);
+        GuardedProvider target = targetFor(qs, want);
+        GuardedProvider cur = qs.current;
+        if (target == null) {
+            if (cur == null) {
+                set(qs, QueueInfo.State.DOWN, "no memory provider can serve it; it starts when one can");
+            } else if (!providers.contains(cur) || cur.quarantined()) {
+                set(qs, QueueInfo.State.UNHEALTHY, "its provider '" + cur.name + "' is gone and no other can serve it:"
+                        + " it runs on the old memory until one can");
+            }
+            return;
+        }
+        if (target != cur) {
+            restart(dev, qs, target, want);
+        } else if (qs.driverFault == null) {
+            settle(qs, want);
+        }
+    }
+
+    /** The queue runs: as it should (OK), or on a fallback (UNHEALTHY, saying why). */
+    private void settle(QueueState qs, GuardedProvider want) {
+        if (qs.current == want) {
+            qs.avoid.clear();
+            set(qs, QueueInfo.State.OK, qs.recovering != null ? qs.recovering : "");
+        } else {
+            set(qs, QueueInfo.State.UNHEALTHY, qs.avoidWhy + "; it runs on '" + qs.current.name + "' instead");
+        }
+    }
+
+    /**
+     * {@code netdev_rx_queue_restart}: allocate the new memory first, stop, start on the new
+     * memory, free the old; if the start fails, start again on the old memory. A queue that ran
+     * on nothing (just registered, or stopped by a failure) starts the same way.
+     *
+     * @return whether the queue runs on {@code target} now
+     */
+    private boolean restart(Device dev, QueueState qs, GuardedProvider target, GuardedProvider want) {
+        int q = qs.id.index();
+        GuardedProvider old = qs.current;
+        long faultsBefore = target.faults.total();
+        long t0 = System.nanoTime();
+        QueueMemory fresh;
+        qs.installed.clear();
+        qs.installing = target;
+        try {
+            fresh = dev.dev().memAlloc(q);
+            if (fresh == null) {
+                throw new IllegalStateException("memAlloc returned no memory");
+            }
+        } catch (Throwable e) {
+            closeLeftovers(qs);
+            failedOnto(qs, target, old == null ? QueueInfo.State.DOWN : QueueInfo.State.UNHEALTHY,
+                    "allocating memory on provider '" + target.name + "' failed: " + message(e)
+                    + faultNote(target, faultsBefore));
+            return false;
+        } finally {
+            qs.installing = null;
+        }
+        qs.installed.clear();
+        QueueMemory previous;
+        long stopAt = System.nanoTime();
+        try {
+            previous = dev.dev().stop(q);
+        } catch (Throwable e) {
+            memFree(dev, fresh);
+            failedOnto(qs, target, QueueInfo.State.UNHEALTHY, "stopping the queue failed: " + message(e));
+            return false;
+        }
+        try {
+            dev.dev().start(q, fresh);
+        } catch (Throwable e) {
+            String why = "starting on provider '" + target.name + "' failed: " + message(e);
+            memFree(dev, fresh);
+            if (previous == null) {
+                lost(qs);
+                failedOnto(qs, target, QueueInfo.State.DOWN, why + "; it had no memory to fall back to");
+                return false;
+            }
+            try {
+                dev.dev().start(q, previous);
+                failedOnto(qs, target, QueueInfo.State.UNHEALTHY, why + "; restarted on its previous memory");
+            } catch (Throwable again) {
+                memFree(dev, previous);
+                lost(qs);
+                failedOnto(qs, target, QueueInfo.State.DOWN, why + "; restarting on its previous memory failed too: "
+                        + message(again));
+            }
+            return false;
+        }
+        long started = System.nanoTime();
+        qs.lastPauseNanos = started - stopAt;
+        qs.lastSwapNanos = started - t0;
+        if (previous != null) {
+            memFree(dev, previous);
+        }
+        qs.current = target;
+        qs.poolId = poolId(fresh);
+        if (previous != null) {
+            qs.restarts++; // a first start is no restart
+        }
+        qs.driverFault = null;
+        qs.lastRestartNanos = System.nanoTime() - t0;
+        settle(qs, want);
+        if (old != null && old != target) {
+            old.uninstall(qs.id);
+        }
+        return true;
+    }
+
+    /** The queue has no memory any more: it is stopped. */
+    private static void lost(QueueState qs) {
+        qs.current = null;
+        qs.poolId = 0;
+    }
+
+    /** Pools the driver made for memory it then failed to allocate, and left open. */
+    private static void closeLeftovers(QueueState qs) {
+        for (PagePoolImpl p : qs.installed) {
+            if (p.isActive()) {
+                LOG.log(Level.WARNING, "queue {0}: closing pool {1}, left open by a failed memory allocation", qs.id,
+                        p.id());
+                try {
+                    p.close();
+                } catch (Throwable t) {
+                    LOG.log(Level.ERROR, "closing pool " + p.id() + " failed", t);
+                }
+            }
+        }
+        qs.installed.clear();
+    }
+
+    private static void memFree(Device dev, QueueMemory memory) {
+        try {
+            dev.dev().memFree(memory);
+        } catch (Throwable t) {
+            LOG.log(Level.ERROR, "{0}: memFree failed: {1}", dev.name(), message(t));
+        }
+    }
+
+    private static int poolId(QueueMemory memory) {
+        try {
+            return memory.pool().id();
+        } catch (Throwable t) {
+            return 0;
+        }
+    }
+
+    private static String faultNote(GuardedProvider p, long faultsBefore) {
+        return p.faults.total() > faultsBefore ? " (provider fault: " + p.faults.last() + ")" : "";
+    }
+
+    private static String message(Throwable t) {
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+
+    /**
+     * A restart onto {@code target} failed: avoid it, and say why and what the queue runs on, in
+     * the same words {@link #settle} uses, so the message does not depend on which runs last.
+     */
+    private static void failedOnto(QueueState qs, GuardedProvider target, QueueInfo.State state, String why) {
+        qs.avoid.add(target);
+        qs.avoidWhy = why;
+        GuardedProvider cur = qs.current;
+        set(qs, state, cur == null ? why : why + "; it runs on '" + cur.name + "' instead");
+        LOG.log(Level.WARNING, "queue {0}: {1}", qs.id, qs.message);
+    }
+
+    /** The message first: a reader that sees the new state sees its message. */
+    private static void set(QueueState qs, QueueInfo.State state, String message) {
+        qs.message = message;
+        qs.state = state;
+    }
+
+    /** Derives each binding's state from its queues and the providers present. */
+    private void refreshBindingStates() {
+        for (Binding b : table.all()) {
+            if (b.rejected) {
+                continue;
+            }
+            if (!b.holding) {
+                Binding h = table.blocker(b);
+                b.set(BindingInfo.State.FAILED, h == null ? "waiting for its queues"
+                        : "queue " + b.device + "/" + h.queues.stream().filter(b.queues::contains).findFirst().orElse(-1)
+                        + " is held by binding " + h.id + " (" + h.who() + "); this one applies when it goes");
+                continue;
+            }
+            Device dev = devices.get(b.device);
+            if (dev == null) {
+                b.set(BindingInfo.State.PENDING, "device '" + b.device + "' is not present");
+                continue;
+            }
+            GuardedProvider p = providers.byName(b.provider);
+            String bad = b.queues.stream().filter(q -> q >= dev.queueCount()).map(q -> "queue " + q
+                    + " is out of range (expected: 0.." + (dev.queueCount() - 1) + ")").findFirst().orElse(null);
+            if (bad != null) {
+                b.set(BindingInfo.State.FAILED, bad);
+            } else if (p == null) {
+                b.set(BindingInfo.State.PENDING, "provider '" + b.provider + "' is not present");
+            } else if (p.quarantined()) {
+                b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is " + p.quarantine);
+            } else if (p.isPrivate && p.bundleId != b.ownerBundle) {
+                b.set(BindingInfo.State.FAILED, privateMessage(p));
+            } else if (!p.caps.readable() && !dev.headerSplit()) {
+                b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is unreadable and " + b.device
+                        + " has header split off");
+            } else {
+                String failure = b.queues.stream().map(q -> queues.get(new QueueId(b.device, q)))
+                        .filter(qs -> qs != null && qs.current != p).map(qs -> qs.id + ": " + qs.message)
+                        .findFirst().orElse(null);
+                b.set(failure == null ? BindingInfo.State.APPLIED : BindingInfo.State.FAILED,
+                        failure == null ? "" : failure);
+            }
+        }
     }
 
     // ---- introspection -----------------------------------------------------------------------
 
     List<BindingInfo> bindings() {
-        return bindings.values().stream().sorted(Comparator.comparingLong(b -> b.id)).map(Binding::info).toList();
+        return table.all().stream().map(Binding::info).toList();
     }
 
     List<DeviceInfo> devices() {
-        return devices.values().stream().map(d -> new DeviceInfo(d.name(), d.rxQueueCount(), d.headerSplit()))
+        return devices.values().stream().map(d -> new DeviceInfo(d.name(), d.queueCount(), d.headerSplit()))
                 .sorted(Comparator.comparing(DeviceInfo::name)).toList();
+    }
+
+    private List<String> deviceNames() {
+        return devices.keySet().stream().sorted().toList();
     }
 
     List<QueueInfo> queues() {
@@ -505,13 +872,13 @@ final class Multiplexer implements AutoCloseable {
             if (!devices.containsKey(qs.id.device())) {
                 continue;
             }
-            Binding b = bindingOf(qs.id);
+            Binding b = table.holder(qs.id);
             QueueInfo.State state = qs.state;
             if (state == QueueInfo.State.OK && b != null && providers.byName(b.provider) == null) {
                 state = QueueInfo.State.PENDING;
             }
-            MemoryProvider cur = qs.current;
-            out.add(new QueueInfo(qs.id, cur == null ? "" : cur.name(), b == null ? 0 : b.id, qs.poolId, state,
+            GuardedProvider cur = qs.current;
+            out.add(new QueueInfo(qs.id, cur == null ? "" : cur.name, b == null ? 0 : b.id, qs.poolId, state,
                     qs.restarts, qs.message));
         }
         out.sort(Comparator.comparing((QueueInfo i) -> i.queue().device()).thenComparingInt(i -> i.queue().index()));
@@ -519,9 +886,14 @@ final class Multiplexer implements AutoCloseable {
     }
 
     List<ProviderInfo> providers() {
-        MemoryProvider dflt = providers.defaultProvider();
-        return providers.entries().stream().map(e -> new ProviderInfo(e.name(), e.provider().capabilities().readable(),
-                e.provider() == dflt, e.ranking(), engine.poolsOf(e.provider()).size())).toList();
+        return providers.entries().stream().map(this::info).toList();
+    }
+
+    private ProviderInfo info(GuardedProvider p) {
+        String q = p.quarantine;
+        return new ProviderInfo(p.name, p.caps.readable(), p == providers.defaultProvider(), p.ranking,
+                engine.poolsOf(p.provider).size(), q == null ? ProviderInfo.State.ACTIVE : ProviderInfo.State.QUARANTINED,
+                p.faults.snapshot(), q == null ? "" : q);
     }
 
     List<PoolInfo> pools() {
@@ -548,6 +920,15 @@ final class Multiplexer implements AutoCloseable {
 
     // ---- running on the reconciler thread ----------------------------------------------------
 
+    /** Runs work the reconciler does on its own, so nothing it meets ends its later work. */
+    private static void guarded(String what, Runnable work) {
+        try {
+            work.run();
+        } catch (Throwable t) {
+            LOG.log(Level.ERROR, what + " failed", t);
+        }
+    }
+
     private <T> T call(Callable<T> task) {
         if (reconciler.isShutdown()) {
             throw new IllegalStateException("the pagepool engine is stopped");
@@ -561,7 +942,12 @@ final class Multiplexer implements AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }
-        Future<T> f = reconciler.submit(task);
+        Future<T> f;
+        try {
+            f = reconciler.submit(task);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("the pagepool engine is stopped");
+        }
         try {
             return f.get(WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

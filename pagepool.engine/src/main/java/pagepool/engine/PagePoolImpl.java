@@ -1,6 +1,7 @@
 package pagepool.engine;
 
 import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Instant;
@@ -8,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import pagepool.api.BadReleaseException;
+import pagepool.api.DeviceMemory;
 import pagepool.api.Frag;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
@@ -15,7 +17,7 @@ import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
 import pagepool.api.PoolStats;
-import pagepool.api.provider.MemoryProvider;
+import pagepool.api.UnreadableNetmemException;
 import pagepool.api.provider.PoolContext;
 import pagepool.api.provider.ProviderCapabilities;
 import pagepool.api.provider.ProviderRefusedException;
@@ -27,6 +29,11 @@ import pagepool.api.provider.ProviderRefusedException;
  * else take a batch from the provider. Put: drop a reference; on the last one, recycle into the
  * cache from the NAPI owner, into the ring from anyone else, and give the page back to the
  * provider when the ring is full. Fields without synchronisation are the NAPI owner's.
+ *
+ * <p>Every call into the provider goes through its {@link GuardedProvider}: what the provider
+ * throws is counted against this pool and the provider, and the pool goes on with its
+ * accounting whole (an allocation that threw gave nothing, and the pool asks no more of that
+ * provider; a release that threw still returned its page; a destroy that threw still ends the pool).
  */
 final class PagePoolImpl implements PagePool, PoolContext {
 
@@ -58,7 +65,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     private final int id;
     private final PoolParams params;
-    private final MemoryProvider provider;
+    private final GuardedProvider provider;
     private final PoolHost host;
     private final PoolNetmem[] cache = new PoolNetmem[CACHE_SIZE];
     private final Netmem[] batch;
@@ -90,6 +97,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private final AtomicLong recycleReleasedRefcnt = new AtomicLong();
     private final AtomicLong releaseCount = new AtomicLong();
     private final AtomicLong badReleases = new AtomicLong();
+    /** What the provider threw in this pool; off the hot path, so kept out of the pool's own fields. */
+    private final Faults faults = new Faults();
 
     private volatile Instant detachTime;
     private volatile boolean stalled;
@@ -99,7 +108,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
      *
      * @throws IllegalArgumentException when the provider cannot serve the pool, naming why
      */
-    PagePoolImpl(int id, PoolParams params, MemoryProvider provider, PoolHost host) {
+    PagePoolImpl(int id, PoolParams params, GuardedProvider provider, PoolHost host) {
         this.id = id;
         this.params = params;
         this.provider = provider;
@@ -111,14 +120,14 @@ final class PagePoolImpl implements PagePool, PoolContext {
         try {
             provider.init(this);
         } catch (ProviderRefusedException e) {
-            throw new IllegalArgumentException("provider '" + provider.name() + "' refused pool " + describeQueue()
+            throw new IllegalArgumentException("provider '" + provider.name + "' refused pool " + describeQueue()
                     + ": " + e.getMessage(), e);
         }
     }
 
-    private static void checkProvider(PoolParams p, MemoryProvider provider) {
-        ProviderCapabilities caps = provider.capabilities();
-        String name = provider.name();
+    private static void checkProvider(PoolParams p, GuardedProvider provider) {
+        ProviderCapabilities caps = provider.caps;
+        String name = provider.name;
         if (!caps.readable() && !p.allowUnreadable()) {
             throw new IllegalArgumentException("provider '" + name + "' is unreadable (device memory) and the pool"
                     + " lacks ALLOW_UNREADABLE_NETMEM (expected: a driver that handles unreadable netmem, e.g. with"
@@ -157,6 +166,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
                 return null;
             }
         }
+        p.generation++;
         p.setRefs(1);
         return p;
     }
@@ -206,20 +216,34 @@ final class PagePoolImpl implements PagePool, PoolContext {
     }
 
     private PoolNetmem allocSlow() {
-        Netmem[] b = batch;
-        int n = provider.allocNetmems(this, b, b.length);
-        if (n < 0 || n > b.length) {
-            throw new IllegalStateException("provider '" + provider.name() + "' returned " + n
-                    + " netmems (expected: 0.." + b.length + ")");
-        }
-        if (n == 0) {
+        if (faults.allocFailed) {
             return null;
         }
-        for (int i = 0; i < n; i++) {
-            cache[cacheCount++] = takeFromProvider(b[i]);
-            b[i] = null;
+        Netmem[] b = batch;
+        int n = provider.alloc(this, b, b.length);
+        if (n > b.length) {
+            provider.fault(this, Faults.Call.ALLOC, "allocNetmems returned " + n + " netmems (expected: 0.."
+                    + b.length + ")", null);
+            n = b.length;
+            faults.allocFailed = true;
         }
-        holdCount += n;
+        if (n < 0) {
+            faults.allocFailed = true;
+            return null;
+        }
+        int took = 0;
+        for (int i = 0; i < n; i++) {
+            PoolNetmem p = takeFromProvider(b[i]);
+            b[i] = null;
+            if (p != null) {
+                cache[cacheCount++] = p;
+                took++;
+            }
+        }
+        if (took == 0) {
+            return null;
+        }
+        holdCount += took;
         if (params.order() == 0) {
             allocSlow++;
         } else {
@@ -228,18 +252,25 @@ final class PagePoolImpl implements PagePool, PoolContext {
         return cache[--cacheCount];
     }
 
-    /** {@code page_pool_set_pp_info}: the page enters this pool. */
+    /**
+     * {@code page_pool_set_pp_info}: the page enters this pool, unless it is not the provider's
+     * to give (a fault: the pool keeps the good pages of the batch and asks no more).
+     */
     private PoolNetmem takeFromProvider(Netmem nm) {
+        String bad = null;
         if (!(nm instanceof PoolNetmem p)) {
-            throw new IllegalStateException("provider '" + provider.name() + "' returned " + nm
-                    + " (expected: a netmem made by PoolContext.carve)");
+            bad = "allocNetmems returned " + nm + " (expected: a netmem made by PoolContext.carve)";
+        } else if (p.pool != null) {
+            bad = "allocNetmems handed out " + p + " that pool " + p.pool.id + " still has";
+        } else if (p.size() != params.pageSize()) {
+            bad = "allocNetmems returned a page of " + p.size() + " bytes (expected: " + params.pageSize() + ")";
+        } else {
+            p.pool = this;
+            return p;
         }
-        if (p.pool != null) {
-            throw new IllegalStateException("provider '" + provider.name() + "' handed out " + p
-                    + " that pool " + p.pool.id + " still has");
-        }
-        p.pool = this;
-        return p;
+        faults.allocFailed = true;
+        provider.fault(this, Faults.Call.ALLOC, bad, null);
+        return null;
     }
 
     @Override
@@ -264,17 +295,30 @@ final class PagePoolImpl implements PagePool, PoolContext {
             fragOffset = 0;
             fragUsers = 0;
         }
-        out.set(page, fragOffset, size);
+        out.set(page, fragOffset, size, page.generation);
         fragOffset += size;
         fragUsers++;
         return true;
     }
 
-    /** Stops cutting the current frag page: drops the bias the users did not take. */
+    /**
+     * Stops cutting the current frag page: drops the bias the users did not take. Fewer references
+     * left than none means fragments came back more often than they were cut (a double release
+     * from another thread while the page was cut): counted, and the page is freed so it does not
+     * leak; a fragment still out then meets a refused release.
+     */
     private void finishFragPage(boolean direct) {
         PoolNetmem page = fragPage;
         fragPage = null;
-        if (page.unref(FRAG_BIAS - fragUsers) == 0) {
+        int left = page.unref(FRAG_BIAS - fragUsers);
+        if (left < 0) {
+            badReleases.addAndGet(-left);
+            LOG.log(Level.WARNING, "pool {0} {1}: fragments of {2} were released {3} time(s) more than they were cut;"
+                    + " the page is freed", id, describeQueue(), page, -left);
+            page.setRefs(0);
+            left = 0;
+        }
+        if (left == 0) {
             // Every fragment came back already: the page is free.
             recycle(page, direct);
         }
@@ -287,8 +331,33 @@ final class PagePoolImpl implements PagePool, PoolContext {
         PoolNetmem p = owned(netmem);
         if (Thread.currentThread() != napiOwner) {
             release(p);
-        } else if (checkDrop(p, p.unrefOwner())) {
+        } else if (p.dropLastOwner()) {
             recycle(p, true);
+        } else {
+            dropDirect(p);
+        }
+    }
+
+    /** The owner drops a reference that is not the page's only one, or one it does not have. */
+    private void dropDirect(PoolNetmem p) {
+        if (p == fragPage) {
+            releaseFragBeingCut(p);
+        } else if (checkDrop(p, p.unref())) {
+            recycle(p, true);
+        }
+    }
+
+    /**
+     * A fragment of the page still being cut comes back on the NAPI owner: the owner knows how many
+     * fragments it handed out, so a release beyond them is a double release, refused at once.
+     */
+    private void releaseFragBeingCut(PoolNetmem p) {
+        int before = p.unref();
+        if (FRAG_BIAS - (before - 1) > fragUsers) {
+            p.unref(-1); // undo the drop: nothing changes
+            badReleases.incrementAndGet();
+            throw new BadReleaseException("fragment of " + p + " released to pool " + id + " " + describeQueue()
+                    + " more often than it was cut: " + fragUsers + " fragments handed out");
         }
     }
 
@@ -298,6 +367,28 @@ final class PagePoolImpl implements PagePool, PoolContext {
         if (dropRef(p)) {
             recycle(p, false);
         }
+    }
+
+    @Override
+    public void recycleDirect(Netmem netmem, int generation) {
+        recycleDirect(current(netmem, generation));
+    }
+
+    @Override
+    public void release(Netmem netmem, int generation) {
+        release(current(netmem, generation));
+    }
+
+    /** The page, if it is out of this pool and still in the generation its holder got. */
+    private PoolNetmem current(Netmem netmem, int generation) {
+        PoolNetmem p = owned(netmem);
+        if (p.generation != generation) {
+            badReleases.incrementAndGet();
+            throw new BadReleaseException(p + " released to pool " + id + " " + describeQueue() + " with generation "
+                    + generation + ", but it was given back and handed out again since (generation " + p.generation
+                    + "): a stale reference");
+        }
+        return p;
     }
 
     private PoolNetmem owned(Netmem netmem) {
@@ -366,14 +457,64 @@ final class PagePoolImpl implements PagePool, PoolContext {
         }
     }
 
-    /** {@code page_pool_return_netmem}: the page leaves the pool for its provider. */
+    /**
+     * {@code page_pool_return_netmem}: the page leaves the pool for its provider. It counts as
+     * returned even if the provider throws taking it, so the pool's accounting always closes.
+     */
     private void returnToProvider(PoolNetmem p) {
         p.pool = null;
-        provider.releaseNetmem(this, p);
+        provider.release(this, p);
         long released = releaseCount.incrementAndGet();
         if (state == DETACHED && released == holdCount) {
             destroy();
         }
+    }
+
+    // ---- device memory ----------------------------------------------------------------------
+
+    @Override
+    public boolean deviceWrite(Netmem netmem, int offset, MemorySegment src, long srcOffset, int length) {
+        return deviceCopy(netmem, offset, src, srcOffset, length, true);
+    }
+
+    @Override
+    public boolean deviceRead(Netmem netmem, int offset, MemorySegment dst, long dstOffset, int length) {
+        return deviceCopy(netmem, offset, dst, dstOffset, length, false);
+    }
+
+    /** One page's device memory, written or read through its provider's view (guarded). */
+    private boolean deviceCopy(Netmem netmem, int offset, MemorySegment host, long hostOffset, int length,
+            boolean write) {
+        PoolNetmem p = deviceAccess(netmem, offset, length);
+        long at = ((long) p.index() << p.area().pageShift()) + offset;
+        try {
+            if (write) {
+                p.device.write(at, host, hostOffset, length);
+            } else {
+                p.device.read(at, host, hostOffset, length);
+            }
+            return true;
+        } catch (Throwable t) {
+            provider.fault(this, Faults.Call.OTHER, Faults.describe(write ? "deviceMemory.write" : "deviceMemory.read",
+                    t), t);
+            return false;
+        }
+    }
+
+    /** The page is out of this pool, unreadable, with a device view, and the range is inside it. */
+    private PoolNetmem deviceAccess(Netmem netmem, int offset, int length) {
+        if (!(netmem instanceof PoolNetmem p) || p.pool != this) {
+            throw badRelease(netmem);
+        }
+        if (p.device == null) {
+            throw new UnreadableNetmemException(p + " has no device view" + (p.isReadable()
+                    ? " (it is host memory: read and write its segment)" : ""));
+        }
+        if (offset < 0 || length < 0 || offset > p.size() - length) {
+            throw new IllegalArgumentException("device range: offset " + offset + " length " + length
+                    + " (expected: inside the page of " + p.size() + " bytes)");
+        }
+        return p;
     }
 
     // ---- sync, node, close ------------------------------------------------------------------
@@ -434,11 +575,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     private void destroy() {
         if (STATE.compareAndSet(this, DETACHED, DESTROYED)) {
-            try {
-                provider.destroy(this);
-            } finally {
-                host.destroyed(this);
-            }
+            provider.destroy(this);
+            host.destroyed(this);
         }
     }
 
@@ -448,7 +586,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
             stalled = true;
             long inflight = inflight();
             LOG.log(Level.WARNING, "page pool {0} {1} (provider {2}) stalled: {3} pages ({4} bytes) still in flight"
-                    + " {5} ms after close", id, describeQueue(), provider.name(), inflight,
+                    + " {5} ms after close", id, describeQueue(), provider.name, inflight,
                     inflight * params.pageSize(), waitedMillis);
         }
     }
@@ -465,12 +603,30 @@ final class PagePoolImpl implements PagePool, PoolContext {
         return params;
     }
 
-    MemoryProvider provider() {
+    GuardedProvider provider() {
         return provider;
+    }
+
+    PoolHost host() {
+        return host;
+    }
+
+    /** Counts a fault of the provider in this pool; true for the first fault of that call here. */
+    boolean recordFault(Faults.Call call, String what) {
+        faults.record(call, what);
+        return faults.firstOf(call);
+    }
+
+    pagepool.api.ProviderFaults faults() {
+        return faults.snapshot();
     }
 
     boolean isDetached() {
         return state == DETACHED;
+    }
+
+    boolean isActive() {
+        return state == ACTIVE;
     }
 
     long inflight() {
@@ -490,15 +646,10 @@ final class PagePoolImpl implements PagePool, PoolContext {
         long released = releaseCount.get();
         PoolInfo.State st = s == ACTIVE ? PoolInfo.State.ACTIVE
                 : s == DETACHED ? PoolInfo.State.DETACHED : PoolInfo.State.DESTROYED;
-        Map<String, Object> described;
-        try {
-            described = Map.copyOf(provider.describe(this));
-        } catch (RuntimeException e) {
-            described = Map.of("error", String.valueOf(e));
-        }
-        return new PoolInfo(id, params.queue(), provider.name(), st, hold - released,
+        Map<String, Object> described = s == DESTROYED ? Map.of() : provider.describe(this);
+        return new PoolInfo(id, params.queue(), provider.name, st, hold - released,
                 (hold - released) * params.pageSize(), hold, released, detachTime, stalled, badReleases.get(),
-                described, stats());
+                faults.snapshot(), described, stats());
     }
 
     String describeQueue() {
@@ -509,13 +660,26 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     @Override
     public Netmem[] carve(MemoryArea area) {
+        return carveWith(area, null);
+    }
+
+    @Override
+    public Netmem[] carve(MemoryArea area, DeviceMemory device) {
+        if (area.isReadable() || device == null) {
+            throw new IllegalArgumentException("area: " + area + " with device view " + device
+                    + " (expected: an unreadable area and its device view)");
+        }
+        return carveWith(area, device);
+    }
+
+    private Netmem[] carveWith(MemoryArea area, DeviceMemory device) {
         if (area.pageShift() != 12 + params.order()) {
             throw new IllegalArgumentException("area page size: " + area.pageSize() + " (expected: "
                     + params.pageSize() + ", the page size of pool " + id + ")");
         }
         Netmem[] netmems = new Netmem[area.pageCount()];
         for (int i = 0; i < netmems.length; i++) {
-            netmems[i] = new PoolNetmem(area, i);
+            netmems[i] = new PoolNetmem(area, i, device);
         }
         return netmems;
     }
@@ -532,6 +696,6 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     @Override
     public String toString() {
-        return "PagePool[" + id + " " + describeQueue() + " provider=" + provider.name() + "]";
+        return "PagePool[" + id + " " + describeQueue() + " provider=" + provider.name + "]";
     }
 }

@@ -23,18 +23,41 @@ import pagepool.api.provider.MemoryProvider;
  */
 final class PoolEngine implements PoolHost, AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(PoolEngine.class.getName());
+
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, PagePoolImpl> pools = new ConcurrentHashMap<>();
     private final Map<Integer, ScheduledFuture<?>> retries = new ConcurrentHashMap<>();
     private final ScheduledExecutorService retry;
-    private final long retryMillis;
-    private final long stallMillis;
+    private volatile long retryMillis;
+    private volatile long stallMillis;
+    /** Told of provider faults; the multiplexer. */
+    private volatile FaultListener faultListener = (provider, pool, call, what) -> { };
+
+    /** Where a pool's provider fault goes; must not block. */
+    interface FaultListener {
+        void providerFault(GuardedProvider provider, PagePoolImpl pool, Faults.Call call, String what);
+    }
 
     /**
      * @param retryMillis how often a detached pool's ring is drained and its stall checked
      * @param stallMillis how long a detached pool may wait for its pages before it is reported
      */
     PoolEngine(long retryMillis, long stallMillis) {
+        setTimes(retryMillis, stallMillis);
+        this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pagepool-detach-retry");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * New times for pools detached from now on.
+     *
+     * @throws IllegalArgumentException for a retry under 1 ms or a negative stall time
+     */
+    void setTimes(long retryMillis, long stallMillis) {
         if (retryMillis < 1) {
             throw new IllegalArgumentException("retryMillis: " + retryMillis + " (expected: >= 1)");
         }
@@ -43,18 +66,22 @@ final class PoolEngine implements PoolHost, AutoCloseable {
         }
         this.retryMillis = retryMillis;
         this.stallMillis = stallMillis;
-        this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "pagepool-detach-retry");
-            t.setDaemon(true);
-            return t;
-        });
+    }
+
+    void onFault(FaultListener listener) {
+        this.faultListener = listener;
     }
 
     /** Creates a pool on {@code provider}; see {@link pagepool.api.PagePoolFactory#create}. */
-    PagePool create(PoolParams params, MemoryProvider provider) {
+    PagePoolImpl create(PoolParams params, GuardedProvider provider) {
         PagePoolImpl pool = new PagePoolImpl(ids.incrementAndGet(), params, provider, this);
         pools.put(pool.id(), pool);
         return pool;
+    }
+
+    /** A pool on a provider outside the multiplexer (tests, benchmarks); its faults are still guarded. */
+    PagePool create(PoolParams params, MemoryProvider provider) {
+        return create(params, GuardedProvider.standalone(provider));
     }
 
     List<PoolInfo> pools() {
@@ -70,23 +97,44 @@ final class PoolEngine implements PoolHost, AutoCloseable {
     List<PagePoolImpl> poolsOf(MemoryProvider provider) {
         List<PagePoolImpl> out = new ArrayList<>();
         for (PagePoolImpl p : pools.values()) {
-            if (p.provider() == provider) {
+            if (p.provider().provider == provider) {
                 out.add(p);
             }
         }
         return out;
     }
 
+    PagePoolImpl pool(int id) {
+        return pools.get(id);
+    }
+
+    @Override
+    public void providerFault(GuardedProvider provider, PagePoolImpl pool, Faults.Call call, String what) {
+        faultListener.providerFault(provider, pool, call, what);
+    }
+
     @Override
     public void detached(PagePoolImpl pool) {
         long detachedAt = System.nanoTime();
-        ScheduledFuture<?> f = retry.scheduleWithFixedDelay(() -> {
-            pool.drainRing();
-            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - detachedAt);
-            if (waited >= stallMillis) {
-                pool.reportStall(waited);
-            }
-        }, retryMillis, retryMillis, TimeUnit.MILLISECONDS);
+        long stall = stallMillis;
+        long every = retryMillis;
+        ScheduledFuture<?> f;
+        try {
+            f = retry.scheduleWithFixedDelay(() -> {
+                try {
+                    pool.drainRing();
+                    long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - detachedAt);
+                    if (waited >= stall) {
+                        pool.reportStall(waited);
+                    }
+                } catch (Throwable t) {
+                    // The retry of one pool must not end the retries of the others.
+                    LOG.log(System.Logger.Level.ERROR, "draining detached pool " + pool.id() + " failed", t);
+                }
+            }, every, every, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return; // the engine is stopping: the pool still destroys itself at its last page
+        }
         retries.put(pool.id(), f);
         if (!pool.isDetached()) {
             // Destroyed while the retry was being scheduled.

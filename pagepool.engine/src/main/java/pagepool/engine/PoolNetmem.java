@@ -3,13 +3,15 @@ package pagepool.engine;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import pagepool.api.DeviceMemory;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 
 /**
  * A netmem with the pool's bookkeeping: the pool that has it out and its reference count (the
- * kernel's {@code pp} and {@code pp_ref_count} in {@code struct page}). 32 bytes with compressed
- * oops: 12 header, area and index from {@link Netmem}, pool and refs here.
+ * kernel's {@code pp} and {@code pp_ref_count} in {@code struct page}), and its generation. 40
+ * bytes with compressed oops: 12 header, area and index from {@link Netmem}; pool, device view,
+ * generation and refs here.
  */
 final class PoolNetmem extends Netmem {
 
@@ -26,12 +28,27 @@ final class PoolNetmem extends Netmem {
     /** The pool the page is in (cache, ring or out with a user); null while the provider has it. */
     PagePoolImpl pool;
 
+    /** The device's view of unreadable memory, for the pool's driver only; null for host memory. */
+    final DeviceMemory device;
+
+    /**
+     * Bumped each time the pool hands the page out, by the allocating (NAPI) thread before the
+     * release store of the reference count that publishes the page.
+     */
+    int generation;
+
     /** References held by users; 0 while the page rests in the pool. */
     @SuppressWarnings("unused") // through REFS
     private int refs;
 
-    PoolNetmem(MemoryArea area, int index) {
+    PoolNetmem(MemoryArea area, int index, DeviceMemory device) {
         super(area, index);
+        this.device = device;
+    }
+
+    @Override
+    public int generation() {
+        return generation;
     }
 
     int refs() {
@@ -62,21 +79,20 @@ final class PoolNetmem extends Netmem {
     }
 
     /**
-     * Drops the last reference from the pool's NAPI owner without an atomic instruction, as the
+     * Drops the only reference from the pool's NAPI owner without an atomic instruction, as the
      * kernel does for {@code pp_ref_count == 1}: nobody else may hold the page when its only
-     * reference is the caller's. A sequential second release sees 0 and is refused; only two
-     * threads releasing the same page at the same instant could both pass, which is a caller
-     * bug the kernel does not catch either.
+     * reference is the caller's. A sequential second release then sees 0 and is refused; only two
+     * threads releasing the same page at the same instant could both pass, which is a caller bug
+     * the kernel does not catch either.
      *
-     * @return the count before the drop, as {@link #unref()}
+     * @return true when the page had exactly one reference, now none; false when nothing changed
      */
-    int unrefOwner() {
-        int r = (int) REFS.getOpaque(this);
-        if (r == 1) {
+    boolean dropLastOwner() {
+        if ((int) REFS.getOpaque(this) == 1) {
             REFS.setOpaque(this, 0);
-            return 1;
+            return true;
         }
-        return unref();
+        return false;
     }
 
     /** Drops {@code n} references at once; returns the count after. */

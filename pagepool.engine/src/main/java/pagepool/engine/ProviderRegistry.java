@@ -1,11 +1,8 @@
 package pagepool.engine;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
-
-import org.osgi.framework.Constants;
-
-import pagepool.api.provider.MemoryProvider;
 
 /**
  * The memory-provider services currently bound, keyed by service id, so a replacement bound
@@ -13,54 +10,48 @@ import pagepool.api.provider.MemoryProvider;
  */
 final class ProviderRegistry {
 
-    record Entry(MemoryProvider provider, String name, boolean isDefault, int ranking, long serviceId) {
-        /** Higher ranking first, then the older service, as the framework orders services. */
-        boolean beats(Entry o) {
-            return ranking != o.ranking ? ranking > o.ranking : serviceId < o.serviceId;
-        }
+    private final Map<Long, GuardedProvider> entries = new ConcurrentSkipListMap<>();
+
+    void add(GuardedProvider p) {
+        entries.put(p.serviceId, p);
     }
 
-    private final Map<Long, Entry> entries = new ConcurrentSkipListMap<>();
-
-    void add(MemoryProvider provider, Map<String, Object> props) {
-        Entry e = new Entry(provider, String.valueOf(props.getOrDefault(MemoryProvider.NAME, provider.name())),
-                Boolean.parseBoolean(String.valueOf(props.get(MemoryProvider.DEFAULT))),
-                props.get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0,
-                ((Number) props.get(Constants.SERVICE_ID)).longValue());
-        entries.put(e.serviceId(), e);
+    GuardedProvider remove(long serviceId) {
+        return entries.remove(serviceId);
     }
 
-    void remove(Map<String, Object> props) {
-        entries.remove(((Number) props.get(Constants.SERVICE_ID)).longValue());
+    boolean contains(GuardedProvider p) {
+        return entries.get(p.serviceId) == p;
     }
 
-    /** The best provider marked default, else the best one named {@code heap}, else null. */
-    MemoryProvider defaultProvider() {
-        Entry best = null;
-        for (Entry e : entries.values()) {
-            if (e.isDefault() && (best == null || e.beats(best))) {
-                best = e;
-            }
-        }
-        if (best == null) {
-            best = byName("heap");
-        }
-        return best == null ? null : best.provider();
-    }
-
-    /** Every provider bound, by service id. */
-    java.util.List<Entry> entries() {
-        return java.util.List.copyOf(entries.values());
-    }
-
-    /** The best provider with this name, or null. */
-    Entry byName(String name) {
-        Entry best = null;
-        for (Entry e : entries.values()) {
-            if (e.name().equals(name) && (best == null || e.beats(best))) {
+    /** The best provider marked default that is not quarantined, or null. */
+    GuardedProvider defaultProvider() {
+        GuardedProvider best = null;
+        for (GuardedProvider e : entries.values()) {
+            if (e.isDefault && !e.quarantined() && (best == null || e.beats(best))) {
                 best = e;
             }
         }
         return best;
+    }
+
+    /** Every provider bound, by service id. */
+    List<GuardedProvider> entries() {
+        return List.copyOf(entries.values());
+    }
+
+    /** The best provider with this name, one that is not quarantined if there is one, or null. */
+    GuardedProvider byName(String name) {
+        GuardedProvider best = null;
+        for (GuardedProvider e : entries.values()) {
+            if (e.name.equals(name) && (best == null || better(e, best))) {
+                best = e;
+            }
+        }
+        return best;
+    }
+
+    private static boolean better(GuardedProvider a, GuardedProvider b) {
+        return a.quarantined() != b.quarantined() ? !a.quarantined() : a.beats(b);
     }
 }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import pagepool.api.BadReleaseException;
+import pagepool.api.Frag;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
@@ -47,6 +48,28 @@ class BadReleaseTest {
         assertNotSame(x, y);
         assertNotSame(b, x);
         assertNotSame(b, y);
+    }
+
+    @Test
+    void aStaleReleaseAfterThePageWasHandedOutAgainIsRefusedWithItsGeneration() {
+        Netmem a = pool.alloc();
+        int first = a.generation();
+        pool.recycleDirect(a, first);
+        Netmem again = pool.alloc();
+        assertTrue(again == a, "the cache hands the same page out again");
+        int second = again.generation();
+        assertTrue(second != first);
+
+        // The first holder still has the page and gives it back late: refused, the new holder keeps it.
+        BadReleaseException e = assertThrows(BadReleaseException.class, () -> pool.release(a, first));
+        assertTrue(e.getMessage().contains("with generation " + first + ", but it was given back and handed out again"
+                + " since (generation " + second + "): a stale reference"), e.getMessage());
+        assertEquals(1, pool.info().badReleases());
+        pool.release(again, second); // the new holder's release still works: its reference was untouched
+        Frag f = new Frag();
+        pool.allocFrag(64, f);
+        assertEquals(f.netmem().generation(), f.generation(), "a fragment carries its page's generation");
+        pool.recycleDirect(f.netmem(), f.generation());
     }
 
     @Test

@@ -14,12 +14,9 @@ import org.junit.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 
-import pagepool.api.Netmem;
-import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
-import pagepool.api.UnreadableNetmemException;
 import pagepool.api.devmem.DevmemBindingInfo;
 import pagepool.api.devmem.DmaBufInfo;
 import pagepool.api.devmem.DmaBufs;
@@ -70,7 +67,8 @@ public class DevmemIT extends PagepoolTestBase {
                 assertThrows(IllegalArgumentException.class, () -> bufs.bind(99, "sim0", List.of(3))).getMessage());
         DmaBufInfo spare = bufs.create(1L << 20);
         assertEquals("queue sim0/1 is already bound to provider '" + b.provider() + "' by binding "
-                + bindings.bindings().get(0).id() + " (bundle:provider.devmem) (expected: unbind it first)",
+                + bindings.bindings().get(0).id() + " (" + bindings.bindings().get(0).owner() + ", dma-buf binding "
+                + b.id() + " (pp:dmabuf_unbind " + b.id() + ")) (expected: unbind it first)",
                 assertThrows(IllegalArgumentException.class, () -> bufs.bind(spare.id(), "sim0", List.of(1)))
                         .getMessage());
         assertEquals("queue: 7 (expected: 0..3 on sim0)", assertThrows(IllegalArgumentException.class,
@@ -111,14 +109,23 @@ public class DevmemIT extends PagepoolTestBase {
         assertTrue("the owner's buffer went with it", fresh.buffers().stream().noneMatch(x -> x.id() == buf.id()));
         DevmemBindingInfo again = fresh.bind(fresh.create(64L << 20).id(), "sim0", List.of(2));
 
-        // Reading device memory through the API fails clearly.
-        PagePool probe = factory.create(PoolParams.builder().flags(PoolParams.DMA_MAP | PoolParams.DMA_SYNC_DEV
-                | PoolParams.ALLOW_UNREADABLE_NETMEM).maxLen(4096).queue("sim0", 2).build());
-        Netmem nm = probe.alloc();
-        UnreadableNetmemException e = assertThrows(UnreadableNetmemException.class, nm::segment);
-        assertTrue(e.getMessage(), e.getMessage().contains("unreadable (device memory)"));
-        probe.release(nm);
-        probe.close();
+        // Device memory is the driver's and the binding's alone: no other bundle makes a pool on the
+        // queue, binds more queues to the binding's provider, or removes its binding.
+        long driver = context.getServiceReference(NetDevice.class).getBundle().getBundleId();
+        assertEquals("queue sim0/2 belongs to the driver that registered sim0 (bundle " + driver + "), not to bundle "
+                + context.getBundle().getBundleId() + " (expected: pools for a queue are created by its driver)",
+                assertThrows(IllegalArgumentException.class, () -> factory.create(PoolParams.builder()
+                        .flags(PoolParams.DMA_MAP | PoolParams.DMA_SYNC_DEV | PoolParams.ALLOW_UNREADABLE_NETMEM)
+                        .maxLen(4096).queue("sim0", 2).build())).getMessage());
+        String devmemProvider = bindings.queues().get(2).provider();
+        String refused = assertThrows(IllegalArgumentException.class,
+                () -> bindings.bind("sim0", List.of(0), devmemProvider)).getMessage();
+        assertTrue(refused, refused.startsWith("provider '" + devmemProvider + "' is private to the bundle that"
+                + " registered it"));
+        refused = assertThrows(IllegalArgumentException.class, () -> bindings.unbind("sim0", List.of(2))).getMessage();
+        assertTrue(refused, refused.startsWith("queue sim0/2 is bound by bundle:provider.devmem#")
+                && refused.contains("dma-buf binding " + again.id() + " (pp:dmabuf_unbind " + again.id() + ")"));
+        assertEquals("refusals change nothing", devmemProvider, bindings.queues().get(2).provider());
 
         Felix.await("tokens out on queue 2", () -> stat(dev, 2, "tokens-out") > 100);
 

@@ -27,37 +27,6 @@ import pagepool.api.queue.NetDevice;
  */
 public class MultiplexerIT extends PagepoolTestBase {
 
-    private org.osgi.service.cm.Configuration deviceConfig;
-
-    // ---- helpers ------------------------------------------------------------------------------
-
-    /** Creates sim0 through Config Admin and waits until its 4 queues run on heap with traffic. */
-    private NetDevice startDevice(Map<String, Object> overrides) throws Exception {
-        deviceConfig = configAdmin.createFactoryConfiguration("pagepool.sim.device", "?");
-        Dictionary<String, Object> p = new Hashtable<>();
-        p.put("name", "sim0");
-        p.put("rx.queues", 4);
-        p.put("ring.size", 256);
-        p.put("rate.pps", 20_000L);
-        p.put("hold.micros", 100L);
-        overrides.forEach(p::put);
-        deviceConfig.update(p);
-        Felix.await("sim0 registered", () -> device() != null);
-        NetDevice dev = device();
-        Felix.await("4 queues on heap", () -> bindings.queues().size() == 4
-                && bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
-        for (int q = 0; q < 4; q++) {
-            int i = q;
-            Felix.await("traffic on queue " + q, () -> stat(dev, i, "packets") > 500);
-        }
-        return dev;
-    }
-
-    private NetDevice device() {
-        ServiceReference<NetDevice> ref = context.getServiceReference(NetDevice.class);
-        return ref == null ? null : context.getService(ref);
-    }
-
     private Bundle installTestProviders() throws Exception {
         Bundle b = context.installBundle(new File(System.getProperty("pagepool.testprovider")).toURI().toString());
         b.start();
@@ -71,13 +40,6 @@ public class MultiplexerIT extends PagepoolTestBase {
 
     private List<PoolInfo> poolsOf(String provider) {
         return bindings.pools().stream().filter(p -> p.provider().equals(provider)).toList();
-    }
-
-    @After
-    public void removeDevice() throws Exception {
-        if (deviceConfig != null) {
-            deviceConfig.delete();
-        }
     }
 
     // ---- tests --------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 package pagepool.shell;
 
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -14,12 +16,14 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 
 import pagepool.api.PoolInfo;
+import pagepool.api.ProviderFaults;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.binding.QueueList;
+import pagepool.api.config.ConfigProblem;
 import pagepool.api.devmem.DevmemBindingInfo;
 import pagepool.api.devmem.DmaBufInfo;
 import pagepool.api.devmem.DmaBufs;
@@ -29,34 +33,47 @@ import pagepool.api.queue.NetDevice;
  * The {@code pp} commands, after {@code ynl netdev page-pool-get / queue-get / bind-rx}. Each
  * prints a table, or JSON with {@code --json}. Bindings made here belong to this bundle (the
  * binding service is bundle-scoped): they stay while the shell bundle runs.
+ *
+ * <p>A command that cannot do what it is asked says why in one line, naming the value and what
+ * was expected, and changes nothing: the shell prints the message only, never an exception's class
+ * or a stack trace (those go to the log when something unexpected happens).
  */
 @Component(service = PoolCommands.class, property = {"osgi.command.scope=pp",
         "osgi.command.function=pools", "osgi.command.function=queues", "osgi.command.function=providers",
-        "osgi.command.function=bindings", "osgi.command.function=devices", "osgi.command.function=bind",
-        "osgi.command.function=unbind", "osgi.command.function=devstats", "osgi.command.function=traffic",
-        "osgi.command.function=dmabufs", "osgi.command.function=dmabuf_create", "osgi.command.function=dmabuf_bind",
-        "osgi.command.function=dmabuf_unbind", "osgi.command.function=help"})
+        "osgi.command.function=provider_reset", "osgi.command.function=bindings", "osgi.command.function=devices",
+        "osgi.command.function=bind", "osgi.command.function=unbind", "osgi.command.function=devstats",
+        "osgi.command.function=traffic", "osgi.command.function=problems", "osgi.command.function=dmabufs",
+        "osgi.command.function=dmabuf_create", "osgi.command.function=dmabuf_bind",
+        "osgi.command.function=dmabuf_unbind", "osgi.command.function=dmabuf_destroy", "osgi.command.function=help"})
 public final class PoolCommands {
 
+    private static final System.Logger LOG = System.getLogger(PoolCommands.class.getName());
+
     static final String USAGE = String.join("\n",
-            "pp:pools [--json]                      page pools with stats and inflight (page-pool-get)",
+            "pp:pools [--json]                      page pools with stats, inflight and provider faults (page-pool-get)",
             "pp:queues [--json]                     RX queues and the provider behind each (queue-get)",
-            "pp:providers [--json]                  memory providers",
-            "pp:bindings [--json]                   bindings of queues to providers",
-            "pp:devices [--json]                    network devices",
+            "pp:providers [--json]                  memory providers, their faults and quarantine",
+            "pp:provider_reset <provider>           lift a provider's quarantine and forget its faults",
+            "pp:bindings [--json]                   bindings of queues to providers, with their owner",
+            "pp:devices [--json]                    network devices, and device configurations refused",
             "pp:bind <device> <queues> <provider>   bind queues (e.g. 1,2 or 0-3) to a provider (bind-rx)",
-            "pp:unbind <device> <queues>            back to the default provider",
+            "pp:unbind <device> <queues>            back to the default provider (bindings made here only)",
             "pp:devstats [device] [--json]          per-queue device counters (ethtool -S)",
             "pp:traffic on|off [device]             link up or down: traffic flows or stops",
+            "pp:problems [--json]                   configurations and jars the runtime refused, and why",
             "pp:dmabufs [--json]                    device-memory buffers and their bindings, with chunk use",
             "pp:dmabuf_create <bytes>               a device-memory buffer (multiple of 4096; K, M, G suffixes)",
             "pp:dmabuf_bind <buffer> <device> <queues>  bind a buffer to RX queues (needs header split)",
-            "pp:dmabuf_unbind <binding>             unbind: queues back to the default provider");
+            "pp:dmabuf_unbind <binding>             unbind: queues back to the default provider",
+            "pp:dmabuf_destroy <buffer>             destroy a buffer (unbinding it first)");
 
     private final PoolBindings bindings;
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private volatile List<NetDevice> devices;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private volatile List<ConfigProblem> problems;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile DmaBufs dmabufs;
@@ -71,16 +88,19 @@ public final class PoolCommands {
     }
 
     public String pools(String... args) {
-        boolean json = json(args, 0);
-        Output out = new Output("id", "queue", "provider", "state", "inflight", "inflight-bytes", "hold", "release",
-                "detach-time", "stalled", "bad-releases", "stats", "provider-info");
-        for (PoolInfo p : bindings.pools()) {
-            out.row(p.id(), p.queue() == null ? null : p.queue().toString(), p.provider(), p.state().name(),
-                    p.inflight(), p.inflightBytes(), p.holdCount(), p.releaseCount(),
-                    p.detachTime() == null ? null : p.detachTime().toString(), p.stalled(), p.badReleases(),
-                    json ? new LinkedHashMap<>(p.stats().toMap()) : shortStats(p), new LinkedHashMap<>(p.providerInfo()));
-        }
-        return out.render(json);
+        return run("pools", () -> {
+            boolean json = json(args, 0);
+            Output out = new Output("id", "queue", "provider", "state", "inflight", "inflight-bytes", "hold", "release",
+                    "detach-time", "stalled", "bad-releases", "faults", "stats", "provider-info");
+            for (PoolInfo p : bindings.pools()) {
+                out.row(p.id(), p.queue() == null ? null : p.queue().toString(), p.provider(), p.state().name(),
+                        p.inflight(), p.inflightBytes(), p.holdCount(), p.releaseCount(),
+                        p.detachTime() == null ? null : p.detachTime().toString(), p.stalled(), p.badReleases(),
+                        faults(p.faults(), json), json ? new LinkedHashMap<>(p.stats().toMap()) : shortStats(p),
+                        new LinkedHashMap<>(p.providerInfo()));
+            }
+            return out.render(json);
+        });
     }
 
     /** The counters that tell the paths apart, for the table. */
@@ -91,164 +111,287 @@ public final class PoolCommands {
                 + s.recycleRingFull();
     }
 
-    public String queues(String... args) {
-        boolean json = json(args, 0);
-        Output out = new Output("queue", "provider", "binding", "pool", "state", "restarts", "message");
-        for (QueueInfo q : bindings.queues()) {
-            out.row(q.queue().toString(), q.provider(), q.bindingId() == 0 ? null : q.bindingId(),
-                    q.poolId() == 0 ? null : q.poolId(), q.state().name(), q.restarts(), q.message());
+    /** Faults by call: a map for JSON, the non-zero ones and the last for people. */
+    private static Object faults(ProviderFaults f, boolean json) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("init", f.init());
+        m.put("alloc", f.alloc());
+        m.put("release", f.release());
+        m.put("destroy", f.destroy());
+        m.put("other", f.other());
+        if (json) {
+            m.put("last", f.last());
+            return m;
         }
-        return out.render(json);
+        if (f.total() == 0) {
+            return 0;
+        }
+        m.values().removeIf(v -> v instanceof Long l && l == 0);
+        return m + " last: " + f.last();
+    }
+
+    public String queues(String... args) {
+        return run("queues", () -> {
+            boolean json = json(args, 0);
+            Output out = new Output("queue", "provider", "binding", "pool", "state", "restarts", "message");
+            for (QueueInfo q : bindings.queues()) {
+                out.row(q.queue().toString(), q.provider(), q.bindingId() == 0 ? null : q.bindingId(),
+                        q.poolId() == 0 ? null : q.poolId(), q.state().name(), q.restarts(), q.message());
+            }
+            return out.render(json);
+        });
     }
 
     public String providers(String... args) {
-        boolean json = json(args, 0);
-        Output out = new Output("name", "readable", "default", "ranking", "pools");
-        for (ProviderInfo p : bindings.providers()) {
-            out.row(p.name(), p.readable(), p.isDefault(), p.ranking(), p.pools());
-        }
-        return out.render(json);
+        return run("providers", () -> {
+            boolean json = json(args, 0);
+            Output out = new Output("name", "readable", "default", "ranking", "pools", "state", "faults", "message");
+            for (ProviderInfo p : bindings.providers()) {
+                out.row(p.name(), p.readable(), p.isDefault(), p.ranking(), p.pools(), p.state().name(),
+                        faults(p.faults(), json), p.message());
+            }
+            return out.render(json);
+        });
+    }
+
+    public String provider_reset(String... args) {
+        return run("provider_reset", () -> {
+            if (args.length != 1) {
+                throw new IllegalArgumentException("usage: pp:provider_reset <provider>, e.g. pp:provider_reset testmem");
+            }
+            ProviderInfo p = bindings.resetProvider(args[0]);
+            return "provider " + p.name() + ": " + p.state() + ", faults forgotten; queues bound to it use it again";
+        });
     }
 
     public String bindings(String... args) {
-        boolean json = json(args, 0);
-        Output out = new Output("id", "device", "queues", "provider", "owner", "state", "message");
-        for (BindingInfo b : bindings.bindings()) {
-            out.row(b.id(), b.device(), b.queues(), b.provider(), b.owner(), b.state().name(), b.message());
-        }
-        return out.render(json);
+        return run("bindings", () -> {
+            boolean json = json(args, 0);
+            Output out = new Output("id", "device", "queues", "provider", "owner", "origin", "state", "message");
+            for (BindingInfo b : bindings.bindings()) {
+                out.row(b.id(), b.device(), b.queues(), b.provider(), b.owner(), b.origin(), b.state().name(),
+                        b.message());
+            }
+            return out.render(json);
+        });
     }
 
     public String devices(String... args) {
-        boolean json = json(args, 0);
-        Output out = new Output("name", "rx-queues", "header-split", "carrier");
-        for (DeviceInfo d : bindings.devices()) {
-            NetDevice dev = device(d.name());
-            out.row(d.name(), d.rxQueues(), d.headerSplit(), dev != null && dev.carrier());
+        return run("devices", () -> {
+            boolean json = json(args, 0);
+            Output out = new Output("name", "rx-queues", "header-split", "carrier", "config", "message");
+            List<ConfigProblem> refused = problems("device ");
+            for (DeviceInfo d : bindings.devices()) {
+                NetDevice dev = device(d.name());
+                ConfigProblem p = refused.stream().filter(x -> x.subject().equals("device " + d.name())).findFirst()
+                        .orElse(null);
+                out.row(d.name(), d.rxQueues(), d.headerSplit(), dev != null && carrier(dev),
+                        p == null ? "applied" : "refused", p == null ? "" : p.source() + ": " + p.message());
+                refused.remove(p);
+            }
+            for (ConfigProblem p : refused) {
+                out.row(p.subject().substring("device ".length()), null, null, null, "refused",
+                        p.source() + ": " + p.message());
+            }
+            return out.render(json);
+        });
+    }
+
+    private static boolean carrier(NetDevice dev) {
+        try {
+            return dev.carrier();
+        } catch (RuntimeException e) {
+            return false;
         }
-        return out.render(json);
+    }
+
+    public String problems(String... args) {
+        return run("problems", () -> {
+            boolean json = json(args, 0);
+            Output out = new Output("source", "subject", "message", "since");
+            for (ConfigProblem p : problems("")) {
+                out.row(p.source(), p.subject(), p.message(), p.since().toString());
+            }
+            return out.render(json);
+        });
+    }
+
+    /** Refusals standing whose subject starts with {@code prefix}, oldest first. */
+    private List<ConfigProblem> problems(String prefix) {
+        List<ConfigProblem> all = problems;
+        List<ConfigProblem> out = new ArrayList<>();
+        if (all != null) {
+            all.stream().filter(p -> p.subject().startsWith(prefix)).sorted(Comparator.comparing(ConfigProblem::since))
+                    .forEach(out::add);
+        }
+        return out;
     }
 
     public String bind(String... args) {
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: pp:bind <device> <queues> <provider>, e.g. pp:bind sim0 1,2 heap");
-        }
-        BindingInfo b = bindings.bind(args[0], QueueList.parse(args[1]), args[2]);
-        return "binding " + b.id() + ": " + b.device() + " queues " + b.queues() + " -> " + b.provider() + " "
-                + b.state() + (b.message().isEmpty() ? "" : " (" + b.message() + ")");
+        return run("bind", () -> {
+            if (args.length != 3) {
+                throw new IllegalArgumentException("usage: pp:bind <device> <queues> <provider>, e.g. pp:bind sim0 1,2 heap");
+            }
+            BindingInfo b = bindings.bind(args[0], QueueList.parse(args[1]), args[2], "pp:bind");
+            return "binding " + b.id() + ": " + b.device() + " queues " + b.queues() + " -> " + b.provider() + " "
+                    + b.state() + (b.message().isEmpty() ? "" : " (" + b.message() + ")");
+        });
     }
 
     public String unbind(String... args) {
-        if (args.length != 2) {
-            throw new IllegalArgumentException("usage: pp:unbind <device> <queues>, e.g. pp:unbind sim0 1");
-        }
-        List<BindingInfo> gone = bindings.unbind(args[0], QueueList.parse(args[1]));
-        StringBuilder sb = new StringBuilder();
-        for (BindingInfo b : gone) {
-            sb.append(sb.isEmpty() ? "" : "\n").append("removed binding ").append(b.id()).append(": ")
-                    .append(b.device()).append(" queues ").append(b.queues()).append(" -> ").append(b.provider());
-        }
-        return sb.toString();
+        return run("unbind", () -> {
+            if (args.length != 2) {
+                throw new IllegalArgumentException("usage: pp:unbind <device> <queues>, e.g. pp:unbind sim0 1");
+            }
+            List<BindingInfo> gone = bindings.unbind(args[0], QueueList.parse(args[1]));
+            StringBuilder sb = new StringBuilder();
+            for (BindingInfo b : gone) {
+                sb.append(sb.isEmpty() ? "" : "\n").append("removed binding ").append(b.id()).append(": ")
+                        .append(b.device()).append(" queues ").append(b.queues()).append(" -> ").append(b.provider());
+            }
+            return sb.toString();
+        });
     }
 
     public String devstats(String... args) {
-        boolean json = json(args, 1);
-        String only = Arrays.stream(args).filter(a -> !a.equals("--json")).findFirst().orElse(null);
-        List<NetDevice> devs = selected(only);
-        List<String> columns = new ArrayList<>(List.of("queue"));
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (NetDevice d : devs) {
-            for (int q = 0; q < d.rxQueueCount(); q++) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("queue", d.name() + "/" + q);
-                for (Map.Entry<String, Long> e : d.queueStats(q).entrySet()) {
-                    if (!columns.contains(e.getKey())) {
-                        columns.add(e.getKey());
+        return run("devstats", () -> {
+            boolean json = json(args, 1);
+            String only = Arrays.stream(args).filter(a -> !a.equals("--json")).findFirst().orElse(null);
+            List<NetDevice> devs = selected(only);
+            List<String> columns = new ArrayList<>(List.of("queue"));
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (NetDevice d : devs) {
+                String name = d.name();
+                for (int q = 0; q < d.rxQueueCount(); q++) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("queue", name + "/" + q);
+                    Map<String, Long> stats;
+                    try {
+                        stats = d.queueStats(q);
+                    } catch (RuntimeException e) {
+                        // The driver is someone else's code: one bad answer does not hide the others.
+                        stats = Map.of();
+                        row.put("error", "queueStats failed: " + e.getMessage());
+                        if (!columns.contains("error")) {
+                            columns.add("error");
+                        }
                     }
-                    row.put(e.getKey(), e.getValue());
+                    for (Map.Entry<String, Long> e : stats.entrySet()) {
+                        if (!columns.contains(e.getKey())) {
+                            columns.add(e.getKey());
+                        }
+                        row.put(e.getKey(), e.getValue());
+                    }
+                    rows.add(row);
                 }
-                rows.add(row);
             }
-        }
-        Output out = new Output(columns.toArray(String[]::new));
-        for (Map<String, Object> r : rows) {
-            out.row(columns.stream().map(r::get).toArray());
-        }
-        return out.render(json);
+            Output out = new Output(columns.toArray(String[]::new));
+            for (Map<String, Object> r : rows) {
+                out.row(columns.stream().map(r::get).toArray());
+            }
+            return out.render(json);
+        });
     }
 
     public String traffic(String... args) {
-        if (args.length < 1 || args.length > 2 || !(args[0].equals("on") || args[0].equals("off"))) {
-            throw new IllegalArgumentException("usage: pp:traffic on|off [device]");
-        }
-        boolean up = args[0].equals("on");
-        List<NetDevice> devs = selected(args.length == 2 ? args[1] : null);
-        devs.forEach(d -> d.setCarrier(up));
-        return "traffic " + args[0] + ": " + devs.stream().map(NetDevice::name).toList();
+        return run("traffic", () -> {
+            if (args.length < 1 || args.length > 2 || !(args[0].equals("on") || args[0].equals("off"))) {
+                throw new IllegalArgumentException("usage: pp:traffic on|off [device]");
+            }
+            boolean up = args[0].equals("on");
+            List<NetDevice> devs = selected(args.length == 2 ? args[1] : null);
+            devs.forEach(d -> d.setCarrier(up));
+            return "traffic " + args[0] + ": " + devs.stream().map(NetDevice::name).toList();
+        });
     }
 
     public String dmabufs(String... args) {
-        boolean json = json(args, 0);
-        DmaBufs d = dmabufs();
-        Output buffers = new Output("buffer", "size", "owner", "binding");
-        for (DmaBufInfo b : d.buffers()) {
-            buffers.row(b.id(), b.size(), b.owner(), b.binding() == 0 ? null : b.binding());
-        }
-        Output bound = new Output("binding", "buffer", "device", "queues", "provider", "chunks", "chunks-free",
-                "chunks-out", "state");
-        for (DevmemBindingInfo b : d.bindings()) {
-            bound.row(b.id(), b.buffer(), b.device(), b.queues(), b.provider(), b.chunks(), b.chunksFree(),
-                    b.chunksOut(), b.state().name());
-        }
-        if (json) {
-            return "{\"buffers\":" + buffers.render(true) + ",\"bindings\":" + bound.render(true) + "}";
-        }
-        return buffers.render(false) + "\n\n" + bound.render(false);
+        return run("dmabufs", () -> {
+            boolean json = json(args, 0);
+            DmaBufs d = dmabufs();
+            Output buffers = new Output("buffer", "size", "owner", "binding");
+            for (DmaBufInfo b : d.buffers()) {
+                buffers.row(b.id(), b.size(), b.owner(), b.binding() == 0 ? null : b.binding());
+            }
+            Output bound = new Output("binding", "buffer", "device", "queues", "provider", "chunks", "chunks-free",
+                    "chunks-out", "state");
+            for (DevmemBindingInfo b : d.bindings()) {
+                bound.row(b.id(), b.buffer(), b.device(), b.queues(), b.provider(), b.chunks(), b.chunksFree(),
+                        b.chunksOut(), b.state().name());
+            }
+            if (json) {
+                return "{\"buffers\":" + buffers.render(true) + ",\"bindings\":" + bound.render(true) + "}";
+            }
+            return buffers.render(false) + "\n\n" + bound.render(false);
+        });
     }
 
     public String dmabuf_create(String... args) {
-        if (args.length != 1) {
-            throw new IllegalArgumentException("usage: pp:dmabuf_create <bytes>, e.g. pp:dmabuf_create 64M");
-        }
-        DmaBufInfo b = dmabufs().create(bytes(args[0]));
-        return "buffer " + b.id() + ": " + b.size() + " bytes of device memory";
+        return run("dmabuf_create", () -> {
+            if (args.length != 1) {
+                throw new IllegalArgumentException("usage: pp:dmabuf_create <bytes>, e.g. pp:dmabuf_create 64M");
+            }
+            DmaBufInfo b = dmabufs().create(bytes(args[0]));
+            return "buffer " + b.id() + ": " + b.size() + " bytes of device memory";
+        });
     }
 
     public String dmabuf_bind(String... args) {
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: pp:dmabuf_bind <buffer> <device> <queues>, e.g. pp:dmabuf_bind 1 sim0 1,2");
-        }
-        int buffer;
-        try {
-            buffer = Integer.parseInt(args[0]);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("buffer: '" + args[0] + "' (expected: a buffer id, see pp:dmabufs)");
-        }
-        DevmemBindingInfo b = dmabufs().bind(buffer, args[1], QueueList.parse(args[2]));
-        return "binding " + b.id() + ": buffer " + b.buffer() + " -> " + b.device() + " queues " + b.queues() + " as "
-                + b.provider() + " (" + b.chunks() + " chunks)";
+        return run("dmabuf_bind", () -> {
+            if (args.length != 3) {
+                throw new IllegalArgumentException(
+                        "usage: pp:dmabuf_bind <buffer> <device> <queues>, e.g. pp:dmabuf_bind 1 sim1 1,2");
+            }
+            int buffer = id(args[0], "buffer", "a buffer id, see pp:dmabufs");
+            DevmemBindingInfo b = dmabufs().bind(buffer, args[1], QueueList.parse(args[2]));
+            return "binding " + b.id() + ": buffer " + b.buffer() + " -> " + b.device() + " queues " + b.queues()
+                    + " as " + b.provider() + " (" + b.chunks() + " chunks)";
+        });
     }
 
     public String dmabuf_unbind(String... args) {
-        if (args.length != 1) {
-            throw new IllegalArgumentException("usage: pp:dmabuf_unbind <binding>");
-        }
-        long id;
+        return run("dmabuf_unbind", () -> {
+            if (args.length != 1) {
+                throw new IllegalArgumentException("usage: pp:dmabuf_unbind <binding>");
+            }
+            long id = id(args[0], "binding", "a binding id, see pp:dmabufs");
+            if (!dmabufs().unbind(id)) {
+                throw new IllegalArgumentException("binding: " + id + " is unknown (expected: one of pp:dmabufs)");
+            }
+            return "unbound " + id + "; its queues are back on the default provider";
+        });
+    }
+
+    public String dmabuf_destroy(String... args) {
+        return run("dmabuf_destroy", () -> {
+            if (args.length != 1) {
+                throw new IllegalArgumentException("usage: pp:dmabuf_destroy <buffer>");
+            }
+            int id = id(args[0], "buffer", "a buffer id, see pp:dmabufs");
+            if (!dmabufs().destroy(id)) {
+                throw new IllegalArgumentException("buffer: " + id + " is unknown (expected: one of pp:dmabufs)");
+            }
+            return "destroyed buffer " + id + "; its memory is freed once its chunks are back";
+        });
+    }
+
+    private static int id(String text, String what, String expected) {
         try {
-            id = Long.parseLong(args[0]);
+            int id = Integer.parseInt(text.strip());
+            if (id > 0) {
+                return id;
+            }
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("binding: '" + args[0] + "' (expected: a binding id, see pp:dmabufs)");
+            // said below
         }
-        if (!dmabufs().unbind(id)) {
-            throw new IllegalArgumentException("binding: " + id + " is unknown (expected: one of pp:dmabufs)");
-        }
-        return "unbound " + id + "; its queues are back on the default provider";
+        throw new IllegalArgumentException(what + ": '" + text + "' (expected: " + expected + ")");
     }
 
     private DmaBufs dmabufs() {
         DmaBufs d = dmabufs;
         if (d == null) {
-            throw new IllegalStateException("no device-memory provider: install provider.devmem");
+            throw new IllegalStateException("no device-memory provider: install provider.devmem"
+                    + " (copy extra/provider.devmem-*.jar into load/)");
         }
         return d;
     }
@@ -266,10 +409,15 @@ public final class PoolCommands {
             t = t.substring(0, t.length() - 1);
         }
         try {
-            return Math.multiplyExact(Long.parseLong(t), unit);
+            long n = Long.parseLong(t);
+            if (n > 0) {
+                return Math.multiplyExact(n, unit);
+            }
         } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("size: '" + s + "' (expected: bytes, e.g. 4096, 64K, 8M, 1G)");
+            // said below
         }
+        throw new IllegalArgumentException("size: '" + s + "' (expected: a positive number of bytes, e.g. 4096, 64K,"
+                + " 8M, 1G)");
     }
 
     private List<NetDevice> selected(String name) {
@@ -298,9 +446,26 @@ public final class PoolCommands {
             if (a.equals("--json")) {
                 json = true;
             } else if (++others > positional) {
-                throw new IllegalArgumentException("unexpected argument: '" + a + "' (expected: --json)");
+                throw new IllegalArgumentException("unexpected argument: '" + a + "' (expected: "
+                        + (positional == 0 ? "" : "at most " + positional + " name and ") + "--json)");
             }
         }
         return json;
+    }
+
+    /**
+     * Runs a command: what it refuses is said in one line; anything unexpected is logged with its
+     * trace and said in one line too.
+     */
+    private static String run(String command, Supplier<String> body) {
+        try {
+            return body.get();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CommandFailure(e.getMessage());
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, "pp:" + command + " failed", e);
+            throw new CommandFailure("pp:" + command + " failed: " + (e.getMessage() != null ? e.getMessage()
+                    : e.getClass().getSimpleName()) + " (details in the log)");
+        }
     }
 }

@@ -1,19 +1,32 @@
 package pagepool.runtime;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.lang.reflect.Method;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.FileHandler;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
@@ -28,7 +41,12 @@ import org.osgi.framework.startlevel.BundleStartLevel;
 /**
  * Starts Felix with every bundle in {@code bundle/}, FileInstall watching {@code load/}, and
  * either the interactive Gogo shell or, with {@code --exec "cmd; cmd"}, runs the commands
- * through Gogo's CommandProcessor and exits (status 1 if a command failed).
+ * through Gogo's CommandProcessor and exits (status 1 if a command failed). With
+ * {@code --exec -} the commands come from standard input, one per line, each run as it arrives.
+ * In both, standard output carries the commands' output only, and errors go to standard error.
+ *
+ * <p>The console shows one line per logged event; the details (traces, logger names) go to
+ * {@code log/pagepool.log}. A {@code config.file} given by the user wins.
  */
 public final class Launcher {
 
@@ -50,6 +68,8 @@ public final class Launcher {
 
     private static void run(String[] args) throws Exception {
         long t0 = System.nanoTime();
+        Path home = home();
+        configureLogging(home);
         String exec = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -65,7 +85,6 @@ public final class Launcher {
                 default -> usage("unknown argument: '" + args[i] + "'");
             }
         }
-        Path home = home();
         Framework fw = newFramework(home, exec != null);
         fw.init();
         long tInit = System.nanoTime();
@@ -108,6 +127,7 @@ public final class Launcher {
         }
         out.println("usage: pagepool                     Felix with the interactive Gogo shell");
         out.println("       pagepool --exec \"c1; c2\"     run shell commands, print their output, exit");
+        out.println("       pagepool --exec -            run shell commands read from standard input, one per line");
         System.exit(problem == null ? 0 : 2);
     }
 
@@ -171,7 +191,51 @@ public final class Launcher {
         return out;
     }
 
-    /** Runs each ';'-separated command once the pagepool services are up; returns the exit status. */
+    /**
+     * The console gets one line per event, the file {@code log/pagepool.log} everything with its
+     * trace; pagepool's own debug records go to the file only.
+     */
+    private static void configureLogging(Path home) throws IOException {
+        if (System.getProperty("config.file") != null) {
+            return;
+        }
+        Logger root = LogManager.getLogManager().getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        root.setLevel(Level.INFO);
+        ConsoleHandler console = new ConsoleHandler();
+        console.setLevel(Level.INFO);
+        console.setFormatter(new ConsoleFormat());
+        root.addHandler(console);
+        Path dir = Files.createDirectories(home.resolve("log"));
+        FileHandler file = new FileHandler(dir.resolve("pagepool.log").toString(),
+                10 << 20, 2, false);
+        file.setLevel(Level.FINE);
+        file.setFormatter(new SimpleFormatter() {
+            @Override
+            public String format(LogRecord r) {
+                String trace = "";
+                if (r.getThrown() != null) {
+                    StringWriter w = new StringWriter();
+                    r.getThrown().printStackTrace(new PrintWriter(w));
+                    trace = System.lineSeparator() + w;
+                }
+                return String.format("%1$tF %1$tT.%1$tL %2$-7s %3$s [%4$s] %5$s%6$s%n", r.getMillis(),
+                        r.getLevel().getName(), r.getLoggerName(), Thread.currentThread().getName(), formatMessage(r),
+                        trace);
+            }
+        });
+        root.addHandler(file);
+        Logger.getLogger("pagepool").setLevel(Level.FINE);
+    }
+
+    /**
+     * Runs each ';'-separated command (or each line of standard input, for {@code -}) once the
+     * pagepool services are up; returns the exit status. Output goes to stdout, errors to stderr.
+     * With {@code -Dpagepool.exec.marker=TEXT}, the text follows each command on both streams, for
+     * programs that drive the runtime.
+     */
     private static int execute(Framework fw, String commands) throws Exception {
         BundleContext ctx = fw.getBundleContext();
         Object processor = awaitService(ctx, "org.apache.felix.service.command.CommandProcessor");
@@ -197,13 +261,19 @@ public final class Launcher {
         Object session = create.invoke(processor, System.in, System.out, System.err);
         Method execute = session.getClass().getMethod("execute", CharSequence.class);
         execute.setAccessible(true);
+        String marker = System.getProperty("pagepool.exec.marker");
         int status = 0;
-        for (String command : commands.split(";")) {
-            String c = command.trim();
+        BufferedReader stdin = commands.equals("-") ? new BufferedReader(new InputStreamReader(System.in)) : null;
+        Iterator<String> script = stdin == null ? List.of(commands.split(";")).iterator() : null;
+        while (true) {
+            String c = stdin != null ? stdin.readLine() : script.hasNext() ? script.next() : null;
+            if (c == null) {
+                break;
+            }
+            c = c.trim();
             if (c.isEmpty()) {
                 continue;
             }
-            System.out.println("g! " + c);
             try {
                 Object result = execute.invoke(session, c);
                 if (result != null) {
@@ -211,9 +281,15 @@ public final class Launcher {
                 }
             } catch (java.lang.reflect.InvocationTargetException e) {
                 Throwable cause = e.getCause();
-                System.out.println("error: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+                System.err.println("error: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
                 status = 1;
             }
+            if (marker != null) {
+                System.out.println(marker);
+                System.err.println(marker);
+            }
+            System.out.flush();
+            System.err.flush();
         }
         session.getClass().getMethod("close").invoke(session);
         return status;

@@ -45,28 +45,21 @@ public final class SimDevice implements NetDevice, AutoCloseable {
             for (int i = r; i < queues.length; i += settings.consumerThreads()) {
                 mine.add(queues[i].socket);
             }
-            readers.add(new SocketReader(r + 1, settings.name() + "-sock-" + r, mine, settings.holdMicros()));
+            readers.add(new SocketReader(settings.name() + "-sock-" + r, mine, settings.holdMicros()));
         }
     }
 
     /**
-     * Brings the device up: each queue gets memory from the factory and starts, then the link
-     * comes up if the settings say so. A queue that gets no memory (no provider yet) stays
-     * stopped, dropping what arrives, until the engine restarts it onto memory.
+     * Brings the device up with every queue stopped: NAPI and socket threads run, and the link
+     * comes up if the settings say so. Packets that arrive on a stopped queue are dropped and
+     * counted until the engine, told of the device, starts the queue on the memory it should
+     * have (a restart from no memory).
      */
     public SimDevice open() {
         for (SimQueue q : queues) {
             q.startThread();
         }
         readers.forEach(SocketReader::start);
-        for (SimQueue q : queues) {
-            try {
-                q.start(q.memAlloc(this::createMemory));
-            } catch (QueueOperationException e) {
-                LOG.log(System.Logger.Level.WARNING, "{0} stays stopped until memory is available: {1}", q.id,
-                        e.getMessage());
-            }
-        }
         carrier = settings.traffic();
         return this;
     }
@@ -141,16 +134,23 @@ public final class SimDevice implements NetDevice, AutoCloseable {
     }
 
     @Override
+    public String queueFault(int queue) {
+        return queueOrThrow(queue).fault();
+    }
+
+    @Override
     public Map<String, Long> queueStats(int queue) {
         SimQueue q = queueOrThrow(queue);
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("generated", q.generated);
         m.put("packets", q.delivered);
         m.put("bytes", q.bytes);
-        m.put("drops", q.dropsNoBuffer + q.dropsStopped + q.dropsBacklog);
+        m.put("drops", q.dropsNoBuffer + q.dropsStopped + q.dropsBacklog + q.dropsFailed);
         m.put("drops-no-buffer", q.dropsNoBuffer);
         m.put("drops-stopped", q.dropsStopped);
         m.put("drops-backlog", q.dropsBacklog);
+        m.put("drops-failed", q.dropsFailed);
+        m.put("errors", q.errors.get());
         m.put("alloc-fail", q.allocFailures);
         m.put("restarts", q.restarts.get());
         m.put("verified", q.verifiedInNapi + q.verifiedBySocket.get());
@@ -197,18 +197,13 @@ public final class SimDevice implements NetDevice, AutoCloseable {
 
     // ---- what the NIC and the stack do with packets -------------------------------------------
 
-    /** The NIC writes a payload into device memory, through the memory's device view. */
-    void deviceWrite(Netmem data, int payloadAt, Packet.Template t, long seq, int len) {
-        data.area().deviceMemory().write((long) data.index() * data.size() + payloadAt, t.bytes, t.payloadOffset(seq),
-                len);
-    }
-
     /**
      * Verifies a packet where it landed; null when intact. A payload in host memory is read by
      * the CPU; one in device memory is read by the device that owns it (the simulated GPU) into
-     * {@code deviceScratch}, a page of the calling thread's.
+     * {@code deviceScratch}, a page of the calling thread's, through the pool it came from.
      */
-    String verify(SimQueue q, Netmem data, int payloadAt, Netmem header, int headerAt, MemorySegment deviceScratch) {
+    String verify(SimQueue q, PagePool dataPool, Netmem data, int payloadAt, Netmem header, int headerAt,
+            MemorySegment deviceScratch) {
         MemorySegment hdr = header != null ? header.segment() : data.segment();
         MemorySegment payload;
         long at;
@@ -220,7 +215,9 @@ public final class SimDevice implements NetDevice, AutoCloseable {
             if (len < 0 || payloadAt + len > data.size()) {
                 return "bad length " + len;
             }
-            data.area().deviceMemory().read((long) data.index() * data.size() + payloadAt, deviceScratch, 0, len);
+            if (!dataPool.deviceRead(data, payloadAt, deviceScratch, 0, len)) {
+                return "device memory failed while reading packet at " + data;
+            }
             payload = deviceScratch;
             at = 0;
         }
@@ -242,13 +239,17 @@ public final class SimDevice implements NetDevice, AutoCloseable {
         carrier = false;
         for (SimQueue q : queues) {
             try {
-                QueueMem m = q.running() ? q.stop() : q.memory();
+                QueueMem m = q.stop();
                 if (m != null) {
                     m.free();
                 }
+            } catch (QueueOperationException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "closing " + q.id + ": " + e.getMessage(), e);
+            }
+            try {
                 q.close();
-            } catch (QueueOperationException | InterruptedException e) {
-                throw new IllegalStateException("closing " + q.id + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         for (SocketReader r : readers) {

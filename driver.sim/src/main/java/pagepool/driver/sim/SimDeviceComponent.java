@@ -1,7 +1,13 @@
 package pagepool.driver.sim;
 
+import java.lang.System.Logger.Level;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.Map;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -13,20 +19,26 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import pagepool.api.PagePoolFactory;
+import pagepool.api.config.ConfigReport;
+import pagepool.api.config.ConfigValues;
 import pagepool.api.queue.NetDevice;
-import pagepool.api.queue.QueueMemory;
-import pagepool.api.queue.QueueOperationException;
 
 /**
  * One simulated device per factory configuration of {@value #PID} (the runtime ships
- * {@code pagepool.sim.device-sim0.cfg}), registered as a {@link NetDevice}.
+ * {@code pagepool.sim.device-sim0.cfg}). The configuration is checked before anything is built:
+ * a device is registered as a {@link NetDevice} only with valid settings and a name no other
+ * device has. Editing the configuration rebuilds the device with the new settings (the link
+ * state alone changes in place); a configuration that cannot apply is refused with one line
+ * naming each bad value, listed as a configuration problem, and the device, if any, keeps
+ * running with its last good settings.
  */
-@Component(service = NetDevice.class, configurationPid = SimDeviceComponent.PID,
-        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(configurationPid = SimDeviceComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = {}, immediate = true)
 @Designate(ocd = SimDeviceComponent.Config.class, factory = true)
-public final class SimDeviceComponent implements NetDevice {
+public final class SimDeviceComponent {
 
     static final String PID = "pagepool.sim.device";
+    private static final System.Logger LOG = System.getLogger(SimDeviceComponent.class.getName());
 
     @ObjectClassDefinition(name = "pagepool simulated NIC", description = "A simulated multi-queue NIC under traffic")
     public @interface Config {
@@ -73,77 +85,140 @@ public final class SimDeviceComponent implements NetDevice {
         int iotlb_ways() default 4;
     }
 
-    private final SimDevice device;
+    private final BundleContext context;
+    private final PagePoolFactory pools;
+    private final SimDeviceNames names;
+    private final ConfigReport report;
+    private final String pid;
+    private SimSettings settings;
+    private SimDevice device;
+    private ServiceRegistration<NetDevice> registration;
 
     @Activate
-    public SimDeviceComponent(Config config, @Reference PagePoolFactory pools) {
-        this.device = new SimDevice(settings(config), pools).open();
+    public SimDeviceComponent(Config config, Map<String, Object> props, BundleContext context,
+            @Reference PagePoolFactory pools, @Reference SimDeviceNames names) {
+        this.context = context;
+        this.pools = pools;
+        this.names = names;
+        this.report = new ConfigReport(context);
+        this.pid = String.valueOf(props.get(Constants.SERVICE_PID));
+        apply(config, props);
     }
 
-    static SimSettings settings(Config c) {
-        return new SimSettings(c.name(), c.rx_queues(), c.ring_size(), c.header_split(), c.packet_size_min(),
-                c.packet_size_max(), c.rate_pps(), c.socket_fraction(), c.hold_micros(), c.consumer_threads(),
-                c.dma_mask_bits(), c.traffic(), c.iotlb_entries(), c.iotlb_ways());
-    }
-
-    /** Only the link state can change without rebuilding the device. */
     @Modified
-    void modified(Config config) {
-        device.setCarrier(config.traffic());
+    void modified(Config config, Map<String, Object> props) {
+        apply(config, props);
     }
 
     @Deactivate
-    void deactivate() {
-        device.close();
+    synchronized void deactivate() {
+        tearDown();
+        if (settings != null) {
+            names.release(settings.name(), pid);
+        }
+        report.close();
     }
 
-    @Override
-    public String name() {
-        return device.name();
+    private synchronized void apply(Config config, Map<String, Object> props) {
+        ConfigValues v = new ConfigValues(props);
+        SimSettings s = settings(config, v);
+        String keeps = device == null ? "; no device is created"
+                : "; " + settings.name() + " keeps running with its last good configuration";
+        if (s == null) {
+            String name = settings != null ? settings.name() : nameOf(config);
+            report.refuse(v.source(), "device " + (name.isBlank() ? "(no name)" : name), v.message() + keeps);
+            return;
+        }
+        String holder = names.claim(s.name(), pid, v.source());
+        if (holder != null) {
+            report.refuse(v.source(), "device " + s.name(), "name: '" + s.name() + "' is taken by the device of "
+                    + holder + " (expected: a name no other device has)" + keeps);
+            return;
+        }
+        report.clear();
+        if (device != null && s.equals(settings)) {
+            return;
+        }
+        if (device != null && s.withTraffic(settings.traffic()).equals(settings)) {
+            device.setCarrier(s.traffic());
+            settings = s;
+            LOG.log(Level.INFO, "{0}: link {1}", s.name(), s.traffic() ? "up" : "down");
+            return;
+        }
+        SimSettings old = settings;
+        tearDown();
+        if (old != null && !old.name().equals(s.name())) {
+            names.release(old.name(), pid);
+        }
+        settings = s;
+        device = new SimDevice(s, pools).open();
+        Dictionary<String, Object> props2 = new Hashtable<>();
+        props2.put(NetDevice.NAME, s.name());
+        registration = context.registerService(NetDevice.class, device, props2);
+        if (old != null) {
+            LOG.log(Level.INFO, "{0}: rebuilt with its new configuration ({1})", s.name(), v.source());
+        }
     }
 
-    @Override
-    public int rxQueueCount() {
-        return device.rxQueueCount();
+    private void tearDown() {
+        if (registration != null) {
+            try {
+                registration.unregister();
+            } catch (IllegalStateException e) {
+                // Gone with the bundle already.
+            }
+            registration = null;
+        }
+        if (device != null) {
+            device.close();
+            device = null;
+        }
     }
 
-    @Override
-    public boolean headerSplit() {
-        return device.headerSplit();
+    private static String nameOf(Config c) {
+        try {
+            return c.name() == null ? "" : c.name().strip();
+        } catch (RuntimeException e) {
+            return "";
+        }
     }
 
-    @Override
-    public QueueMemory memAlloc(int queue) throws QueueOperationException {
-        return device.memAlloc(queue);
-    }
-
-    @Override
-    public QueueMemory stop(int queue) throws QueueOperationException {
-        return device.stop(queue);
-    }
-
-    @Override
-    public void start(int queue, QueueMemory memory) throws QueueOperationException {
-        device.start(queue, memory);
-    }
-
-    @Override
-    public void memFree(QueueMemory memory) {
-        device.memFree(memory);
-    }
-
-    @Override
-    public Map<String, Long> queueStats(int queue) {
-        return device.queueStats(queue);
-    }
-
-    @Override
-    public boolean carrier() {
-        return device.carrier();
-    }
-
-    @Override
-    public void setCarrier(boolean up) {
-        device.setCarrier(up);
+    /** Checked settings, or null with the problems in {@code v}. */
+    static SimSettings settings(Config c, ConfigValues v) {
+        v.noUnknownKeys(Config.class);
+        String name = v.text("name", c::name);
+        int queues = v.integer("rx.queues", c::rx_queues, 1, SimSettings.MAX_QUEUES);
+        int ring = v.integer("ring.size", c::ring_size, 16, 16384);
+        if (v.ok() && Integer.bitCount(ring) != 1) {
+            v.problem("ring.size: " + ring + " (expected: a power of 2 in 16..16384)");
+        }
+        boolean split = v.bool("header.split", c::header_split);
+        int min = v.integer("packet.size.min", c::packet_size_min, Packet.MIN_SIZE, Packet.MAX_SIZE);
+        int max = v.integer("packet.size.max", c::packet_size_max, Packet.MIN_SIZE, Packet.MAX_SIZE);
+        if (v.ok() && min > max) {
+            v.problem("packet.size.min: " + min + " (expected: at most packet.size.max " + max + ")");
+        }
+        long rate = v.integer("rate.pps", c::rate_pps, 0, 100_000_000L);
+        double share = v.decimal("socket.fraction", c::socket_fraction, 0, 1);
+        long hold = v.integer("hold.micros", c::hold_micros, 0, 60_000_000L);
+        int consumers = v.integer("consumer.threads", c::consumer_threads, 1, 16);
+        int mask = v.integer("dma.mask.bits", c::dma_mask_bits, 32, 64);
+        boolean traffic = v.bool("traffic", c::traffic);
+        int entries = v.integer("iotlb.entries", c::iotlb_entries, 1, 1 << 20);
+        int ways = v.integer("iotlb.ways", c::iotlb_ways, 1, 1 << 20);
+        if (v.ok() && (entries % ways != 0 || Integer.bitCount(entries / ways) != 1)) {
+            v.problem("iotlb.ways: " + ways + " (expected: a divisor of iotlb.entries " + entries
+                    + " that leaves a power-of-2 number of sets)");
+        }
+        if (!v.ok()) {
+            return null;
+        }
+        try {
+            return new SimSettings(name, queues, ring, split, min, max, rate, share, hold, consumers, mask, traffic,
+                    entries, ways);
+        } catch (IllegalArgumentException e) {
+            v.problem(e.getMessage());
+            return null;
+        }
     }
 }

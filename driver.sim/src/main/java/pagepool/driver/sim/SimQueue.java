@@ -1,5 +1,6 @@
 package pagepool.driver.sim;
 
+import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -9,11 +10,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 
 import pagepool.api.Frag;
 import pagepool.api.Netmem;
-import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
 import pagepool.api.QueueId;
 import pagepool.api.queue.QueueOperationException;
@@ -23,11 +22,22 @@ import pagepool.api.queue.QueueOperationException;
  * generates the queue's traffic (the wire), DMA-writes packets into posted buffers, delivers them
  * (consumed in NAPI, or handed to a socket thread), and refills the ring from the pool.
  * Counters without synchronisation are the NAPI thread's; readers see them a little late.
+ *
+ * <p>Every queue operation (memAlloc, stop, start) runs on the NAPI thread as a task between two
+ * polls, so the loop never sees memory change under it. The loop survives whatever it meets: an
+ * unexpected error is counted, the queue is marked failed with the reason (it then drops what
+ * arrives, counted), and the next start clears it; the engine restarts failed queues.
  */
 final class SimQueue implements Runnable {
 
+    private static final System.Logger LOG = System.getLogger(SimQueue.class.getName());
     private static final int NAPI_BUDGET = 64;
     private static final long OP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /** What a queue operation does on the NAPI thread. */
+    private interface NapiTask<T> {
+        T run() throws QueueOperationException;
+    }
 
     final SimDevice device;
     final int index;
@@ -43,10 +53,15 @@ final class SimQueue implements Runnable {
     private final MemorySegment deviceScratch = java.lang.foreign.Arena.ofAuto().allocate(Packet.MAX_SIZE);
     private final SplittableRandom rnd;
 
-    private volatile QueueMem mem;
-    private volatile boolean stopRequested = true;
-    private volatile boolean napiStopped = true;
+    /** The memory the queue runs on, or null while stopped; NAPI thread only. */
+    private QueueMem mem;
+    /** The same, for readers off the NAPI thread (counters, close). */
+    private volatile QueueMem published;
     private volatile boolean closing;
+    /** Why the queue failed, or null; set by NAPI, cleared by the next start. */
+    private volatile String fault;
+    /** Whether the queue ever started; NAPI thread only. */
+    private boolean started;
 
     // NAPI thread's counters.
     long generated;
@@ -55,6 +70,7 @@ final class SimQueue implements Runnable {
     long dropsNoBuffer;
     long dropsStopped;
     long dropsBacklog;
+    long dropsFailed;
     long allocFailures;
     long verifiedInNapi;
     long corruptInNapi;
@@ -62,6 +78,8 @@ final class SimQueue implements Runnable {
     final AtomicLong restarts = new AtomicLong();
     final AtomicLong verifiedBySocket = new AtomicLong();
     final AtomicLong corruptBySocket = new AtomicLong();
+    /** Unexpected errors met by the NAPI loop or the socket thread on this queue's packets. */
+    final AtomicLong errors = new AtomicLong();
     /** Device-memory frags of this queue held by applications as tokens. */
     final AtomicLong tokensOut = new AtomicLong();
     /** Device-memory frags delivered to applications as descriptors (buffer, offset, size, token). */
@@ -92,72 +110,93 @@ final class SimQueue implements Runnable {
 
     // ---- queue management, from the control thread --------------------------------------------
 
-    /** Creates pools and fills a ring on the NAPI thread, which will own them. */
+    /**
+     * Creates pools and fills a ring on the NAPI thread, which will own them. On any failure the
+     * pools made so far are closed: nothing is left behind.
+     */
     QueueMem memAlloc(PoolFactoryAccess pools) throws QueueOperationException {
         return onNapi(() -> {
             QueueMem m = pools.create(index);
-            while (!m.full()) {
-                Netmem nm = m.dataPool.alloc();
-                if (nm == null) {
-                    int got = m.posted();
-                    m.free();
-                    throw new IllegalStateException("provider '" + m.dataPool.info().provider() + "' gave " + got
-                            + " of " + settings.ringSize() + " RX buffers");
+            try {
+                while (!m.full()) {
+                    Netmem nm = m.dataPool.alloc();
+                    if (nm == null) {
+                        throw new QueueOperationException("queue " + id + ": provider '" + m.dataPool.info().provider()
+                                + "' gave " + m.posted() + " of " + settings.ringSize() + " RX buffers");
+                    }
+                    m.post(nm);
                 }
-                m.post(nm);
+            } catch (QueueOperationException | RuntimeException | Error e) {
+                m.free();
+                throw e;
             }
             return m;
         });
     }
 
-    /** Stops the queue: its NAPI loop lets go of the memory, and packets are dropped until start. */
+    /**
+     * Stops the queue: NAPI first receives what arrived on the old memory, then lets go of it;
+     * packets are dropped until start.
+     *
+     * @return the memory it ran on, or null when it was stopped already
+     */
     QueueMem stop() throws QueueOperationException {
-        stopRequested = true;
-        LockSupport.unpark(napi);
-        long deadline = System.nanoTime() + OP_TIMEOUT_NANOS;
-        for (int spins = 0; !napiStopped; spins++) {
-            if (System.nanoTime() > deadline) {
-                throw new QueueOperationException("queue " + id + ": NAPI did not stop within 10 s");
+        return onNapi(() -> {
+            QueueMem old = mem;
+            if (old != null) {
+                poll(old);
             }
-            if (spins < 1000) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(10_000);
-            }
-        }
-        QueueMem old = mem;
-        mem = null;
-        return old;
+            setMem(null);
+            return old;
+        });
     }
 
     void start(QueueMem m) throws QueueOperationException {
-        if (!napiStopped) {
-            throw new QueueOperationException("queue " + id + " is running (expected: a stopped queue)");
-        }
-        String bad = m.unreachable(settings.dmaMaskBits());
-        if (bad != null) {
-            throw new QueueOperationException("queue " + id + ": " + bad);
-        }
+        onNapi(() -> {
+            if (mem != null) {
+                throw new QueueOperationException("queue " + id + " is running (expected: a stopped queue)");
+            }
+            String bad = m.unreachable(settings.dmaMaskBits());
+            if (bad != null) {
+                throw new QueueOperationException("queue " + id + ": " + bad);
+            }
+            setMem(m);
+            fault = null;
+            if (started) {
+                restarts.incrementAndGet(); // a first start is no restart
+            }
+            started = true;
+            return null;
+        });
+    }
+
+    private void setMem(QueueMem m) {
         mem = m;
-        stopRequested = false;
-        restarts.incrementAndGet();
-        LockSupport.unpark(napi);
+        published = m;
     }
 
     boolean running() {
-        return !napiStopped;
+        return published != null;
     }
 
     QueueMem memory() {
-        return mem;
+        return published;
     }
 
-    private <T> T onNapi(Supplier<T> work) throws QueueOperationException {
+    /** Why the queue failed, or null while it is healthy. */
+    String fault() {
+        return fault;
+    }
+
+    private <T> T onNapi(NapiTask<T> work) throws QueueOperationException {
+        if (Thread.currentThread() == napi) {
+            return work.run();
+        }
         CompletableFuture<T> f = new CompletableFuture<>();
         tasks.add(() -> {
             try {
-                f.complete(work.get());
-            } catch (RuntimeException e) {
+                f.complete(work.run());
+            } catch (Throwable e) {
                 f.completeExceptionally(e);
             }
         });
@@ -165,7 +204,11 @@ final class SimQueue implements Runnable {
         try {
             return f.get(OP_TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
-            throw new QueueOperationException("queue " + id + ": " + e.getCause().getMessage(), e.getCause());
+            Throwable c = e.getCause();
+            if (c instanceof QueueOperationException q) {
+                throw q;
+            }
+            throw new QueueOperationException("queue " + id + ": " + (c.getMessage() != null ? c.getMessage() : c), c);
         } catch (TimeoutException e) {
             throw new QueueOperationException("queue " + id + ": NAPI did not answer within 10 s");
         } catch (InterruptedException e) {
@@ -186,32 +229,41 @@ final class SimQueue implements Runnable {
     public void run() {
         pacedSince = System.nanoTime();
         while (!closing) {
-            for (Runnable t; (t = tasks.poll()) != null;) {
-                t.run();
-            }
-            // Packets that arrived while NAPI slept arrived on the memory the queue ran on then:
-            // receive them before acknowledging a stop, so a restart drops only what arrives
-            // while the queue is really stopped.
-            boolean stop = stopRequested;
-            if (!stop && napiStopped) {
-                napiStopped = false; // started: use the new memory from this poll on
-            }
-            QueueMem m = napiStopped ? null : mem;
-            int budget = budget();
-            for (int i = 0; i < budget; i++) {
-                receive(m);
-            }
-            if (m != null) {
-                refill(m);
-            }
-            if (stop) {
-                napiStopped = true;
-            }
-            if (budget == 0 && stopRequested == napiStopped) {
-                LockSupport.parkNanos(nanosToNextPacket());
+            try {
+                for (Runnable t; (t = tasks.poll()) != null;) {
+                    t.run();
+                }
+                QueueMem m = mem;
+                int received = poll(m);
+                if (received == 0 && tasks.isEmpty()) {
+                    LockSupport.parkNanos(nanosToNextPacket());
+                }
+            } catch (Throwable t) {
+                failed(t);
             }
         }
-        napiStopped = true;
+    }
+
+    /** One NAPI poll: receive what the wire offers now, then refill the ring. */
+    private int poll(QueueMem m) {
+        int budget = budget();
+        for (int i = 0; i < budget; i++) {
+            receive(m);
+        }
+        if (m != null && fault == null) {
+            refill(m);
+        }
+        return budget;
+    }
+
+    /** NAPI met something it did not expect: count it, and fail the queue until its next start. */
+    private void failed(Throwable t) {
+        errors.incrementAndGet();
+        String why = "NAPI: " + t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+        if (fault == null) {
+            LOG.log(Level.WARNING, "queue " + id + " failed; it drops packets until it is restarted: " + why, t);
+        }
+        fault = why;
     }
 
     /** Packets the wire offers now, at most one NAPI budget. */
@@ -255,40 +307,73 @@ final class SimQueue implements Runnable {
             dropsStopped++;
             return;
         }
+        if (fault != null) {
+            dropsFailed++;
+            return;
+        }
         Netmem data = m.take();
         if (data == null) {
             dropsNoBuffer++;
             return;
         }
-        int size = settings.packetSizeMin() == settings.packetSizeMax() ? settings.packetSizeMin()
-                : settings.packetSizeMin() + rnd.nextInt(settings.packetSizeMax() - settings.packetSizeMin() + 1);
         Netmem header = null;
-        int headerAt;
-        int payloadAt;
-        int payloadLen = size - Packet.HEADER_LEN;
-        if (m.headerPool != null) {
-            if (!m.headerPool.allocFrag(Packet.HEADER_LEN, headerFrag)) {
-                m.untake(data);
-                dropsNoBuffer++;
+        try {
+            int size = settings.packetSizeMin() == settings.packetSizeMax() ? settings.packetSizeMin()
+                    : settings.packetSizeMin() + rnd.nextInt(settings.packetSizeMax() - settings.packetSizeMin() + 1);
+            int headerAt;
+            int payloadAt;
+            int payloadLen = size - Packet.HEADER_LEN;
+            if (m.headerPool != null) {
+                if (!m.headerPool.allocFrag(Packet.HEADER_LEN, headerFrag)) {
+                    m.untake(data);
+                    dropsNoBuffer++;
+                    return;
+                }
+                header = headerFrag.netmem();
+                headerAt = headerFrag.offset();
+                payloadAt = 0;
+            } else {
+                headerAt = 0;
+                payloadAt = Packet.HEADER_LEN;
+            }
+            if (!dmaWrite(m, header != null ? header : data, headerAt, data, payloadAt, seq, payloadLen)) {
+                dropsFailed++;
+                drop(m, data, header);
                 return;
             }
-            header = headerFrag.netmem();
-            headerAt = headerFrag.offset();
-            payloadAt = 0;
-        } else {
-            headerAt = 0;
-            payloadAt = Packet.HEADER_LEN;
-        }
-        dmaWrite(header != null ? header : data, headerAt, data, payloadAt, seq, payloadLen);
-        boolean toSocket = settings.socketFraction() > 0 && rnd.nextDouble() < settings.socketFraction();
-        if (toSocket ? toSocket(m, data, payloadAt, header, headerAt) : consumeInNapi(m, data, payloadAt, header, headerAt)) {
-            delivered++;
-            bytes += size;
+            Netmem d = data;
+            Netmem h = header;
+            data = null; // delivered from here on: the consumer gives both back
+            header = null;
+            boolean toSocket = settings.socketFraction() > 0 && rnd.nextDouble() < settings.socketFraction();
+            if (toSocket ? toSocket(m, d, payloadAt, h, headerAt) : consumeInNapi(m, d, payloadAt, h, headerAt)) {
+                delivered++;
+                bytes += size;
+            }
+        } finally {
+            if (data != null) {
+                // Something failed before delivery: the packet is counted as dropped, its buffers
+                // go back; neither is lost.
+                dropsFailed++;
+                drop(m, data, header);
+            }
         }
     }
 
-    /** What the NIC writes: the header into host memory, the payload into the queue's memory. */
-    private void dmaWrite(Netmem header, int headerAt, Netmem data, int payloadAt, long seq, int payloadLen) {
+    private static void drop(QueueMem m, Netmem data, Netmem header) {
+        m.dataPool.recycleDirect(data);
+        if (header != null) {
+            m.headerPool.recycleDirect(header);
+        }
+    }
+
+    /**
+     * What the NIC writes: the header into host memory, the payload into the queue's memory.
+     *
+     * @return false when device memory failed (its provider's fault, counted by the pool)
+     */
+    private boolean dmaWrite(QueueMem m, Netmem header, int headerAt, Netmem data, int payloadAt, long seq,
+            int payloadLen) {
         // Every DMA write goes through the IOMMU: one translation per buffer written.
         iotlb.translate(data.dmaAddress() + payloadAt, data.area().dmaMappingShift());
         if (header != data) {
@@ -299,23 +384,24 @@ final class SimQueue implements Runnable {
         Packet.writeHeader(hdr, headerAt, seq, payloadLen, index, checksum);
         if (data.isReadable()) {
             Packet.writePayload(template, seq, data == header ? hdr : data.segment(), payloadAt, payloadLen);
-        } else {
-            device.deviceWrite(data, payloadAt, template, seq, payloadLen);
+            return true;
         }
+        return m.dataPool.deviceWrite(data, payloadAt, template.bytes, template.payloadOffset(seq), payloadLen);
     }
 
     /** The stack takes the packet in NAPI context and frees it there: direct recycling. */
     private boolean consumeInNapi(QueueMem m, Netmem data, int payloadAt, Netmem header, int headerAt) {
-        String bad = device.verify(this, data, payloadAt, header, headerAt, deviceScratch);
+        String bad;
+        try {
+            bad = device.verify(this, m.dataPool, data, payloadAt, header, headerAt, deviceScratch);
+        } finally {
+            drop(m, data, header);
+        }
         if (bad == null) {
             verifiedInNapi++;
         } else {
             corruptInNapi++;
             lastCorruption = bad;
-        }
-        m.dataPool.recycleDirect(data);
-        if (header != null) {
-            m.headerPool.recycleDirect(header);
         }
         return true;
     }
@@ -326,17 +412,16 @@ final class SimQueue implements Runnable {
         if (d == null) {
             // The socket's backlog is full: the stack drops the packet.
             dropsBacklog++;
-            m.dataPool.recycleDirect(data);
-            if (header != null) {
-                m.headerPool.recycleDirect(header);
-            }
+            drop(m, data, header);
             return false;
         }
         d.data = data;
         d.dataPool = m.dataPool;
+        d.dataGen = data.generation();
         d.payloadAt = payloadAt;
         d.header = header;
         d.headerPool = m.headerPool;
+        d.headerGen = header == null ? 0 : headerFrag.generation();
         d.headerAt = headerAt;
         socket.publish();
         return true;

@@ -12,13 +12,18 @@ import pagepool.api.PagePool;
  */
 final class SocketQueue {
 
-    /** One delivered packet: its payload page and its header, each with the pool to give it back to. */
+    /**
+     * One delivered packet: its payload page and its header, each with the pool to give it back
+     * to and the generation it was handed out in (so a stale release is refused, not obeyed).
+     */
     static final class Delivery {
         Netmem data;
         PagePool dataPool;
+        int dataGen;
         int payloadAt;
         Netmem header;
         PagePool headerPool;
+        int headerGen;
         int headerAt;
 
         void clear() {

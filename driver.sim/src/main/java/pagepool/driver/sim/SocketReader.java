@@ -9,8 +9,13 @@ import pagepool.api.PagePool;
 /**
  * A receiver in the stack: takes packets from its queues' sockets, verifies each, holds its pages
  * for a while as an application reading slowly would, and releases them from its own thread.
+ * It serves every queue of its device and survives whatever it meets: an unexpected error while
+ * handling a packet is counted against that packet's queue, which is marked failed, and the
+ * reader goes on with the next packet; every page still goes back to its pool.
  */
 final class SocketReader implements Runnable {
+
+    private static final System.Logger LOG = System.getLogger(SocketReader.class.getName());
 
     private final List<SocketQueue> sockets;
     private final long holdNanos;
@@ -20,8 +25,10 @@ final class SocketReader implements Runnable {
     // Held pages, oldest first: a FIFO of parallel arrays, so holding allocates nothing.
     private final Netmem[] heldData;
     private final PagePool[] heldDataPool;
+    private final int[] heldDataGen;
     private final Netmem[] heldHeader;
     private final PagePool[] heldHeaderPool;
+    private final int[] heldHeaderGen;
     private final long[] heldUntil;
     private final long[] heldToken;
     private int heldHead;
@@ -34,18 +41,20 @@ final class SocketReader implements Runnable {
     private final java.lang.foreign.MemorySegment deviceScratch =
             java.lang.foreign.Arena.ofAuto().allocate(Packet.MAX_SIZE);
 
-    SocketReader(int id, String name, List<SocketQueue> sockets, long holdMicros) {
+    SocketReader(String name, List<SocketQueue> sockets, long holdMicros) {
         this.sockets = List.copyOf(sockets);
         this.holdNanos = holdMicros * 1000;
         // Room for a few rings' worth of pages per socket; beyond that the oldest is released early.
         int capacity = Integer.highestOneBit(4096 * Math.max(1, sockets.size()));
         heldData = new Netmem[capacity];
         heldDataPool = new PagePool[capacity];
+        heldDataGen = new int[capacity];
         heldHeader = new Netmem[capacity];
         heldHeaderPool = new PagePool[capacity];
+        heldHeaderGen = new int[capacity];
         heldUntil = new long[capacity];
         heldToken = new long[capacity];
-        tokens = new TokenTable(id, capacity);
+        tokens = new TokenTable(capacity);
         thread = new Thread(this, name);
         thread.setDaemon(true);
     }
@@ -58,10 +67,15 @@ final class SocketReader implements Runnable {
     public void run() {
         while (!closing) {
             boolean busy = false;
-            for (SocketQueue s : sockets) {
-                busy |= drain(s, 64);
+            try {
+                for (SocketQueue s : sockets) {
+                    busy |= drain(s, 64);
+                }
+                releaseExpired(System.nanoTime());
+            } catch (Throwable t) {
+                // drain and release handle their own packets' errors; this is a bug of the reader.
+                LOG.log(System.Logger.Level.ERROR, "socket reader " + thread.getName() + " met an error", t);
             }
-            releaseExpired(System.nanoTime());
             if (!busy) {
                 // Coalesce wake-ups: sockets hold hundreds of packets, NAPI needs the CPU more.
                 LockSupport.parkNanos(200_000);
@@ -82,20 +96,29 @@ final class SocketReader implements Runnable {
         SocketQueue.Delivery d;
         for (int n = 0; n < max && (d = s.peek()) != null; n++) {
             any = true;
-            String bad;
             long token = -1;
-            if (d.data.isReadable()) {
-                bad = s.queue.device.verify(s.queue, d.data, d.payloadAt, d.header, d.headerAt, deviceScratch);
-            } else {
-                token = tokens.give(d.data, d.dataPool, s.queue);
-                bad = receiveDevmem(s.queue, d, token);
-            }
-            if (bad == null) {
-                s.queue.verifiedBySocket.incrementAndGet();
-            } else {
+            try {
+                String bad;
+                if (d.data.isReadable()) {
+                    bad = s.queue.device.verify(s.queue, d.dataPool, d.data, d.payloadAt, d.header, d.headerAt,
+                            deviceScratch);
+                } else {
+                    token = tokens.give(d.data, d.dataPool, d.dataGen, s.queue);
+                    bad = receiveDevmem(s.queue, d, token);
+                }
+                if (bad == null) {
+                    s.queue.verifiedBySocket.incrementAndGet();
+                } else {
+                    s.queue.corruptBySocket.incrementAndGet();
+                    s.queue.lastCorruption = bad;
+                }
+            } catch (Throwable t) {
+                s.queue.errors.incrementAndGet();
                 s.queue.corruptBySocket.incrementAndGet();
-                s.queue.lastCorruption = bad;
+                s.queue.lastCorruption = "socket: " + t;
+                LOG.log(System.Logger.Level.WARNING, "socket of " + s.queue.id + " failed on a packet", t);
             }
+            // Held (and later released) whatever happened above: no page is lost.
             hold(d, token);
             d.clear();
             s.consumed();
@@ -110,12 +133,13 @@ final class SocketReader implements Runnable {
     private String receiveDevmem(SimQueue queue, SocketQueue.Delivery d, long token) {
         java.lang.foreign.MemorySegment hdr = d.header.segment();
         int len = hdr.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, d.headerAt + Packet.LEN);
-        pagepool.api.DeviceMemory gpu = d.data.area().deviceMemory();
-        frag.set(gpu.id(), (long) d.data.index() * d.data.size() + d.payloadAt, len, token);
-        if (frag.size < 0 || frag.size > deviceScratch.byteSize()) {
+        frag.set(d.data.area().bufferId(), (long) d.data.index() * d.data.size() + d.payloadAt, len, token);
+        if (frag.size < 0 || d.payloadAt + frag.size > d.data.size()) {
             return "bad length in " + frag;
         }
-        gpu.read(frag.offset, deviceScratch, 0, frag.size);
+        if (!d.dataPool.deviceRead(d.data, d.payloadAt, deviceScratch, 0, frag.size)) {
+            return "device memory failed while reading " + frag;
+        }
         queue.devmemFrags.incrementAndGet();
         return Packet.verify(queue.device.template(), hdr, d.headerAt, deviceScratch, 0, queue.index);
     }
@@ -129,8 +153,10 @@ final class SocketReader implements Runnable {
         heldToken[i] = token;
         heldData[i] = token == -1 ? d.data : null;
         heldDataPool[i] = d.dataPool;
+        heldDataGen[i] = d.dataGen;
         heldHeader[i] = d.header;
         heldHeaderPool[i] = d.headerPool;
+        heldHeaderGen[i] = d.headerGen;
         heldUntil[i] = holdNanos == 0 ? 0 : System.nanoTime() + holdNanos;
     }
 
@@ -144,30 +170,48 @@ final class SocketReader implements Runnable {
     /** The application gives its tokens back, at most 128 per call. */
     private void flushTokens() {
         if (returningCount > 0) {
-            tokens.dontneed(returning, returningCount);
+            int n = returningCount;
             returningCount = 0;
+            tokens.dontneed(returning, n);
         }
     }
 
+    /** Takes the oldest held packet off the FIFO first, then gives its pages back, so an error cannot repeat. */
     private void releaseOldest() {
         int i = heldHead;
-        if (heldToken[i] != -1) {
-            returning[returningCount++] = heldToken[i];
-            if (returningCount == returning.length) {
-                flushTokens();
-            }
-        } else {
-            heldDataPool[i].release(heldData[i]);
-        }
-        if (heldHeader[i] != null) {
-            heldHeaderPool[i].release(heldHeader[i]);
-        }
+        long token = heldToken[i];
+        Netmem data = heldData[i];
+        PagePool dataPool = heldDataPool[i];
+        int dataGen = heldDataGen[i];
+        Netmem header = heldHeader[i];
+        PagePool headerPool = heldHeaderPool[i];
+        int headerGen = heldHeaderGen[i];
         heldData[i] = null;
         heldDataPool[i] = null;
         heldHeader[i] = null;
         heldHeaderPool[i] = null;
         heldHead = (heldHead + 1) & (heldData.length - 1);
         heldCount--;
+        if (token != -1) {
+            returning[returningCount++] = token;
+            if (returningCount == returning.length) {
+                flushTokens();
+            }
+        } else {
+            release(dataPool, data, dataGen);
+        }
+        if (header != null) {
+            release(headerPool, header, headerGen);
+        }
+    }
+
+    private static void release(PagePool pool, Netmem page, int generation) {
+        try {
+            pool.release(page, generation);
+        } catch (RuntimeException e) {
+            // The pool refused (a bug of ours: counted by the pool as a bad release); go on.
+            LOG.log(System.Logger.Level.ERROR, "releasing " + page + " failed", e);
+        }
     }
 
     void close() {

@@ -11,6 +11,10 @@ import pagepool.api.PoolInfo;
  * binding whose provider is not present is pending and applies when the provider appears; when a
  * provider leaves, its queues return to the default provider. Every change restarts exactly the
  * queues it affects.
+ *
+ * <p>Bundle-scoped: the bindings a bundle makes are its own. Only their owner changes or removes
+ * them, and they go when the owner stops using the service. Bindings from configuration files
+ * belong to their file: delete the file to remove one.
  */
 @ProviderType
 public interface PoolBindings {
@@ -21,23 +25,44 @@ public interface PoolBindings {
      *
      * @return the binding; its {@link BindingInfo#state()} says whether it applied
      * @throws IllegalArgumentException for an unknown device, a queue out of range, a queue
-     *         already bound, or an unreadable provider on a device without header split;
-     *         nothing changes then
+     *         already bound, an unreadable provider on a device without header split, or a
+     *         provider private to another bundle; nothing changes then
      */
     BindingInfo bind(String device, List<Integer> queues, String provider);
+
+    /**
+     * As {@link #bind(String, List, String)}, with the words operators see as the binding's
+     * origin (e.g. how to undo it), since only the caller may remove it.
+     */
+    BindingInfo bind(String device, List<Integer> queues, String provider, String origin);
 
     /**
      * Removes the binding of each listed queue (the whole binding that covers it) and waits
      * until its queues are back on the default provider.
      *
      * @return the bindings removed
-     * @throws IllegalArgumentException for an unknown device, a queue out of range or a queue
-     *         without a binding; nothing changes then
+     * @throws IllegalArgumentException for an unknown device, a queue out of range, a queue
+     *         without a binding, or a binding another owner made (the message names the owner
+     *         and how it is undone); nothing changes then
      */
     List<BindingInfo> unbind(String device, List<Integer> queues);
 
-    /** Removes a binding by id; false if there is none. */
+    /**
+     * Removes one of the caller's bindings by id.
+     *
+     * @return false if there is none
+     * @throws IllegalArgumentException for a binding another owner made; nothing changes then
+     */
     boolean unbind(long bindingId);
+
+    /**
+     * Lifts the quarantine of a provider and forgets its faults and the restarts that failed onto
+     * it, so queues bound to it are put on it again.
+     *
+     * @return the provider as it is now
+     * @throws IllegalArgumentException for an unknown provider
+     */
+    ProviderInfo resetProvider(String provider);
 
     List<BindingInfo> bindings();
 

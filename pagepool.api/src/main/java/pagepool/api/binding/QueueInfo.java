@@ -6,9 +6,9 @@ import pagepool.api.QueueId;
  * An RX queue and its memory, as netlink {@code queue-get} shows it.
  *
  * @param queue the queue
- * @param provider the provider its memory comes from now
+ * @param provider the provider its memory comes from now, or empty while it has none
  * @param bindingId the binding that covers it, or 0
- * @param poolId the pool its payload buffers come from, or 0 when unknown
+ * @param poolId the pool its payload buffers come from, or 0 when it has none
  * @param state whether the queue runs as configured
  * @param restarts how often the engine restarted it
  * @param message the last failure, or empty
@@ -21,9 +21,15 @@ public record QueueInfo(QueueId queue, String provider, long bindingId, int pool
         OK,
         /** Its binding waits for a provider; it runs on the default meanwhile. */
         PENDING,
-        /** A restart failed and was rolled back: it runs on its previous memory. */
+        /**
+         * It does not run on the memory it should: a restart onto that memory failed and was rolled
+         * back, or that memory's provider faulted and the queue fell back to the default provider.
+         * The message says which.
+         */
         UNHEALTHY,
-        /** A restart failed and so did the rollback: the queue is stopped. */
+        /** Its driver reported a failure on it; the engine restarts it to recover. */
+        FAILED,
+        /** A restart failed and so did the rollback, or no provider can serve it: the queue is stopped. */
         DOWN
     }
 }

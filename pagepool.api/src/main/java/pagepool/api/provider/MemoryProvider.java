@@ -13,6 +13,14 @@ import pagepool.api.QueueId;
  *
  * <p>Calls for one pool come from one thread at a time for init, alloc and destroy;
  * {@link #releaseNetmem} may come from any thread, concurrently with alloc.
+ *
+ * <p>A provider is a plugin, and the pool treats it as one: every call into it is guarded, and
+ * whatever it throws (an exception or an error) is counted as a fault of that call, per pool and
+ * per provider, without harming the pool's accounting: an {@code allocNetmems} that throws gave
+ * nothing, a {@code releaseNetmem} that throws still got its page back, a {@code destroy} that
+ * throws still ends the pool. The engine moves a queue whose provider faulted to the default
+ * provider, and quarantines a provider that keeps faulting. Only {@link ProviderRefusedException}
+ * from {@link #init} is an answer rather than a fault.
  */
 @ConsumerType
 public interface MemoryProvider {
@@ -22,6 +30,12 @@ public interface MemoryProvider {
 
     /** Service property: true when the provider may serve queues that have no binding. */
     String DEFAULT = "provider.default";
+
+    /**
+     * Service property: true when only the bundle that registered the provider may bind queues to
+     * it, as a device-memory binding owns the queues it was made for.
+     */
+    String PRIVATE = "provider.private";
 
     String name();
 

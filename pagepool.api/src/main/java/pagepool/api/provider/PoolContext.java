@@ -2,6 +2,7 @@ package pagepool.api.provider;
 
 import org.osgi.annotation.versioning.ProviderType;
 
+import pagepool.api.DeviceMemory;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
@@ -19,6 +20,15 @@ public interface PoolContext {
      * carves each area once and hands its netmems out many times.
      */
     Netmem[] carve(MemoryArea area);
+
+    /**
+     * Carves an unreadable area whose bytes only the device reaches through {@code device}. The
+     * pool hands that view to nobody but the driver of its queue, one page at a time
+     * ({@link pagepool.api.PagePool#deviceWrite}, {@link pagepool.api.PagePool#deviceRead}).
+     *
+     * @throws IllegalArgumentException for a readable area
+     */
+    Netmem[] carve(MemoryArea area, DeviceMemory device);
 
     /** Attaches the provider's per-pool state ({@code mp_priv}). */
     void attach(Object state);

@@ -10,7 +10,14 @@ import org.osgi.annotation.versioning.ConsumerType;
  *
  * <p>The engine calls these methods from one thread at a time per device. The driver creates
  * its pools through {@link pagepool.api.PagePoolFactory} with {@link pagepool.api.PoolParams#queue()}
- * set; the factory picks the memory.
+ * set; the factory picks the memory, and refuses pools for queues of devices the calling bundle
+ * has not registered.
+ *
+ * <p>A driver registers its device with every queue stopped and its NAPI contexts ready: the
+ * engine brings each queue up as a restart from no memory ({@link #memAlloc}, {@link #stop}
+ * returning null, {@link #start}) as soon as a provider can serve it, and takes it down the same
+ * way. The engine guards every call into the driver: what a method throws beyond its declared
+ * exception is counted against the queue and logged, and the engine goes on.
  */
 @ConsumerType
 public interface NetDevice {
@@ -33,7 +40,10 @@ public interface NetDevice {
      */
     QueueMemory memAlloc(int queue) throws QueueOperationException;
 
-    /** Stops the queue and hands back the memory it ran on ({@code ndo_queue_stop}). */
+    /**
+     * Stops the queue and hands back the memory it ran on ({@code ndo_queue_stop}), or null when
+     * it was not running.
+     */
     QueueMemory stop(int queue) throws QueueOperationException;
 
     /**
@@ -52,6 +62,15 @@ public interface NetDevice {
      * drops, alloc failures, restarts.
      */
     java.util.Map<String, Long> queueStats(int queue);
+
+    /**
+     * Why the queue stopped receiving on its own, or null while it is healthy: its NAPI context met
+     * an error it did not expect, counted it and marked the queue failed. The engine polls this
+     * and restarts a failed queue; the driver clears the failure when the queue starts again.
+     */
+    default String queueFault(int queue) {
+        return null;
+    }
 
     /** Whether the link is up: packets arrive only with carrier. */
     boolean carrier();

@@ -1,5 +1,6 @@
 package pagepool.api.provider;
 
+import pagepool.api.DeviceMemory;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
@@ -40,6 +41,18 @@ public final class StubPoolContext implements PoolContext {
             out[i] = new Netmem(area, i) { };
         }
         return out;
+    }
+
+    /** The device views providers gave with their areas, for their tests to look at. */
+    public final java.util.Map<MemoryArea, DeviceMemory> devices = new java.util.HashMap<>();
+
+    @Override
+    public Netmem[] carve(MemoryArea area, DeviceMemory device) {
+        if (area.isReadable()) {
+            throw new IllegalArgumentException("carve with a device view: " + area + " is readable");
+        }
+        devices.put(area, device);
+        return carve(area);
     }
 
     @Override

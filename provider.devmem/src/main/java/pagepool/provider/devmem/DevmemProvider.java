@@ -61,8 +61,8 @@ final class DevmemProvider implements MemoryProvider {
             throw new ProviderRefusedException("order " + pool.params().order() + " (expected: 0, net_iovs are 4 KiB)");
         }
         if (chunks == null) {
-            MemoryArea area = MemoryArea.unreadable(name, buffer.dmaAddress(), buffer.size).deviceMemory(buffer).build();
-            chunks = pool.carve(area);
+            MemoryArea area = MemoryArea.unreadable(name, buffer.dmaAddress(), buffer.size).bufferId(buffer.id).build();
+            chunks = pool.carve(area, buffer);
             for (Netmem nm : chunks) {
                 free.add(nm);
             }

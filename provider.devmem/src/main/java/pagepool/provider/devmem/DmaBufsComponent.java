@@ -48,7 +48,7 @@ public final class DmaBufsComponent implements DmaBufs {
 
     @Override
     public boolean unbind(long binding) {
-        return registry.unbind(binding);
+        return registry.unbind(binding, owner);
     }
 
     @Override

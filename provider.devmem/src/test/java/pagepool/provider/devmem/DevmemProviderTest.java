@@ -25,7 +25,7 @@ class DevmemProviderTest {
 
 
     private final AtomicInteger drained = new AtomicInteger();
-    private final DmaBuf buffer = new DmaBuf(1, 16 * 4096, "test");
+    private final DmaBuf buffer = new DmaBuf(1, 16 * 4096, "test", DevmemRegistry.IOVA_BASE);
     private final DevmemProvider provider = new DevmemProvider(7, buffer, "sim0", List.of(1, 2), drained::incrementAndGet);
     private final StubPoolContext pool = new StubPoolContext(PoolParams.builder().build());
 
@@ -40,7 +40,9 @@ class DevmemProviderTest {
         Netmem nm = batch[0];
         assertFalse(nm.isReadable());
         assertEquals("devmem-7", nm.provider());
-        assertEquals(buffer.dmaAddress() + (long) nm.index() * 4096, nm.dmaAddress());
+        assertEquals(DevmemRegistry.IOVA_BASE + (long) nm.index() * 4096, nm.dmaAddress(),
+                "an IOVA of the device, not the host address of the memory behind it");
+        assertEquals(1, nm.area().bufferId(), "frag descriptors name the dma-buf");
         UnreadableNetmemException e = assertThrows(UnreadableNetmemException.class, nm::segment);
         assertTrue(e.getMessage().contains("is unreadable (device memory): the CPU cannot read or write it"),
                 e.getMessage());
@@ -59,17 +61,19 @@ class DevmemProviderTest {
     }
 
     @Test
-    void theDeviceViewWritesAndReadsDeviceMemory() throws Exception {
+    void theDeviceViewGoesToThePoolAloneAndWritesAndReadsDeviceMemory() throws Exception {
         provider.init(pool);
         Netmem[] batch = new Netmem[2];
         provider.allocNetmems(pool, batch, 2);
+        pagepool.api.DeviceMemory view = pool.devices.get(batch[1].area());
+        assertEquals(buffer, view, "handed to the pool with the area, not kept in the area");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment src = a.allocate(8);
             src.set(ValueLayout.JAVA_LONG, 0, 0x1234_5678L);
             MemorySegment dst = a.allocate(8);
             long at = (long) batch[1].index() * 4096 + 100;
-            batch[1].area().deviceMemory().write(at, src, 0, 8);
-            batch[1].area().deviceMemory().read(at, dst, 0, 8);
+            view.write(at, src, 0, 8);
+            view.read(at, dst, 0, 8);
             assertEquals(0x1234_5678L, dst.get(ValueLayout.JAVA_LONG, 0));
         }
     }
@@ -99,6 +103,6 @@ class DevmemProviderTest {
     @Test
     void bufferSizesAreChecked() {
         assertEquals("size: 5000 (expected: a positive multiple of 4096)",
-                assertThrows(IllegalArgumentException.class, () -> new DmaBuf(2, 5000, "t")).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> new DmaBuf(2, 5000, "t", DevmemRegistry.IOVA_BASE)).getMessage());
     }
 }

@@ -9,8 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -18,6 +21,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
+import pagepool.api.config.ConfigReport;
+import pagepool.api.config.ConfigValues;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.provider.PoolContext;
 import pagepool.api.provider.ProviderCapabilities;
@@ -59,17 +64,27 @@ public final class HeapMemoryProvider implements MemoryProvider {
     record Slab(MemorySegment memory, Netmem[] netmems) {
     }
 
-    private final long poolMaxBytes;
-    private final long cacheBytes;
+    private volatile long poolMaxBytes;
+    private volatile long cacheBytes;
+    private final ConfigReport report;
     // Free slabs by page shift; guarded by itself.
     private final Map<Integer, ArrayDeque<Slab>> slabCache = new LinkedHashMap<>();
     private long cachedBytes;
     private long slabsAllocated;
     private long slabsReused;
 
+    /**
+     * A configuration that cannot apply is refused (one line, and a {@code ConfigProblem}
+     * service) and the provider runs with its defaults: the default provider never goes away
+     * for a typo.
+     */
     @Activate
-    public HeapMemoryProvider(Config config) {
-        this(config.pool_max_bytes(), config.slab_cache_bytes());
+    public HeapMemoryProvider(Config config, Map<String, Object> props, BundleContext context) {
+        this.report = new ConfigReport(context);
+        Config d = ConfigValues.defaults(Config.class);
+        this.poolMaxBytes = d.pool_max_bytes();
+        this.cacheBytes = d.slab_cache_bytes();
+        modified(config, props);
     }
 
     /** @param poolMaxBytes most bytes one pool may take */
@@ -78,14 +93,38 @@ public final class HeapMemoryProvider implements MemoryProvider {
     }
 
     public HeapMemoryProvider(long poolMaxBytes, long cacheBytes) {
-        if (poolMaxBytes < 4096) {
-            throw new IllegalArgumentException("pool_max_bytes: " + poolMaxBytes + " (expected: >= 4096)");
+        if (poolMaxBytes < SLAB_BYTES) {
+            throw new IllegalArgumentException("pool.max.bytes: " + poolMaxBytes + " (expected: >= " + SLAB_BYTES
+                    + ", one slab)");
         }
         if (cacheBytes < 0) {
-            throw new IllegalArgumentException("slab_cache_bytes: " + cacheBytes + " (expected: >= 0)");
+            throw new IllegalArgumentException("slab.cache.bytes: " + cacheBytes + " (expected: >= 0)");
         }
         this.poolMaxBytes = poolMaxBytes;
         this.cacheBytes = cacheBytes;
+        this.report = new ConfigReport(null);
+    }
+
+    /** New limits apply in place, to allocations and caching from now on. */
+    @Modified
+    void modified(Config config, Map<String, Object> props) {
+        ConfigValues v = new ConfigValues(props);
+        v.noUnknownKeys(Config.class, MemoryProvider.NAME, MemoryProvider.DEFAULT);
+        long max = v.integer("pool.max.bytes", config::pool_max_bytes, SLAB_BYTES, 1L << 50);
+        long cache = v.integer("slab.cache.bytes", config::slab_cache_bytes, 0, 1L << 50);
+        if (!v.ok()) {
+            report.refuse(v.source(), "provider heap", v.message() + "; the heap provider keeps pool.max.bytes="
+                    + poolMaxBytes + ", slab.cache.bytes=" + cacheBytes);
+            return;
+        }
+        report.clear();
+        poolMaxBytes = max;
+        cacheBytes = cache;
+    }
+
+    @Deactivate
+    void deactivate() {
+        report.close();
     }
 
     @Override
@@ -102,7 +141,7 @@ public final class HeapMemoryProvider implements MemoryProvider {
     public void init(PoolContext pool) throws ProviderRefusedException {
         PoolParams p = pool.params();
         if (p.pageSize() > poolMaxBytes) {
-            throw new ProviderRefusedException("page size " + p.pageSize() + " exceeds pool_max_bytes " + poolMaxBytes);
+            throw new ProviderRefusedException("page size " + p.pageSize() + " exceeds pool.max.bytes " + poolMaxBytes);
         }
         pool.attach(new HeapPoolMemory(pool, p.pageSize(), Math.max(0, p.nid())));
     }

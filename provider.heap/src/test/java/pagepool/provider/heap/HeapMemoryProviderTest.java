@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
+import pagepool.api.config.Configs;
 import pagepool.api.provider.StubPoolContext;
 import pagepool.api.provider.ProviderRefusedException;
 
@@ -123,11 +125,28 @@ class HeapMemoryProviderTest {
 
     @Test
     void badSettingsAreRefused() {
-        assertEquals("pool_max_bytes: 100 (expected: >= 4096)",
+        assertEquals("pool.max.bytes: 100 (expected: >= 262144, one slab)",
                 assertThrows(IllegalArgumentException.class, () -> new HeapMemoryProvider(100)).getMessage());
-        HeapMemoryProvider tiny = new HeapMemoryProvider(4096);
+        HeapMemoryProvider tiny = new HeapMemoryProvider(256 * 1024);
         ProviderRefusedException e = assertThrows(ProviderRefusedException.class,
-                () -> tiny.init(new StubPoolContext(PoolParams.builder().order(1).build())));
-        assertEquals("page size 8192 exceeds pool_max_bytes 4096", e.getMessage());
+                () -> tiny.init(new StubPoolContext(PoolParams.builder().order(7).build())));
+        assertEquals("page size 524288 exceeds pool.max.bytes 262144", e.getMessage());
+    }
+
+    @Test
+    void aConfigurationThatCannotApplyIsRefusedAndTheLastGoodOneStays() throws ProviderRefusedException {
+        Map<String, Object> good = Map.of("pool.max.bytes", "1048576");
+        HeapMemoryProvider p = new HeapMemoryProvider(Configs.of(HeapMemoryProvider.Config.class, good), good, null);
+        Map<String, Object> bad = Map.of("pool.max.bytes", "100", "slab.cache.bytes", "lots");
+        p.modified(Configs.of(HeapMemoryProvider.Config.class, bad), bad);
+
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().build());
+        p.init(ctx);
+        Netmem[] batch = new Netmem[64];
+        int pages = 0;
+        for (int n; (n = p.allocNetmems(ctx, batch, 64)) > 0;) {
+            pages += n;
+        }
+        assertEquals(256, pages, "still 1 MiB per pool, the last good limit");
     }
 }

@@ -11,9 +11,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -21,6 +23,8 @@ import org.osgi.service.metatype.annotations.Option;
 
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
+import pagepool.api.config.ConfigReport;
+import pagepool.api.config.ConfigValues;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.provider.PoolContext;
 import pagepool.api.provider.ProviderCapabilities;
@@ -32,7 +36,12 @@ import pagepool.api.provider.ProviderRefusedException;
  * pages), and carve them into 4 KiB netmems. A pool takes whole huge pages as it needs them and
  * gives them back when it is destroyed. When every huge page is taken, allocation either fails
  * (counted) or falls back to ordinary pages that are returned on release, as the RFC's provider
- * does. The mapping is unmapped only when the provider is gone and every huge page is back.
+ * does. A mapping is unmapped only when it is no longer wanted and every huge page of it is back.
+ *
+ * <p>Configuration applies while the provider runs: a new exhaustion policy at once; a new
+ * count, size or backing maps a new region for the pools created from then on, and the old
+ * region is unmapped once its pools have given back its pages. A configuration that cannot apply
+ * is refused and the last good one stays.
  */
 @Component(service = MemoryProvider.class, configurationPid = "pagepool.provider.hugepage",
         property = MemoryProvider.NAME + "=" + HugePageProvider.NAME)
@@ -42,6 +51,9 @@ public final class HugePageProvider implements MemoryProvider {
     public static final String NAME = "hugepage";
     private static final System.Logger LOG = System.getLogger(HugePageProvider.class.getName());
     private static final long FALLBACK_SLAB = 256 * 1024;
+    private static final int MAX_PAGES = 65536;
+    /** Pages up to a 2 MiB huge page, the smallest there is: constant whatever is configured. */
+    private static final int MAX_ORDER = 9;
 
     @ObjectClassDefinition(name = "pagepool huge page provider", description = "Huge pages carved into 4 KiB pages")
     public @interface Config {
@@ -60,56 +72,119 @@ public final class HugePageProvider implements MemoryProvider {
         boolean hugetlb() default true;
     }
 
+    /** What the mapping is made of. */
+    private record Mapping(int pages, long hugePageSize, boolean hugetlb) {
+    }
+
+    /** One mapping and how many of its huge pages pools hold. Guarded by {@code free}. */
+    private static final class Region {
+        final HugeRegion mapping;
+        int out;
+
+        Region(HugeRegion mapping) {
+            this.mapping = mapping;
+        }
+    }
+
     /** One huge page and, once carved, its netmems (kept for the next pool). */
     private static final class HugePage {
-        final int index;
+        final Region region;
         final MemorySegment memory;
         Netmem[] netmems;
 
-        HugePage(int index, MemorySegment memory) {
-            this.index = index;
+        HugePage(Region region, MemorySegment memory) {
+            this.region = region;
             this.memory = memory;
         }
     }
 
-    private final HugeRegion region;
-    private final boolean fallback;
+    private final ConfigReport report;
+    /** Free huge pages of the current region; also the lock of the provider's shared state. */
     private final ArrayDeque<HugePage> free = new ArrayDeque<>();
+    private final List<Region> retiring = new ArrayList<>();
+    private Region current;
+    private Mapping mapping;
+    private volatile boolean fallback;
     private boolean closing;
     private long exhausted;
 
     @Activate
-    public HugePageProvider(Config config) {
-        this(config.pages(), parseSize(config.page_size()), parsePolicy(config.on_exhaustion()), config.hugetlb());
+    public HugePageProvider(Config config, Map<String, Object> props, BundleContext context) {
+        this.report = new ConfigReport(context);
+        Config d = ConfigValues.defaults(Config.class);
+        if (!apply(config, props, "the provider runs with its defaults")) {
+            apply(d, Map.of(), "");
+        }
     }
 
     public HugePageProvider(int pages, long hugePageSize, boolean fallback, boolean tryHugetlb) {
-        if (pages < 1 || pages > 65536) {
-            throw new IllegalArgumentException("pages: " + pages + " (expected: 1..65536)");
+        if (pages < 1 || pages > MAX_PAGES) {
+            throw new IllegalArgumentException("pages: " + pages + " (expected: 1.." + MAX_PAGES + ")");
         }
-        this.region = HugeRegion.map(pages, hugePageSize, tryHugetlb);
+        this.report = new ConfigReport(null);
         this.fallback = fallback;
-        for (int i = 0; i < pages; i++) {
-            free.add(new HugePage(i, region.page(i)));
+        remap(new Mapping(pages, hugePageSize, tryHugetlb));
+    }
+
+    @Modified
+    void modified(Config config, Map<String, Object> props) {
+        apply(config, props, "the provider keeps " + describeSettings());
+    }
+
+    /** Checks and applies a configuration; false after reporting why it is refused. */
+    private boolean apply(Config c, Map<String, Object> props, String otherwise) {
+        ConfigValues v = new ConfigValues(props);
+        v.noUnknownKeys(Config.class, MemoryProvider.NAME);
+        int pages = v.integer("pages", c::pages, 1, MAX_PAGES);
+        long size = v.choice("page.size", c::page_size, Map.of("2m", 2L << 20, "2mb", 2L << 20, "2mib", 2L << 20,
+                "1g", 1L << 30, "1gb", 1L << 30, "1gib", 1L << 30), 0L);
+        boolean fb = v.choice("on.exhaustion", c::on_exhaustion, Map.of("fallback", true, "fail", false), true);
+        boolean hugetlb = v.bool("hugetlb", c::hugetlb);
+        Mapping m = new Mapping(pages, size, hugetlb);
+        if (v.ok() && !m.equals(mapping)) {
+            try {
+                remap(m);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                v.problem(e.getMessage());
+            }
         }
-        LOG.log(region.backing == HugeRegion.Backing.NONE ? Level.WARNING : Level.INFO,
-                "hugepage provider: {0}", region);
+        if (!v.ok()) {
+            report.refuse(v.source(), "provider " + NAME, v.message() + (otherwise.isEmpty() ? "" : "; " + otherwise));
+            return false;
+        }
+        report.clear();
+        fallback = fb;
+        return true;
     }
 
-    static long parseSize(String s) {
-        return switch (s == null ? "" : s.trim().toUpperCase(Locale.ROOT)) {
-            case "2M", "2MB", "2MIB" -> 2L << 20;
-            case "1G", "1GB", "1GIB" -> 1L << 30;
-            default -> throw new IllegalArgumentException("page_size: '" + s + "' (expected: 2M or 1G)");
-        };
+    private String describeSettings() {
+        synchronized (free) {
+            return "pages=" + mapping.pages() + ", page.size=" + (mapping.hugePageSize() >> 20) + "M, hugetlb="
+                    + mapping.hugetlb() + ", on.exhaustion=" + (fallback ? "fallback" : "fail");
+        }
     }
 
-    static boolean parsePolicy(String s) {
-        return switch (s == null ? "" : s.trim().toLowerCase(Locale.ROOT)) {
-            case "fallback" -> true;
-            case "fail" -> false;
-            default -> throw new IllegalArgumentException("on_exhaustion: '" + s + "' (expected: fail or fallback)");
-        };
+    /** Maps a region for the pools created from now on; the previous one goes when its pages are back. */
+    private void remap(Mapping m) {
+        HugeRegion r = HugeRegion.map(m.pages(), m.hugePageSize(), m.hugetlb());
+        LOG.log(r.backing == HugeRegion.Backing.NONE ? Level.WARNING : Level.INFO, "hugepage provider: {0}", r);
+        synchronized (free) {
+            Region old = current;
+            current = new Region(r);
+            mapping = m;
+            free.clear();
+            for (int i = 0; i < r.count; i++) {
+                free.add(new HugePage(current, r.page(i)));
+            }
+            if (old != null) {
+                retiring.add(old);
+                unmapIfIdle(old);
+            }
+        }
+    }
+
+    ConfigReport report() {
+        return report;
     }
 
     /**
@@ -120,23 +195,33 @@ public final class HugePageProvider implements MemoryProvider {
     public void deactivate() {
         synchronized (free) {
             closing = true;
-            unmapIfIdle();
+            free.clear();
+            retiring.add(current);
+            for (Region r : List.copyOf(retiring)) {
+                unmapIfIdle(r);
+            }
         }
+        report.close();
     }
 
-    private void unmapIfIdle() {
-        if (closing && free.size() == region.count) {
-            region.unmap();
-            LOG.log(Level.INFO, "hugepage provider: unmapped {0}", region);
+    /** A region no longer wanted and with every huge page back is unmapped. */
+    private void unmapIfIdle(Region r) {
+        if (r.out == 0 && retiring.remove(r)) {
+            r.mapping.unmap();
+            LOG.log(Level.INFO, "hugepage provider: unmapped {0}", r.mapping);
         }
     }
 
     public boolean isUnmapped() {
-        return region.isUnmapped();
+        synchronized (free) {
+            return current.mapping.isUnmapped();
+        }
     }
 
     HugeRegion region() {
-        return region;
+        synchronized (free) {
+            return current.mapping;
+        }
     }
 
     @Override
@@ -146,9 +231,7 @@ public final class HugePageProvider implements MemoryProvider {
 
     @Override
     public ProviderCapabilities capabilities() {
-        // Pages up to the huge page itself: order 9 on 2 MiB.
-        int maxOrder = Math.min(pagepool.api.PoolParams.MAX_ORDER, Long.numberOfTrailingZeros(region.hugePageSize) - 12);
-        return new ProviderCapabilities(true, maxOrder, false, false);
+        return new ProviderCapabilities(true, MAX_ORDER, false, false);
     }
 
     @Override
@@ -175,18 +258,25 @@ public final class HugePageProvider implements MemoryProvider {
     public void destroy(PoolContext pool) {
         List<HugePage> back = ((PoolMemory) pool.attachment()).close();
         synchronized (free) {
-            free.addAll(back);
-            unmapIfIdle();
+            for (HugePage h : back) {
+                h.region.out--;
+                if (h.region == current && !closing) {
+                    free.add(h);
+                } else {
+                    unmapIfIdle(h.region);
+                }
+            }
         }
     }
 
     @Override
     public Map<String, Object> describe(PoolContext pool) {
         Map<String, Object> m = ((PoolMemory) pool.attachment()).describe();
-        m.put("backing", region.backing.name().toLowerCase(Locale.ROOT));
-        m.put("huge-page-size", region.hugePageSize);
-        m.put("huge-pages-obtained", region.hugePagesObtained());
         synchronized (free) {
+            HugeRegion r = current.mapping;
+            m.put("backing", r.backing.name().toLowerCase(Locale.ROOT));
+            m.put("huge-page-size", r.hugePageSize);
+            m.put("huge-pages-obtained", r.hugePagesObtained());
             m.put("huge-pages-free", free.size());
             m.put("exhausted", exhausted);
         }
@@ -199,6 +289,8 @@ public final class HugePageProvider implements MemoryProvider {
             HugePage h = free.poll();
             if (h == null) {
                 exhausted++;
+            } else {
+                h.region.out++;
             }
             return h;
         }
@@ -245,7 +337,7 @@ public final class HugePageProvider implements MemoryProvider {
             }
             if (h.netmems == null || h.netmems[0].area().pageShift() != pageShift) {
                 MemoryArea area = MemoryArea.readable(NAME, h.memory).pageShift(pageShift)
-                        .dmaMappingShift(Long.numberOfTrailingZeros(region.hugePageSize)).build();
+                        .dmaMappingShift(Long.numberOfTrailingZeros(h.region.mapping.hugePageSize)).build();
                 h.netmems = pool.carve(area);
             }
             pages.add(h);

@@ -10,6 +10,10 @@ import java.lang.foreign.ValueLayout;
  * ({@code MAP_HUGETLB}) first when asked, then anonymous memory aligned to the huge page size
  * with {@code madvise(MADV_HUGEPAGE)} (transparent huge pages), then, where neither exists,
  * ordinary memory. The backing is read back from {@code /proc/self/smaps}: it is never assumed.
+ *
+ * <p>The mapping's segment belongs to a shared arena whose closing unmaps it: a segment (or a
+ * netmem's slice of it) used after {@link #unmap()} throws instead of reading whatever the
+ * kernel maps there next.
  */
 final class HugeRegion {
 
@@ -25,18 +29,35 @@ final class HugeRegion {
     /** Bytes of the region the kernel backs with huge pages, per smaps. */
     final long hugeBytes;
     final String note;
-    private final Mmap mmap;
+    /** Owns the mapping; closing it unmaps. Null for ordinary memory, which the GC frees. */
+    private final Arena arena;
     private boolean unmapped;
 
     private HugeRegion(MemorySegment memory, long hugePageSize, int count, Backing backing, long hugeBytes, String note,
-            Mmap mmap) {
+            Arena arena) {
         this.memory = memory;
         this.hugePageSize = hugePageSize;
         this.count = count;
         this.backing = backing;
         this.hugeBytes = hugeBytes;
         this.note = note;
-        this.mmap = mmap;
+        this.arena = arena;
+    }
+
+    /** The mapping at {@code address} as a segment of a new shared arena that unmaps it on close. */
+    private static Scoped scoped(Mmap m, long address, long length) {
+        Arena arena = Arena.ofShared();
+        MemorySegment seg = MemorySegment.ofAddress(address).reinterpret(length, arena, s -> {
+            Mmap.Result r = m.munmap(address, length);
+            if (r.failed()) {
+                System.getLogger(HugeRegion.class.getName()).log(System.Logger.Level.ERROR,
+                        "munmap of " + length + " bytes failed with errno " + r.errno());
+            }
+        });
+        return new Scoped(seg, arena);
+    }
+
+    private record Scoped(MemorySegment segment, Arena arena) {
     }
 
     static HugeRegion map(int count, long hugePageSize, boolean tryHugetlb) {
@@ -51,11 +72,11 @@ final class HugeRegion {
             Mmap.Result r = m.mmap(length, Mmap.MAP_PRIVATE | Mmap.MAP_ANONYMOUS | Mmap.MAP_HUGETLB
                     | (log2 << Mmap.MAP_HUGE_SHIFT));
             if (!r.failed()) {
-                MemorySegment seg = MemorySegment.ofAddress(r.value()).reinterpret(length);
-                touch(seg, hugePageSize);
+                Scoped sc = scoped(m, r.value(), length);
+                touch(sc.segment(), hugePageSize);
                 long huge = Math.min(length, hugeBytes(r.value(), true));
-                return new HugeRegion(seg, hugePageSize, count, huge > 0 ? Backing.HUGETLB : Backing.NONE, huge,
-                        "hugetlbfs pages", m);
+                return new HugeRegion(sc.segment(), hugePageSize, count, huge > 0 ? Backing.HUGETLB : Backing.NONE, huge,
+                        "hugetlbfs pages", sc.arena());
             }
             why = "MAP_HUGETLB failed with errno " + r.errno() + (r.errno() == Mmap.ENOMEM
                     ? " (no hugetlbfs pages reserved: /proc/sys/vm/nr_hugepages)" : "") + "; ";
@@ -78,14 +99,15 @@ final class HugeRegion {
             m.munmap(start + length, tail);
         }
         Mmap.Result adv = m.madvise(start, length, Mmap.MADV_HUGEPAGE);
-        MemorySegment seg = MemorySegment.ofAddress(start).reinterpret(length);
+        Scoped sc = scoped(m, start, length);
+        MemorySegment seg = sc.segment();
         touch(seg, 4096);
         // smaps reports the whole VMA; our madvised mapping is its own VMA, but cap it anyway.
         long huge = Math.min(length, hugeBytes(start, false));
         String thp = Smaps.thpMode();
         String note = why + "transparent huge pages (THP mode " + thp + ")"
                 + (adv.failed() ? ", madvise failed with errno " + adv.errno() : "");
-        return new HugeRegion(seg, hugePageSize, count, huge > 0 ? Backing.THP : Backing.NONE, huge, note, m);
+        return new HugeRegion(seg, hugePageSize, count, huge > 0 ? Backing.THP : Backing.NONE, huge, note, sc.arena());
     }
 
     private static HugeRegion ordinary(int count, long hugePageSize, String note) {
@@ -122,16 +144,16 @@ final class HugeRegion {
         return hugeBytes / hugePageSize;
     }
 
-    /** Returns the memory to the kernel. Only once, and only when no page of it is in use. */
+    /**
+     * Returns the memory to the kernel, by closing its arena: every segment of it is invalid from
+     * then on. Only once, and only when no page of it is in use.
+     */
     synchronized void unmap() {
-        if (unmapped || mmap == null) {
+        if (unmapped || arena == null) {
             return;
         }
         unmapped = true;
-        Mmap.Result r = mmap.munmap(memory.address(), memory.byteSize());
-        if (r.failed()) {
-            throw new IllegalStateException("munmap failed with errno " + r.errno());
-        }
+        arena.close();
     }
 
     synchronized boolean isUnmapped() {

@@ -3,12 +3,14 @@ package pagepool.provider.hugepage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.ValueLayout;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
+import pagepool.api.config.Configs;
 import pagepool.api.provider.StubPoolContext;
 import pagepool.api.provider.ProviderRefusedException;
 
@@ -124,13 +127,39 @@ class HugePageProviderTest {
     }
 
     @Test
-    void badSettingsAreRefused() {
-        assertEquals("page_size: '3M' (expected: 2M or 1G)",
-                assertThrows(IllegalArgumentException.class, () -> HugePageProvider.parseSize("3M")).getMessage());
-        assertEquals("on_exhaustion: 'drop' (expected: fail or fallback)",
-                assertThrows(IllegalArgumentException.class, () -> HugePageProvider.parsePolicy("drop")).getMessage());
+    void badSettingsAreRefusedAndTheLastGoodOnesStay() {
+        HugePageProvider p = new HugePageProvider(Configs.of(HugePageProvider.Config.class, Map.of()), Map.of(), null);
+        HugeRegion first = p.region();
+        Map<String, Object> bad = Map.of("pages", "0", "page.size", "3M", "on.exhaustion", "drop", "hugetlb", "maybe");
+        p.modified(Configs.of(HugePageProvider.Config.class, bad), bad);
+        assertEquals(first, p.region(), "nothing remapped");
+        assertEquals("pages: 0 (expected: 1..65536); page.size: '3M' (expected: one of 1g, 1gb, 1gib, 2m, 2mb, 2mib);"
+                + " on.exhaustion: 'drop' (expected: one of fail, fallback); hugetlb: 'maybe' (expected: true or false);"
+                + " the provider keeps pages=16, page.size=2M, hugetlb=true, on.exhaustion=fallback",
+                p.report().standing().message());
         assertEquals("pages: 0 (expected: 1..65536)", assertThrows(IllegalArgumentException.class,
                 () -> new HugePageProvider(0, TWO_MIB, false, false)).getMessage());
-        assertNotEquals(0, HugePageProvider.parseSize("1g"));
+
+        Map<String, Object> good = Map.of("pages", "2", "hugetlb", "false");
+        p.modified(Configs.of(HugePageProvider.Config.class, good), good);
+        assertNull(p.report().standing(), "the refusal is withdrawn");
+        assertNotEquals(first, p.region(), "a new region for new pools");
+        assertEquals(2, p.region().count);
+        assertTrue(first.isUnmapped(), "no pool held the old region: unmapped at once");
+        p.deactivate();
+    }
+
+    @Test
+    void aStaleReadAfterUnmapThrowsInsteadOfReadingOtherMemory() throws Exception {
+        HugePageProvider p = new HugePageProvider(1, TWO_MIB, false, false);
+        StubPoolContext c = pool(p, 1);
+        Netmem[] batch = new Netmem[1];
+        p.allocNetmems(c, batch, 1);
+        java.lang.foreign.MemorySegment page = batch[0].segment();
+        p.releaseNetmem(c, batch[0]);
+        p.destroy(c);
+        p.deactivate();
+        assertTrue(p.isUnmapped());
+        assertThrows(IllegalStateException.class, () -> page.get(ValueLayout.JAVA_LONG, 0));
     }
 }

@@ -1,0 +1,179 @@
+package pagepool.engine;
+
+import java.lang.System.Logger.Level;
+import java.util.Map;
+
+import org.osgi.framework.Constants;
+
+import pagepool.api.Netmem;
+import pagepool.api.QueueId;
+import pagepool.api.provider.MemoryProvider;
+import pagepool.api.provider.ProviderCapabilities;
+import pagepool.api.provider.ProviderRefusedException;
+
+/**
+ * A memory-provider service as the engine holds it: its fixed properties read once when it
+ * arrives, every call into it guarded where it is made, what it throws counted (per pool and for
+ * the provider) and reported to the engine, and its quarantine. Providers are plugins anyone may
+ * write: nothing they throw, exception or error, reaches a pool's caller or a driver thread.
+ */
+final class GuardedProvider {
+
+    private static final System.Logger LOG = System.getLogger(GuardedProvider.class.getName());
+
+    final MemoryProvider provider;
+    final String name;
+    final ProviderCapabilities caps;
+    final boolean isDefault;
+    final int ranking;
+    final long serviceId;
+    /** The bundle that registered it, or -1 outside a framework. */
+    final long bundleId;
+    /** Only its own bundle may bind queues to it ({@link MemoryProvider#PRIVATE}). */
+    final boolean isPrivate;
+    final Faults faults = new Faults();
+    /** Why it is quarantined, or null. Written on the reconciler thread. */
+    volatile String quarantine;
+
+    private GuardedProvider(MemoryProvider provider, String name, ProviderCapabilities caps, boolean isDefault,
+            int ranking, long serviceId, long bundleId, boolean isPrivate) {
+        this.provider = provider;
+        this.name = name;
+        this.caps = caps;
+        this.isDefault = isDefault;
+        this.ranking = ranking;
+        this.serviceId = serviceId;
+        this.bundleId = bundleId;
+        this.isPrivate = isPrivate;
+    }
+
+    /**
+     * Reads a provider service's name, capabilities and properties.
+     *
+     * @throws IllegalArgumentException when the provider cannot say what it is (its name or
+     *         capabilities throw, or they are missing): it is not taken
+     */
+    static GuardedProvider of(MemoryProvider provider, Map<String, Object> props, long bundleId) {
+        ProviderCapabilities caps;
+        String own;
+        try {
+            own = provider.name();
+            caps = provider.capabilities();
+        } catch (Throwable t) {
+            throw new IllegalArgumentException("memory provider " + provider.getClass().getName()
+                    + " is not taken: " + Faults.describe("name/capabilities", t));
+        }
+        Object named = props.get(MemoryProvider.NAME);
+        String name = named != null ? String.valueOf(named) : own;
+        if (name == null || name.isBlank() || caps == null) {
+            throw new IllegalArgumentException("memory provider " + provider.getClass().getName() + ": name '" + name
+                    + "', capabilities " + caps + " (expected: a name and capabilities)");
+        }
+        return new GuardedProvider(provider, name, caps, Boolean.parseBoolean(String.valueOf(props.get(MemoryProvider.DEFAULT))),
+                props.get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0,
+                props.get(Constants.SERVICE_ID) instanceof Number id ? id.longValue() : -1, bundleId,
+                Boolean.parseBoolean(String.valueOf(props.get(MemoryProvider.PRIVATE))));
+    }
+
+    /** A provider used without the multiplexer (tests, benchmarks): no service, no quarantine. */
+    static GuardedProvider standalone(MemoryProvider provider) {
+        return of(provider, Map.of(), -1);
+    }
+
+    /** Higher ranking first, then the older service, as the framework orders services. */
+    boolean beats(GuardedProvider o) {
+        return ranking != o.ranking ? ranking > o.ranking : serviceId < o.serviceId;
+    }
+
+    boolean quarantined() {
+        return quarantine != null;
+    }
+
+    // ---- the guarded calls --------------------------------------------------------------------
+
+    /**
+     * @throws ProviderRefusedException its refusal, an answer
+     * @throws ProviderFailedException when it threw anything else, counted as a fault
+     */
+    void init(PagePoolImpl pool) throws ProviderRefusedException {
+        try {
+            provider.init(pool);
+        } catch (ProviderRefusedException e) {
+            throw e;
+        } catch (Throwable t) {
+            String what = Faults.describe("init", t);
+            fault(pool, Faults.Call.INIT, what, t);
+            throw new ProviderFailedException("provider '" + name + "' failed to set up pool " + pool.id() + " "
+                    + pool.describeQueue() + ": " + what);
+        }
+    }
+
+    /** @return pages filled, or -1 when it threw (counted) */
+    int alloc(PagePoolImpl pool, Netmem[] batch, int max) {
+        try {
+            return provider.allocNetmems(pool, batch, max);
+        } catch (Throwable t) {
+            fault(pool, Faults.Call.ALLOC, Faults.describe("allocNetmems", t), t);
+            return -1;
+        }
+    }
+
+    /** Gives a page back; what the provider throws is counted, and the page counts as back. */
+    void release(PagePoolImpl pool, Netmem netmem) {
+        try {
+            provider.releaseNetmem(pool, netmem);
+        } catch (Throwable t) {
+            fault(pool, Faults.Call.RELEASE, Faults.describe("releaseNetmem", t), t);
+        }
+    }
+
+    void destroy(PagePoolImpl pool) {
+        try {
+            provider.destroy(pool);
+        } catch (Throwable t) {
+            fault(pool, Faults.Call.DESTROY, Faults.describe("destroy", t), t);
+        }
+    }
+
+    Map<String, Object> describe(PagePoolImpl pool) {
+        try {
+            Map<String, Object> m = provider.describe(pool);
+            return m == null ? Map.of() : Map.copyOf(m);
+        } catch (Throwable t) {
+            String what = Faults.describe("describe", t);
+            fault(pool, Faults.Call.OTHER, what, t);
+            return Map.of("error", what);
+        }
+    }
+
+    void uninstall(QueueId queue) {
+        try {
+            provider.uninstall(queue);
+        } catch (Throwable t) {
+            fault(null, Faults.Call.OTHER, Faults.describe("uninstall", t), t);
+        }
+    }
+
+    /**
+     * Counts a fault against the pool and the provider, logs the first of each call per pool, and
+     * tells the engine so it can move the queue off this provider.
+     */
+    void fault(PagePoolImpl pool, Faults.Call call, String what, Throwable t) {
+        faults.record(call, what);
+        if (pool == null) {
+            LOG.log(Level.WARNING, "provider ''{0}'': {1}", name, what);
+            return;
+        }
+        if (pool.recordFault(call, what)) {
+            LOG.log(Level.WARNING, "provider ''{0}'' faulted in pool {1} {2}: {3}", name, pool.id(),
+                    pool.describeQueue(), what);
+            LOG.log(Level.DEBUG, "the fault's trace", t);
+        }
+        pool.host().providerFault(this, pool, call, what);
+    }
+
+    @Override
+    public String toString() {
+        return "provider '" + name + "' (service " + serviceId + ")";
+    }
+}

@@ -1,0 +1,146 @@
+package pagepool.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Supplier;
+
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PagePoolFactory;
+import pagepool.api.PoolParams;
+import pagepool.api.queue.NetDevice;
+import pagepool.api.queue.QueueMemory;
+import pagepool.api.queue.QueueOperationException;
+
+/**
+ * A device for the engine's own tests: each queue's memory is a pool and a ring of a few pages,
+ * made on the caller's thread; no traffic. Any queue operation can be told to throw, and a queue
+ * can be told to report a failure, as a driver that misbehaves would.
+ */
+final class FakeDevice implements NetDevice {
+
+    static final int RING = 8;
+
+    /** One queue's memory: its pool and the pages posted. */
+    record Memory(int queue, PagePool pool, List<Netmem> ring) implements QueueMemory {
+    }
+
+    private final String name;
+    private final int queueCount;
+    private final PagePoolFactory pools;
+    private final Memory[] running;
+    final AtomicLongArray starts;
+    final AtomicLongArray memAllocs;
+    final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
+    final String[] faults;
+    volatile boolean headerSplit;
+
+    FakeDevice(String name, int queues, PagePoolFactory pools) {
+        this.name = name;
+        this.queueCount = queues;
+        this.pools = pools;
+        this.running = new Memory[queues];
+        this.starts = new AtomicLongArray(queues);
+        this.memAllocs = new AtomicLongArray(queues);
+        this.faults = new String[queues];
+    }
+
+    private void maybeFail(String op) throws QueueOperationException {
+        Supplier<? extends Throwable> f = failing.get(op);
+        if (f != null) {
+            throw FakeDevice.<RuntimeException>sneaky(f.get());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T sneaky(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int rxQueueCount() {
+        return queueCount;
+    }
+
+    @Override
+    public boolean headerSplit() {
+        return headerSplit;
+    }
+
+    @Override
+    public QueueMemory memAlloc(int queue) throws QueueOperationException {
+        memAllocs.incrementAndGet(queue);
+        maybeFail("memAlloc");
+        PagePool pool = pools.create(PoolParams.builder().flags(PoolParams.DMA_MAP).queue(name, queue).build());
+        List<Netmem> ring = new ArrayList<>();
+        for (int i = 0; i < RING; i++) {
+            Netmem nm = pool.alloc();
+            if (nm == null) {
+                ring.forEach(pool::release);
+                pool.close();
+                throw new QueueOperationException(name + "/" + queue + ": the pool gave " + i + " of " + RING + " buffers");
+            }
+            ring.add(nm);
+        }
+        return new Memory(queue, pool, ring);
+    }
+
+    @Override
+    public synchronized QueueMemory stop(int queue) throws QueueOperationException {
+        maybeFail("stop");
+        Memory m = running[queue];
+        running[queue] = null;
+        return m;
+    }
+
+    @Override
+    public synchronized void start(int queue, QueueMemory memory) throws QueueOperationException {
+        maybeFail("start");
+        running[queue] = (Memory) memory;
+        starts.incrementAndGet(queue);
+        faults[queue] = null;
+    }
+
+    @Override
+    public void memFree(QueueMemory memory) {
+        Memory m = (Memory) memory;
+        m.ring().forEach(m.pool()::release);
+        m.pool().close();
+        try {
+            maybeFail("memFree");
+        } catch (QueueOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public String queueFault(int queue) {
+        return faults[queue];
+    }
+
+    @Override
+    public Map<String, Long> queueStats(int queue) {
+        return Map.of("starts", starts.get(queue));
+    }
+
+    synchronized Memory running(int queue) {
+        return running[queue];
+    }
+
+    @Override
+    public boolean carrier() {
+        return true;
+    }
+
+    @Override
+    public void setCarrier(boolean up) {
+    }
+}

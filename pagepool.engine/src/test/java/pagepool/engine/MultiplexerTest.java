@@ -1,0 +1,301 @@
+package pagepool.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.osgi.framework.Constants;
+
+import pagepool.api.PagePool;
+import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
+import pagepool.api.QueueId;
+import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.ProviderInfo;
+import pagepool.api.binding.QueueInfo;
+import pagepool.api.provider.FaultyProvider;
+import pagepool.api.provider.MemoryProvider;
+import pagepool.provider.heap.HeapMemoryProvider;
+
+/**
+ * The multiplexer with a fake device: drivers and providers that throw, pools asked for queues
+ * that are not the caller's, bindings that wait for their queues, edits, owners and quarantine.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class MultiplexerTest {
+
+    private static final AtomicLong SERVICE_IDS = new AtomicLong();
+    private static final long DRIVER = 7;
+
+    private final PoolEngine engine = new PoolEngine(5, 60_000);
+    private final Multiplexer mux = new Multiplexer(engine);
+    private final HeapMemoryProvider heap = new HeapMemoryProvider(1L << 30);
+    private final FakeDevice dev = new FakeDevice("fake0", 4, new PoolFactoryComponent(mux, DRIVER));
+
+    @BeforeEach
+    void setUp() {
+        add(heap, true, -1, false);
+        mux.addDevice(dev, DRIVER);
+    }
+
+    @AfterEach
+    void tearDown() {
+        mux.close();
+        engine.close();
+    }
+
+    private Map<String, Object> add(MemoryProvider p, boolean isDefault, long bundle, boolean isPrivate) {
+        Map<String, Object> props = Map.of(MemoryProvider.NAME, p.name(), MemoryProvider.DEFAULT, isDefault,
+                MemoryProvider.PRIVATE, isPrivate, Constants.SERVICE_ID, SERVICE_IDS.incrementAndGet(),
+                Constants.SERVICE_RANKING, 0);
+        mux.addProvider(p, props, bundle);
+        return props;
+    }
+
+    private QueueInfo queue(int i) {
+        return mux.queues().stream().filter(q -> q.queue().equals(new QueueId("fake0", i))).findFirst().orElseThrow();
+    }
+
+    private ProviderInfo provider(String name) {
+        return mux.providers().stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private List<PoolInfo> poolsOf(String provider) {
+        return mux.pools().stream().filter(p -> p.provider().equals(provider)).toList();
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void theEngineBringsEveryQueueUpWhenTheDeviceRegisters() {
+        for (int q = 0; q < 4; q++) {
+            assertEquals("heap", queue(q).provider());
+            assertEquals(QueueInfo.State.OK, queue(q).state());
+            assertEquals(0, queue(q).restarts(), "a first start is no restart");
+            assertNotNull(dev.running(q));
+        }
+    }
+
+    @Test
+    void poolsAreMadeOnlyForRegisteredQueuesAndOnlyForTheirDriver() {
+        List<QueueInfo> before = mux.queues();
+        PoolFactoryComponent other = new PoolFactoryComponent(mux, 8);
+        PoolParams.Builder b = PoolParams.builder();
+        assertEquals("queue eth9/0: device 'eth9' is not registered (expected: a queue of a registered device, one of"
+                + " [fake0])", assertThrows(IllegalArgumentException.class,
+                        () -> other.create(b.queue("eth9", 0).build())).getMessage());
+        assertEquals("queue: 99 (expected: 0..3 on fake0)", assertThrows(IllegalArgumentException.class,
+                () -> other.create(b.queue("fake0", 99).build())).getMessage());
+        assertEquals("queue fake0/1 belongs to the driver that registered fake0 (bundle 7), not to bundle 8 (expected:"
+                + " pools for a queue are created by its driver)", assertThrows(IllegalArgumentException.class,
+                        () -> other.create(b.queue("fake0", 1).build())).getMessage());
+        assertEquals(before, mux.queues(), "no phantom queue, nothing changed");
+
+        PagePool mine = other.create(PoolParams.builder().build());
+        assertEquals("heap", mine.info().provider(), "a pool without a queue is anyone's, on the default provider");
+        mine.close();
+    }
+
+    @Test
+    void aDriverThatThrowsFromAnyQueueOperationNeverStopsTheReconciler() {
+        add(heap2(), false, -1, false);
+        dev.failing.put("memAlloc", () -> new AssertionError("driver bug"));
+        BindingInfo b = mux.bind("fake0", List.of(1), "heap2", "t", true);
+        assertEquals(BindingInfo.State.FAILED, b.state());
+        assertEquals("allocating memory on provider 'heap2' failed: driver bug; it runs on 'heap' instead",
+                queue(1).message());
+        assertEquals(QueueInfo.State.UNHEALTHY, queue(1).state());
+        assertEquals("heap", queue(1).provider());
+        mux.unbind(b.id());
+
+        dev.failing.clear();
+        dev.failing.put("start", () -> new IllegalStateException("no start"));
+        b = mux.bind("fake0", List.of(1), "heap2", "t", true);
+        assertEquals(QueueInfo.State.DOWN, queue(1).state(), "the rollback's start threw too");
+        assertTrue(queue(1).message().endsWith("restarting on its previous memory failed too: no start"),
+                queue(1).message());
+        mux.unbind(b.id());
+
+        dev.failing.clear();
+        dev.failing.put("memFree", () -> new NullPointerException());
+        b = mux.bind("fake0", List.of(1), "heap2", "t", true);
+        assertEquals(BindingInfo.State.APPLIED, b.state(), "a memFree that throws does not undo a restart");
+        dev.failing.clear();
+        mux.unbind(b.id());
+        assertEquals(QueueInfo.State.OK, queue(1).state());
+        assertEquals("heap", queue(1).provider());
+    }
+
+    @Test
+    void aQueueItsDriverReportsFailedIsRestartedAndRecovers() throws InterruptedException {
+        long starts = dev.starts.get(2);
+        dev.faults[2] = "NAPI: IllegalStateException: ring corrupt";
+        await("the queue restarted", () -> dev.starts.get(2) > starts);
+        await("and recovered", () -> queue(2).state() == QueueInfo.State.OK);
+        assertEquals("restarted after its driver reported: NAPI: IllegalStateException: ring corrupt",
+                queue(2).message());
+        assertEquals(1, queue(2).restarts());
+    }
+
+    @Test
+    void aSecondConfigurationForAQueueWaitsAndAppliesWhenTheFirstGoes() {
+        add(heap2(), false, -1, false);
+        mux.configure("config:a", "file a.cfg", "fake0", "1", "heap2");
+        BindingInfo second = mux.configure("config:b", "file b.cfg", "fake0", "1,2", "heap2");
+        assertEquals(BindingInfo.State.FAILED, second.state());
+        assertEquals("queue fake0/1 is held by binding 1 (config:a, file a.cfg); this one applies when it goes",
+                second.message());
+        assertEquals("heap", queue(2).provider(), "a waiting binding binds none of its queues");
+
+        mux.unbindOwner("config:a");
+
+        BindingInfo now = mux.bindings().get(0);
+        assertEquals(second.id(), now.id());
+        assertEquals(BindingInfo.State.APPLIED, now.state());
+        assertEquals("heap2", queue(1).provider());
+        assertEquals("heap2", queue(2).provider());
+    }
+
+    @Test
+    void editingAConfigurationRestartsOnlyTheQueuesWhoseProviderChanges() {
+        add(heap2(), false, -1, false);
+        BindingInfo b = mux.configure("config:a", "file a.cfg", "fake0", "0,1", "heap2");
+        long[] allocs = new long[4];
+        for (int q = 0; q < 4; q++) {
+            allocs[q] = dev.memAllocs.get(q);
+        }
+
+        BindingInfo edited = mux.configure("config:a", "file a.cfg", "fake0", "1,2", "heap2");
+
+        assertEquals(b.id(), edited.id(), "the same binding, edited");
+        assertEquals(allocs[1], dev.memAllocs.get(1), "queue 1 stays bound: not restarted");
+        assertEquals(allocs[0] + 1, dev.memAllocs.get(0), "queue 0 back to the default");
+        assertEquals(allocs[2] + 1, dev.memAllocs.get(2), "queue 2 onto heap2");
+        assertEquals(allocs[3], dev.memAllocs.get(3));
+        assertEquals("heap", queue(0).provider());
+        assertEquals("heap2", queue(2).provider());
+
+        BindingInfo broken = mux.configure("config:a", "file a.cfg", "fake0", "1-", "heap2");
+        assertEquals(BindingInfo.State.FAILED, broken.state());
+        assertEquals("heap", queue(1).provider(), "a malformed edit binds nothing");
+    }
+
+    @Test
+    void onlyTheOwnerChangesABinding() {
+        add(heap2(), false, -1, false);
+        BindingInfo cfg = mux.configure("config:a", "file a.cfg", "fake0", "1", "heap2");
+        BindingInfo mine = mux.bind("fake0", List.of(2), "heap2", "bundle:shell#3", 3, "pp:bind", true);
+        assertEquals("queue fake0/1 is bound by config:a, file a.cfg (expected: only its owner changes it; delete its"
+                + " file to unbind)", assertThrows(IllegalArgumentException.class,
+                        () -> mux.unbind("fake0", List.of(1), "bundle:shell#3")).getMessage());
+        assertEquals("binding " + mine.id() + " is bound by bundle:shell#3, pp:bind (expected: only its owner changes it)",
+                assertThrows(IllegalArgumentException.class, () -> mux.unbind(mine.id(), "bundle:other#4")).getMessage());
+        assertEquals(2, mux.bindings().size(), "nothing removed");
+        assertTrue(mux.unbind(mine.id(), "bundle:shell#3"));
+        assertEquals(cfg.id(), mux.bindings().get(0).id());
+    }
+
+    @Test
+    void aPrivateProviderIsBoundOnlyThroughTheBundleThatRegisteredIt() {
+        add(heap2(), false, 42, true);
+        assertEquals("provider 'heap2' is private to the bundle that registered it (bundle 42) (expected: a provider any"
+                + " bundle may bind; bind this one through its owner, e.g. pp:dmabuf_bind)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> mux.bind("fake0", List.of(0), "heap2", "bundle:shell#3", 3, "", true)).getMessage());
+        BindingInfo cfg = mux.configure("config:a", "file a.cfg", "fake0", "0", "heap2");
+        assertEquals(BindingInfo.State.FAILED, mux.bindings().stream().filter(b -> b.id() == cfg.id()).findFirst()
+                .orElseThrow().state(), "not even through a file");
+        assertEquals("heap", queue(0).provider());
+        mux.unbindOwner("config:a");
+        BindingInfo owned = mux.bind("fake0", List.of(0), "heap2", "bundle:owner#42", 42, "", true);
+        assertEquals(BindingInfo.State.APPLIED, owned.state());
+    }
+
+    @Test
+    void aProviderWhoseInitThrowsAnErrorLeavesTheQueueOnItsMemory() {
+        FaultyProvider bad = new FaultyProvider("bad");
+        bad.failing(FaultyProvider.Call.INIT, () -> new StackOverflowError());
+        add(bad, false, -1, false);
+
+        BindingInfo b = mux.bind("fake0", List.of(3), "bad", "t", true);
+
+        assertEquals(BindingInfo.State.FAILED, b.state());
+        assertEquals(QueueInfo.State.UNHEALTHY, queue(3).state());
+        assertEquals("heap", queue(3).provider());
+        assertTrue(queue(3).message().contains("init threw StackOverflowError"), queue(3).message());
+        assertEquals(1, provider("bad").faults().init());
+        assertTrue(poolsOf("bad").isEmpty());
+    }
+
+    @Test
+    void anAllocationThatThrowsDuringARestartLeavesNoPoolBehind() {
+        FaultyProvider bad = new FaultyProvider("bad");
+        bad.failing(FaultyProvider.Call.ALLOC, () -> new IllegalStateException("no slab"));
+        add(bad, false, -1, false);
+
+        BindingInfo b = mux.bind("fake0", List.of(0), "bad", "t", true);
+
+        assertEquals(BindingInfo.State.FAILED, b.state());
+        assertEquals("allocating memory on provider 'bad' failed: fake0/0: the pool gave 0 of 8 buffers (provider"
+                + " fault: allocNetmems threw IllegalStateException: no slab); it runs on 'heap' instead",
+                queue(0).message());
+        assertTrue(poolsOf("bad").isEmpty(), "the pool its init made was destroyed");
+        assertEquals(bad.initsCompleted.get(), bad.destroys.get(), "init and destroy paired");
+    }
+
+    @Test
+    void aProviderThatKeepsFaultingIsQuarantinedUntilAnOperatorResetsIt() throws InterruptedException {
+        FaultyProvider bad = new FaultyProvider("bad");
+        bad.failing(FaultyProvider.Call.DESTROY, () -> new IllegalStateException("cannot free"));
+        add(bad, false, -1, false);
+        for (int i = 0; i < 3; i++) {
+            BindingInfo b = mux.bind("fake0", List.of(1), "bad", "t", true);
+            assertEquals(BindingInfo.State.APPLIED, b.state(), "swap " + i);
+            mux.unbind(b.id());
+            assertEquals(QueueInfo.State.OK, queue(1).state(), "a destroy that throws leaves the queue as it should be");
+            assertEquals(i + 1, dev.starts.get(1) / 2, "the queue really restarted each time");
+        }
+        assertEquals(3, provider("bad").faults().destroy());
+        await("quarantined", () -> provider("bad").state() == ProviderInfo.State.QUARANTINED);
+        assertEquals(bad.initsCompleted.get(), bad.destroys.get(), "every pool was destroyed all the same");
+
+        BindingInfo refused = mux.bind("fake0", List.of(1), "bad", "t", true);
+        assertEquals(BindingInfo.State.FAILED, refused.state());
+        assertTrue(refused.message().startsWith("provider 'bad' is quarantined after 3 faults (last: destroy threw"
+                + " IllegalStateException: cannot free)"), refused.message());
+        assertEquals("heap", queue(1).provider());
+
+        bad.healed(FaultyProvider.Call.DESTROY);
+        ProviderInfo reset = mux.resetProvider("bad");
+        assertEquals(ProviderInfo.State.ACTIVE, reset.state());
+        assertEquals(0, reset.faults().total());
+        assertEquals("bad", queue(1).provider(), "the waiting binding applies");
+        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
+        assertEquals("provider: 'nope' is unknown (expected: one of [bad, heap])",
+                assertThrows(IllegalArgumentException.class, () -> mux.resetProvider("nope")).getMessage());
+    }
+
+    /** A second provider that behaves. */
+    private static MemoryProvider heap2() {
+        return new FaultyProvider("heap2");
+    }
+}

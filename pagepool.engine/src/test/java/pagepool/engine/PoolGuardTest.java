@@ -1,0 +1,198 @@
+package pagepool.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import pagepool.api.BadReleaseException;
+import pagepool.api.Frag;
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
+import pagepool.api.provider.FaultyProvider;
+import pagepool.api.provider.MemoryProvider;
+import pagepool.api.provider.PoolContext;
+import pagepool.api.provider.ProviderCapabilities;
+
+/**
+ * A pool whose provider throws: every call into the provider is guarded, counted per pool and
+ * per provider, and the pool's accounting stays whole whatever the provider does.
+ */
+class PoolGuardTest {
+
+    private final PoolEngine engine = new PoolEngine(5, 60_000);
+    private final FaultyProvider provider = new FaultyProvider("faulty");
+
+    @AfterEach
+    void closeEngine() {
+        engine.close();
+    }
+
+    private PagePool pool() {
+        return engine.create(PoolParams.builder().queue("eth0", 1).build(), provider);
+    }
+
+    @Test
+    void anAllocationThatThrowsGivesNothingAndThePoolAsksNoMore() {
+        PagePool pool = pool();
+        provider.failing(FaultyProvider.Call.ALLOC, () -> new OutOfMemoryError("slab"));
+        assertNull(pool.alloc(), "no page, no exception: the driver counts an allocation failure");
+        assertNull(pool.alloc());
+        assertEquals(1, provider.thrown.get(), "asked once: a provider that failed is not asked again");
+        PoolInfo info = pool.info();
+        assertEquals(1, info.faults().alloc());
+        assertEquals("allocNetmems threw OutOfMemoryError: slab", info.faults().last());
+        pool.close();
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
+    }
+
+    @Test
+    void aReleaseThatThrowsStillReturnsThePageSoThePoolCanDrainAndDestroy() {
+        PagePool pool = pool();
+        List<Netmem> out = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            out.add(pool.alloc());
+        }
+        provider.failing(FaultyProvider.Call.RELEASE, () -> new IllegalStateException("refused"));
+        pool.close();
+        assertEquals(PoolInfo.State.DETACHED, pool.info().state());
+        Thread other = new Thread(() -> out.forEach(pool::release), "socket");
+        other.start();
+        assertTrue(join(other), "the releasing thread survives");
+        PoolInfo info = pool.info();
+        assertEquals(PoolInfo.State.DESTROYED, info.state(), "release_count reached hold_count");
+        assertEquals(info.holdCount(), info.releaseCount());
+        assertEquals(0, info.inflight());
+        assertEquals(info.holdCount(), info.faults().release(), "every release to the provider threw, and counted");
+        assertEquals(1, provider.destroys.get());
+        assertEquals(0, provider.pagesOut.get(), "the provider got every page back before it threw");
+    }
+
+    private static boolean join(Thread t) {
+        try {
+            t.join(10_000);
+            return !t.isAlive();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void aDestroyThatThrowsStillEndsThePool() {
+        PagePool pool = pool();
+        Netmem nm = pool.alloc();
+        pool.recycleDirect(nm);
+        provider.failing(FaultyProvider.Call.DESTROY, () -> new AssertionError("leak"));
+        pool.close();
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
+        assertTrue(engine.pools().isEmpty(), "gone from the engine");
+        assertEquals(1, pool.info().faults().destroy());
+    }
+
+    @Test
+    void aDescribeThatThrowsIsShownAndCounted() {
+        PagePool pool = pool();
+        provider.failing(FaultyProvider.Call.DESCRIBE, () -> new NullPointerException());
+        PoolInfo info = pool.info();
+        assertEquals(Map.of("error", "describe threw NullPointerException"), info.providerInfo());
+        assertEquals(1, info.faults().other());
+        pool.close();
+    }
+
+    @Test
+    void aProviderThatHandsOutWhatIsNotItsToGiveIsCaught() {
+        MemoryProvider liar = new MemoryProvider() {
+            private final FaultyProvider real = new FaultyProvider("liar");
+
+            @Override
+            public String name() {
+                return "liar";
+            }
+
+            @Override
+            public ProviderCapabilities capabilities() {
+                return ProviderCapabilities.hostPages();
+            }
+
+            @Override
+            public void init(PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
+                real.init(pool);
+            }
+
+            @Override
+            public int allocNetmems(PoolContext pool, Netmem[] batch, int max) {
+                int n = real.allocNetmems(pool, batch, max);
+                batch[n - 1] = new Netmem(batch[0].area(), 0) { }; // not carved by the pool
+                return n + 5; // and more than it was asked for
+            }
+
+            @Override
+            public boolean releaseNetmem(PoolContext pool, Netmem netmem) {
+                return real.releaseNetmem(pool, netmem);
+            }
+
+            @Override
+            public void destroy(PoolContext pool) {
+            }
+
+            @Override
+            public Map<String, Object> describe(PoolContext pool) {
+                return Map.of();
+            }
+        };
+        PagePool pool = engine.create(PoolParams.builder().build(), liar);
+        List<Netmem> got = new ArrayList<>();
+        for (Netmem nm; (nm = pool.alloc()) != null;) {
+            got.add(nm);
+        }
+        assertEquals(63, got.size(), "the good pages of the batch, then nothing more");
+        assertEquals(2, pool.info().faults().alloc(), "the count and the foreign netmem");
+        got.forEach(pool::recycleDirect);
+        pool.close();
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
+    }
+
+    @Test
+    void aFragmentReleasedTwiceWhileItsPageIsCutIsRefusedOnTheNapiThread() {
+        PagePool pool = pool();
+        Frag a = new Frag();
+        Frag b = new Frag();
+        pool.allocFrag(100, a);
+        pool.allocFrag(100, b);
+        pool.recycleDirect(a.netmem());
+        pool.recycleDirect(b.netmem());
+        BadReleaseException e = assertThrows(BadReleaseException.class, () -> pool.recycleDirect(a.netmem()));
+        assertTrue(e.getMessage().contains("more often than it was cut: 2 fragments handed out"), e.getMessage());
+        assertEquals(1, pool.info().badReleases());
+        pool.close();
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state(), "nothing leaked");
+    }
+
+    @Test
+    void aFragmentReleasedTwiceFromAnotherThreadIsFoundWhenThePageIsFinished() throws InterruptedException {
+        PagePool pool = pool();
+        Frag a = new Frag();
+        pool.allocFrag(100, a);
+        Netmem page = a.netmem();
+        Thread socket = new Thread(() -> {
+            pool.release(page);
+            pool.release(page); // the bug: while the page is still being cut, the count cannot tell
+        });
+        socket.start();
+        socket.join();
+        pool.close(); // finishing the page finds one release too many
+        PoolInfo info = pool.info();
+        assertEquals(1, info.badReleases());
+        assertEquals(PoolInfo.State.DESTROYED, info.state(), "the page was freed, not leaked: inflight 0");
+        assertEquals(0, info.inflight());
+    }
+}

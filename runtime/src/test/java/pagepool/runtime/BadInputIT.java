@@ -1,0 +1,345 @@
+package pagepool.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad input through the surfaces a user has: shell commands, {@code .cfg} files for devices,
+ * bindings, the engine and the providers, and jars dropped into {@code load/}. Each is answered by
+ * one line on the console naming the value and what was expected, with no exception class name or
+ * stack trace, and changes nothing: {@code pp:queues}, {@code pp:pools} and {@code pp:bindings}
+ * print the same JSON before and after. The table of cases is written to
+ * {@code target/bad-inputs.md} (kept in {@code docs/bad-inputs.md}).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BadInputIT {
+
+    /** One bad input: what it is given to, the input, and words its answer must contain. */
+    record Case(String surface, String input, String expected) {
+    }
+
+    @TempDir
+    static Path tmp;
+    private static RunningRuntime rt;
+    private static final List<String> TABLE = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
+        rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100");
+        rt.await("sim0 up on heap", () -> json("pp:queues --json").split("\"OK\"", -1).length == 5);
+        rt.run("pp:traffic off");
+        // Once traffic stops and the sockets have given their pages back, nothing moves.
+        rt.await("the counters settle", () -> snapshot().equals(snapshot()));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (rt != null) {
+            rt.close();
+        }
+        Files.createDirectories(Path.of("target"));
+        Files.write(Path.of("target/bad-inputs.md"), TABLE);
+    }
+
+    private static String json(String command) {
+        try {
+            return rt.run(command).outText();
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** What must not change: the queues, the pools and the bindings, as scripts see them. */
+    private static String snapshot() {
+        return json("pp:queues --json") + "\n" + json("pp:pools --json") + "\n" + json("pp:bindings --json");
+    }
+
+    /** No Java exception's name, no stack frame, nothing but the line(s) expected. */
+    private static void assertPlain(List<String> lines) {
+        for (String l : lines) {
+            assertFalse(l.matches(".*\\b(java|javax|org|pagepool)\\.[a-z.]+\\.[A-Z]\\w*(Exception|Error)\\b.*"), l);
+            assertFalse(l.matches(".*\\b\\w+(Exception|Error):.*"), "an exception class name: " + l);
+            assertFalse(l.startsWith("\tat ") || l.startsWith("Caused by"), "a stack trace: " + l);
+        }
+    }
+
+    private static void row(Case c, String answer) {
+        if (TABLE.isEmpty()) {
+            TABLE.add("| # | surface | input | answer |");
+            TABLE.add("|---|---|---|---|");
+        }
+        TABLE.add("| " + (TABLE.size() - 1) + " | " + c.surface() + " | `" + c.input().strip().replace("\n", "`<br>`")
+                .replace("|", "\\|") + "` | " + answer.replace("|", "\\|") + " |");
+    }
+
+    // ---- shell commands ------------------------------------------------------------------------
+
+    private static DynamicTest command(String input, String expected) {
+        Case c = new Case("shell", input, expected);
+        return DynamicTest.dynamicTest(input, () -> {
+            String before = snapshot();
+            RunningRuntime.Result r = rt.run(input);
+            assertEquals(List.of(), r.out(), "nothing on standard output for " + input);
+            List<String> errors = r.err().stream().filter(l -> l.startsWith("error: ")).toList();
+            assertEquals(1, errors.size(), "one line: " + r.err());
+            assertTrue(errors.get(0).contains(expected), errors.get(0) + " (expected to contain: " + expected + ")");
+            assertPlain(r.err());
+            assertEquals(before, snapshot(), "state unchanged by " + input);
+            row(c, errors.get(0).substring("error: ".length()));
+        });
+    }
+
+    @TestFactory
+    @Order(1)
+    Stream<DynamicTest> shellCommands() {
+        return Stream.of(
+                command("pp:bind sim0 2147483647 heap", "queue 2147483647 is beyond the largest index 4095"),
+                command("pp:bind sim0 0-2147483647 heap", "queue 2147483647 is beyond the largest index 4095"),
+                command("pp:bind sim0 1,2, heap", "queues: '1,2,' (expected: a list like 1,2"),
+                command("pp:bind sim0 1,,2 heap", "queues: '1,,2' (expected: a list like 1,2"),
+                command("pp:bind sim0 -1 heap", "queues: '-1' (expected:"),
+                command("pp:bind sim0 3-1 heap", "range 3-1 runs backwards"),
+                command("pp:bind sim0 1,1 heap", "queue 1 is listed twice"),
+                command("pp:bind sim0 x heap", "queues: 'x' (expected:"),
+                command("pp:bind sim0 4 heap", "queue: 4 (expected: 0..3 on sim0)"),
+                command("pp:bind eth9 1 heap", "device: 'eth9' is unknown (expected: one of [sim0])"),
+                command("pp:bind sim0 1", "usage: pp:bind <device> <queues> <provider>"),
+                command("pp:bind", "usage: pp:bind <device> <queues> <provider>"),
+                command("pp:unbind sim0 1", "queue sim0/1 has no binding"),
+                command("pp:unbind sim0 9", "queue: 9 (expected: 0..3 on sim0)"),
+                command("pp:unbind eth9 1", "device: 'eth9' is unknown"),
+                command("pp:unbind sim0", "usage: pp:unbind <device> <queues>"),
+                command("pp:queues extra", "unexpected argument: 'extra' (expected: --json)"),
+                command("pp:pools --jsn", "unexpected argument: '--jsn' (expected: --json)"),
+                command("pp:providers heap", "unexpected argument: 'heap' (expected: --json)"),
+                command("pp:bindings all", "unexpected argument: 'all' (expected: --json)"),
+                command("pp:devices sim0", "unexpected argument: 'sim0' (expected: --json)"),
+                command("pp:problems now", "unexpected argument: 'now' (expected: --json)"),
+                command("pp:devstats eth9", "device: 'eth9' is unknown (expected: one of [sim0])"),
+                command("pp:devstats sim0 sim1", "unexpected argument: 'sim1' (expected: at most 1 name and --json)"),
+                command("pp:traffic maybe", "usage: pp:traffic on|off [device]"),
+                command("pp:traffic off eth9", "device: 'eth9' is unknown"),
+                command("pp:traffic", "usage: pp:traffic on|off [device]"),
+                command("pp:provider_reset nope", "provider: 'nope' is unknown (expected: one of [heap])"),
+                command("pp:provider_reset", "usage: pp:provider_reset <provider>"),
+                command("pp:dmabuf_create 4K", "no device-memory provider: install provider.devmem"));
+    }
+
+    // ---- configuration files -------------------------------------------------------------------
+
+    /** A configuration file that is refused: listed by pp:problems, said once, nothing else changes. */
+    private static DynamicTest file(String name, String content, String expected) {
+        Case c = new Case(name, content, expected);
+        return DynamicTest.dynamicTest(name + ": " + content.replace('\n', ' '), () -> {
+            String before = snapshot();
+            int mark = rt.consoleSize();
+            rt.write(name, content);
+            rt.await(name + " refused", () -> json("pp:problems --json").contains("\"source\":\"" + name + "\""));
+            String problems = json("pp:problems --json");
+            assertTrue(problems.contains(expected), problems + " (expected to contain: " + expected + ")");
+            List<String> said = rt.console(mark).stream().filter(l -> l.contains(name)).toList();
+            assertEquals(1, said.size(), "said once: " + rt.console(mark));
+            assertTrue(said.get(0).contains(expected), said.get(0));
+            assertPlain(rt.console(mark));
+            assertEquals(before, snapshot(), "state unchanged by " + name);
+            if (name.startsWith("pagepool.sim.device")) {
+                assertTrue(json("pp:devices --json").contains(expected), "pp:devices lists the refusal");
+            }
+            rt.delete(name);
+            rt.await(name + " forgotten", () -> !json("pp:problems --json").contains("\"source\":\"" + name + "\""));
+            assertEquals(before, snapshot(), "state unchanged once " + name + " is gone");
+            row(c, said.get(0).substring(said.get(0).indexOf(": ") + 2));
+        });
+    }
+
+    @TestFactory
+    @Order(2)
+    Stream<DynamicTest> deviceEngineAndProviderFiles() {
+        String dev = "pagepool.sim.device-bad.cfg";
+        return Stream.of(
+                file(dev, "name=sim1\nrx.queues=0\n", "rx.queues: 0 (expected: 1..64)"),
+                file(dev, "name=sim1\nrx.queues=100000\n", "rx.queues: 100000 (expected: 1..64)"),
+                file(dev, "name=sim1\nring.size=1000\n", "ring.size: 1000 (expected: a power of 2 in 16..16384)"),
+                file(dev, "name=sim1\nrate.pps=-5\n", "rate.pps: -5 (expected: 0..100000000)"),
+                file(dev, "name=sim1\nrate.pps=abc\n", "rate.pps: 'abc' (expected: an integer in 0..100000000)"),
+                file(dev, "name=sim1\nheader.split=maybe\n", "header.split: 'maybe' (expected: true or false)"),
+                file(dev, "name=sim1\nsocket.fraction=2\n", "socket.fraction: 2.0 (expected: 0.0..1.0)"),
+                file(dev, "name=sim1\npacket.size.min=3000\npacket.size.max=2000\n",
+                        "packet.size.min: 3000 (expected: at most packet.size.max 2000)"),
+                file(dev, "name=\n", "name: '' (expected: a value that is not blank)"),
+                file(dev, "name=sim0\n", "name: 'sim0' is taken by the device of pagepool.sim.device-sim0.cfg"),
+                file(dev, "name=sim1\nrx_queues=8\n", "rx_queues: unknown key (expected: one of"),
+                file(dev, "name=sim1\niotlb.ways=3\n", "iotlb.ways: 3 (expected: a divisor of iotlb.entries 64 that leaves a"
+                        + " power-of-2 number of sets)"),
+                file(dev, "name=sim1\nconsumer.threads=0\n", "consumer.threads: 0 (expected: 1..16)"),
+                file(dev, "name=sim1\ndma.mask.bits=99\n", "dma.mask.bits: 99 (expected: 32..64)"),
+                file("pagepool.engine.cfg", "stall.millis=-1\n", "stall.millis: -1 (expected: >= 0); the engine keeps"),
+                file("pagepool.engine.cfg", "retry.millis=0\n", "retry.millis: 0 (expected: 1..60000)"),
+                file("pagepool.engine.cfg", "fault.limit=abc\n", "fault.limit: 'abc' (expected: an integer in 1..1000000)"),
+                file("pagepool.engine.cfg", "stall.milis=5\n", "stall.milis: unknown key"),
+                file("pagepool.provider.heap.cfg", "pool.max.bytes=100\n",
+                        "pool.max.bytes: 100 (expected: 262144..1125899906842624); the heap provider keeps"),
+                file("pagepool.provider.heap.cfg", "slab.cache.bytes=-1\n", "slab.cache.bytes: -1 (expected: 0.."));
+    }
+
+    /** A binding file that cannot apply: listed as a failed binding with its reason, binds nothing. */
+    private static DynamicTest binding(String content, String expected) {
+        String name = "pagepool.binding-bad.cfg";
+        Case c = new Case(name, content, expected);
+        return DynamicTest.dynamicTest(name + ": " + content.replace('\n', ' '), () -> {
+            String queues = json("pp:queues --json");
+            String pools = json("pp:pools --json");
+            String before = snapshot();
+            int mark = rt.consoleSize();
+            rt.write(name, content);
+            rt.await(name + " listed", () -> json("pp:bindings --json").contains("file " + name));
+            String bindings = json("pp:bindings --json");
+            assertTrue(bindings.contains("\"state\":\"FAILED\"") && bindings.contains(expected),
+                    bindings + " (expected to contain: " + expected + ")");
+            assertEquals(queues, json("pp:queues --json"), "binds nothing");
+            assertEquals(pools, json("pp:pools --json"));
+            List<String> said = rt.console(mark).stream().filter(l -> l.contains(name)).toList();
+            assertEquals(1, said.size(), "said once: " + rt.console(mark));
+            assertTrue(said.get(0).contains(expected), said.get(0));
+            assertPlain(rt.console(mark));
+            rt.delete(name);
+            rt.await(name + " forgotten", () -> !json("pp:bindings --json").contains("file " + name));
+            assertEquals(before, snapshot(), "state unchanged once " + name + " is gone");
+            row(c, said.get(0).substring(said.get(0).indexOf(": ") + 2));
+        });
+    }
+
+    @TestFactory
+    @Order(3)
+    Stream<DynamicTest> bindingFiles() {
+        return Stream.of(
+                binding("device=sim0\nqueues=one\nprovider=heap\n", "queues: 'one' (expected: a list like 1,2"),
+                binding("device=sim0\nqueues=0-2147483647\nprovider=heap\n",
+                        "queue 2147483647 is beyond the largest index 4095"),
+                binding("device=sim0\nqueues=1,2,\nprovider=heap\n", "queues: '1,2,' (expected:"),
+                binding("queues=1\nprovider=heap\n", "device: '' (expected: a device name)"),
+                binding("device=sim0\nqueues=1\nprovider=\n", "provider: '' (expected: a provider name)"),
+                binding("device=sim0\nqueues=9\nprovider=heap\n", "queue: 9 (expected: 0..3 on sim0)"),
+                binding("device=sim0\nprovider=heap\n", "queues: '' (expected: a list like 1,2"));
+    }
+
+    // ---- jars in load/ -------------------------------------------------------------------------
+
+    private static DynamicTest jar(String name, byte[] content, String expected) {
+        Case c = new Case(name, "(" + content.length + " bytes)", expected);
+        return DynamicTest.dynamicTest(name, () -> {
+            String before = snapshot();
+            int mark = rt.consoleSize();
+            rt.write(name, content);
+            rt.await(name + " refused", () -> json("pp:problems --json").contains("\"source\":\"" + name + "\""));
+            List<String> said = rt.console(mark).stream().filter(l -> l.contains(name)).toList();
+            assertEquals(1, said.size(), "said once: " + rt.console(mark));
+            assertTrue(said.get(0).contains(expected), said.get(0));
+            assertPlain(rt.console(mark));
+            assertEquals(before, snapshot());
+            rt.delete(name);
+            rt.await(name + " forgotten", () -> !json("pp:problems --json").contains("\"source\":\"" + name + "\""));
+            row(c, said.get(0).substring(said.get(0).indexOf(": ") + 2));
+        });
+    }
+
+    private static byte[] zip(boolean manifest, String symbolicName) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (manifest) {
+            Manifest m = new Manifest();
+            m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+            if (symbolicName != null) {
+                m.getMainAttributes().putValue("Bundle-SymbolicName", symbolicName);
+            }
+            try (JarOutputStream j = new JarOutputStream(b, m)) {
+                j.putNextEntry(new ZipEntry("a.txt"));
+                j.write("a".getBytes(StandardCharsets.UTF_8));
+            }
+        } else {
+            try (ZipOutputStream z = new ZipOutputStream(b)) {
+                z.putNextEntry(new ZipEntry("a.txt"));
+                z.write("a".getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return b.toByteArray();
+    }
+
+    @TestFactory
+    @Order(4)
+    Stream<DynamicTest> jarsInTheLoadFolder() throws IOException {
+        byte[] random = new byte[3000];
+        new Random(42).nextBytes(random);
+        return Stream.of(
+                jar("random.jar", random, "not a bundle: it is not a readable jar"),
+                jar("header.jar", new byte[] {'P', 'K', 3, 4}, "not a bundle: it is not a readable jar"),
+                jar("plain.jar", zip(false, null), "not a bundle: the jar has no manifest"),
+                jar("nobsn.jar", zip(true, null), "not a bundle: its manifest has no Bundle-SymbolicName"));
+    }
+
+    // ---- with the device-memory and huge-page providers installed ------------------------------
+
+    @TestFactory
+    @Order(5)
+    Stream<DynamicTest> withDeviceMemoryAndHugePages() throws Exception {
+        for (String p : List.of("provider.devmem", "provider.hugepage")) {
+            try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
+                Path jar = s.filter(f -> f.getFileName().toString().startsWith(p)).findFirst().orElseThrow();
+                Files.copy(jar, rt.load(jar.getFileName().toString()));
+            }
+        }
+        rt.await("both providers up", () -> json("pp:providers --json").contains("\"hugepage\"")
+                && json("pp:dmabufs --json").startsWith("{"));
+        rt.await("the counters settle", () -> snapshot().equals(snapshot()));
+        String buffer = json("pp:dmabuf_create 1M").replaceAll("buffer (\\d+):.*", "$1");
+        return Stream.of(
+                command("pp:dmabuf_create 1024G", "size: 1099511627776 (expected: a positive multiple of 4096, at most"),
+                command("pp:dmabuf_create 5000", "size: 5000 (expected: a positive multiple of 4096"),
+                command("pp:dmabuf_create -4K", "size: '-4K' (expected: a positive number of bytes"),
+                command("pp:dmabuf_create abc", "size: 'abc' (expected: a positive number of bytes"),
+                command("pp:dmabuf_create 0", "size: '0' (expected: a positive number of bytes"),
+                command("pp:dmabuf_create 99999999999999999999", "size: '99999999999999999999' (expected:"),
+                command("pp:dmabuf_create", "usage: pp:dmabuf_create <bytes>"),
+                command("pp:dmabuf_bind 99 sim0 1", "buffer: 99 is unknown (expected: one of [" + buffer + "])"),
+                command("pp:dmabuf_bind x sim0 1", "buffer: 'x' (expected: a buffer id, see pp:dmabufs)"),
+                command("pp:dmabuf_bind " + buffer + " sim0 1", "sim0 has header split off (expected: a device with"
+                        + " header split on)"),
+                command("pp:dmabuf_bind " + buffer + " eth9 1", "device: 'eth9' is unknown"),
+                command("pp:dmabuf_bind " + buffer + " sim0 1,,2", "queues: '1,,2' (expected:"),
+                command("pp:dmabuf_unbind 99", "binding: 99 is unknown (expected: one of pp:dmabufs)"),
+                command("pp:dmabuf_unbind x", "binding: 'x' (expected: a binding id, see pp:dmabufs)"),
+                command("pp:dmabuf_destroy 99", "buffer: 99 is unknown (expected: one of pp:dmabufs)"),
+                command("pp:dmabuf_destroy -3", "buffer: '-3' (expected: a buffer id, see pp:dmabufs)"),
+                file("pagepool.provider.hugepage.cfg", "pages=0\n", "pages: 0 (expected: 1..65536); the provider keeps"),
+                file("pagepool.provider.hugepage.cfg", "page.size=3M\n", "page.size: '3M' (expected: one of"),
+                file("pagepool.provider.hugepage.cfg", "on.exhaustion=drop\n",
+                        "on.exhaustion: 'drop' (expected: one of fail, fallback)"),
+                file("pagepool.provider.devmem.cfg", "memory.bytes=5000\n",
+                        "memory.bytes: 5000 (expected: a multiple of 4096); device memory stays"));
+    }
+}
