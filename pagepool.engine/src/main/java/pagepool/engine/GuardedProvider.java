@@ -165,7 +165,7 @@ final class GuardedProvider {
             return;
         }
         if (pool.recordFault(call, what)) {
-            LOG.log(Level.WARNING, "provider ''{0}'' faulted in pool {1} {2}: {3}", name, pool.id(),
+            LOG.log(Level.WARNING, "provider ''{0}'' faulted in pool {1} {2}: {3}", name, String.valueOf(pool.id()),
                     pool.describeQueue(), what);
             LOG.log(Level.DEBUG, "the fault's trace", t);
         }

@@ -313,8 +313,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
         int left = page.unref(FRAG_BIAS - fragUsers);
         if (left < 0) {
             badReleases.addAndGet(-left);
-            LOG.log(Level.WARNING, "pool {0} {1}: fragments of {2} were released {3} time(s) more than they were cut;"
-                    + " the page is freed", id, describeQueue(), page, -left);
+            LOG.log(Level.WARNING, "pool " + id + " " + describeQueue() + ": fragments of " + page + " were released "
+                    + -left + " time(s) more than they were cut; the page is freed");
             page.setRefs(0);
             left = 0;
         }
@@ -585,9 +585,9 @@ final class PagePoolImpl implements PagePool, PoolContext {
         if (state == DETACHED && !stalled) {
             stalled = true;
             long inflight = inflight();
-            LOG.log(Level.WARNING, "page pool {0} {1} (provider {2}) stalled: {3} pages ({4} bytes) still in flight"
-                    + " {5} ms after close", id, describeQueue(), provider.name, inflight,
-                    inflight * params.pageSize(), waitedMillis);
+            LOG.log(Level.WARNING, "page pool " + id + " " + describeQueue() + " (provider " + provider.name
+                    + ") stalled: " + inflight + " pages (" + inflight * params.pageSize() + " bytes) still in flight "
+                    + waitedMillis + " ms after close");
         }
     }
 

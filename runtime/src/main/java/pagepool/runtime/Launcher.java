@@ -209,8 +209,8 @@ public final class Launcher {
         console.setFormatter(new ConsoleFormat());
         root.addHandler(console);
         Path dir = Files.createDirectories(home.resolve("log"));
-        FileHandler file = new FileHandler(dir.resolve("pagepool.log").toString(),
-                10 << 20, 2, false);
+        // One file, started afresh each run, cut back when it reaches 50 MiB.
+        FileHandler file = new FileHandler(dir.resolve("pagepool.log").toString(), 50 << 20, 1, false);
         file.setLevel(Level.FINE);
         file.setFormatter(new SimpleFormatter() {
             @Override

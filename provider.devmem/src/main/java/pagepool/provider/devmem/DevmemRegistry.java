@@ -228,9 +228,9 @@ public final class DevmemRegistry {
         }
         long out = b.provider().chunksOut();
         if (out > 0) {
-            LOG.log(Level.WARNING, "devmem binding {0} torn down with {1} of {2} chunks of buffer {3} still out:"
-                    + " the buffer is freed after they come back", id, out, b.provider().buffer.size / 4096,
-                    b.provider().buffer.id);
+            LOG.log(Level.WARNING, "devmem binding " + id + " torn down with " + out + " of "
+                    + b.provider().buffer.size / 4096 + " chunks of buffer " + b.provider().buffer.id
+                    + " still out: the buffer is freed after they come back");
         }
         draining.put(id, b.provider());
         b.provider().unbind();
