@@ -17,7 +17,7 @@ public final class IotlbHugePages {
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        SimSettings s = new SimSettings("sim0", 1, 1024, false, 1500, 1500, 0, 0.0, 0, 1, 48, true, 64, 4);
+        SimSettings s = SimSettings.builder("sim0").rxQueues(1).ratePps(0).socketFraction(0).holdMicros(0).build();
         System.out.println("before: " + meminfo());
         try (BenchRig rig = new BenchRig(s)) {
             measure(rig, "heap", seconds);

@@ -19,7 +19,7 @@ public final class RxThroughput {
         double copy = copyBytesPerSecond(seconds);
         System.out.printf("plain MemorySegment.copy of 1500 bytes into 1024 rotating 4 KiB pages: %.0f MB/s%n", copy / 1e6);
         for (double socketShare : new double[] {0.0, 1.0}) {
-            SimSettings s = new SimSettings("sim0", 1, 1024, false, 1500, 1500, 0, socketShare, 0, 1, 48, true, 64, 4);
+            SimSettings s = SimSettings.builder("sim0").rxQueues(1).ratePps(0).socketFraction(socketShare).holdMicros(0).build();
             try (BenchRig rig = new BenchRig(s)) {
                 Thread.sleep(2000); // warm-up
                 long p0 = rig.stat(0, "packets");

@@ -17,7 +17,7 @@ public final class SwapLatency {
 
     public static void main(String[] args) throws Exception {
         int swaps = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
-        SimSettings settings = new SimSettings("sim0", 4, 1024, false, 1500, 1500, 10_000, 0.5, 200, 1, 48, true, 64, 4);
+        SimSettings settings = SimSettings.builder("sim0").build();
         try (BenchRig rig = new BenchRig(settings)) {
             rig.add(new BenchRig.AltHeap(), false);
             // Warm up: traffic and the restart path.

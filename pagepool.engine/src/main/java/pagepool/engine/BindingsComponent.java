@@ -63,6 +63,11 @@ public final class BindingsComponent implements PoolBindings {
     }
 
     @Override
+    public QueueInfo restartQueue(String device, int queue) {
+        return mux.restartQueue(device, queue);
+    }
+
+    @Override
     public ProviderInfo resetProvider(String provider) {
         return mux.resetProvider(provider);
     }

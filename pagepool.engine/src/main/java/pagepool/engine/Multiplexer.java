@@ -63,8 +63,50 @@ final class Multiplexer implements AutoCloseable {
     private volatile int faultLimit = 3;
     private ScheduledFuture<?> healthCheck;
 
-    /** A registered device: its fixed properties, read once, and the bundle that registered it (-1: none). */
-    record Device(NetDevice dev, String name, int queueCount, boolean headerSplit, long bundleId) {
+    /**
+     * A registered device: its fixed properties, read once, the bundle that registered it (-1:
+     * none), and whether the engine has it up (its queues started) or down.
+     */
+    static final class Device {
+        private final NetDevice dev;
+        private final String name;
+        private final int queueCount;
+        private final boolean headerSplit;
+        private final long bundleId;
+        /** Whether its queues may run; changed first when the device goes down or up. */
+        volatile boolean enabled;
+        /** Whether it is up as reported: changed last, once the queues are started or stopped. */
+        volatile boolean up;
+
+        Device(NetDevice dev, String name, int queueCount, boolean headerSplit, long bundleId, boolean up) {
+            this.dev = dev;
+            this.name = name;
+            this.queueCount = queueCount;
+            this.headerSplit = headerSplit;
+            this.bundleId = bundleId;
+            this.enabled = up;
+            this.up = up;
+        }
+
+        NetDevice dev() {
+            return dev;
+        }
+
+        String name() {
+            return name;
+        }
+
+        int queueCount() {
+            return queueCount;
+        }
+
+        boolean headerSplit() {
+            return headerSplit;
+        }
+
+        long bundleId() {
+            return bundleId;
+        }
     }
 
     /** One queue's memory as the multiplexer knows it. */
@@ -266,15 +308,15 @@ final class Multiplexer implements AutoCloseable {
         event(() -> {
             Device d;
             try {
-                d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle);
+                d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, adminUp(dev));
             } catch (Throwable t) {
                 LOG.log(Level.ERROR, "network device " + dev.getClass().getName() + " is not taken: "
                         + Faults.describe("name/rxQueueCount/headerSplit", t));
                 return null;
             }
             if (d.name() == null || d.name().isBlank() || d.queueCount() < 1 || d.queueCount() > QueueList.MAX_QUEUES) {
-                LOG.log(Level.ERROR, "network device ''{0}'' with {1} RX queues is not taken (expected: a name and"
-                        + " 1..{2} queues)", d.name(), d.queueCount(), QueueList.MAX_QUEUES);
+                LOG.log(Level.ERROR, "network device '" + d.name() + "' with " + d.queueCount()
+                        + " RX queues is not taken (expected: a name and 1.." + QueueList.MAX_QUEUES + " queues)");
                 return null;
             }
             if (devices.putIfAbsent(d.name(), d) != null) {
@@ -292,10 +334,23 @@ final class Multiplexer implements AutoCloseable {
         addDevice(dev, -1);
     }
 
+    /** The driver's administrative state; a driver that cannot say is up. */
+    private static boolean adminUp(NetDevice dev) {
+        try {
+            return dev.adminUp();
+        } catch (Throwable t) {
+            LOG.log(Level.WARNING, "adminUp of " + dev + " failed: " + Faults.describe("adminUp", t));
+            return true;
+        }
+    }
+
     /** The device is ours: its queues come up on the memory they should run on. */
     private void takeOver(Device d) {
         for (int i = 0; i < d.queueCount(); i++) {
-            queues.computeIfAbsent(new QueueId(d.name(), i), QueueState::new);
+            QueueState qs = queues.computeIfAbsent(new QueueId(d.name(), i), QueueState::new);
+            if (!d.enabled) {
+                set(qs, QueueInfo.State.DOWN, "the device is down");
+            }
         }
         reconcile(d);
         refreshBindingStates();
@@ -578,10 +633,24 @@ final class Multiplexer implements AutoCloseable {
         }
     }
 
-    /** Asks each driver whether its queues failed, and restarts the ones that did. */
+    /**
+     * Applies each device's administrative state, and asks each driver whether its queues failed
+     * and restarts the ones that did.
+     */
     private void checkHealth() {
         long now = System.nanoTime();
         for (Device d : devices.values()) {
+            boolean up = adminUp(d.dev());
+            if (up != d.enabled) {
+                if (up) {
+                    linkUp(d);
+                } else {
+                    linkDown(d);
+                }
+            }
+            if (!d.enabled) {
+                continue;
+            }
             for (int i = 0; i < d.queueCount(); i++) {
                 QueueState qs = queues.get(new QueueId(d.name(), i));
                 if (qs == null) {
@@ -619,6 +688,78 @@ final class Multiplexer implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code ip link set down}: every queue stops and its memory is freed; its pools are destroyed,
+     * or detach while consumers hold pages. Nothing starts until the device is up again.
+     */
+    private void linkDown(Device d) {
+        d.enabled = false;
+        LOG.log(Level.INFO, "{0} is down: its queues stop and their memory is freed", d.name());
+        for (int i = 0; i < d.queueCount(); i++) {
+            QueueState qs = queues.get(new QueueId(d.name(), i));
+            if (qs == null) {
+                continue;
+            }
+            try {
+                QueueMemory m = d.dev().stop(i);
+                if (m != null) {
+                    memFree(d, m);
+                }
+            } catch (Throwable t) {
+                LOG.log(Level.ERROR, "{0}: stopping it for link down failed: {1}", qs.id, message(t));
+            }
+            GuardedProvider old = qs.current;
+            lost(qs);
+            qs.driverFault = null;
+            set(qs, QueueInfo.State.DOWN, "the device is down");
+            if (old != null) {
+                old.uninstall(qs.id);
+            }
+        }
+        refreshBindingStates();
+        d.up = false; // said once done, so whoever waits for it finds the rings freed
+    }
+
+    /** {@code ip link set up}: every queue starts on new memory, with what was asked meanwhile. */
+    private void linkUp(Device d) {
+        d.enabled = true;
+        LOG.log(Level.INFO, "{0} is up: its queues start", d.name());
+        for (int i = 0; i < d.queueCount(); i++) {
+            QueueState qs = queues.get(new QueueId(d.name(), i));
+            if (qs != null) {
+                qs.avoid.clear();
+            }
+        }
+        reconcile(d);
+        refreshBindingStates();
+        d.up = true; // said once done, so whoever waits for it finds the queues started and the bindings applied
+    }
+
+    /** Restarts one queue onto the memory it should run on; see {@link pagepool.api.binding.PoolBindings#restartQueue}. */
+    QueueInfo restartQueue(String device, int queue) {
+        return call(() -> {
+            Device d = devices.get(device);
+            if (d == null) {
+                throw new IllegalArgumentException("device: '" + device + "' is unknown (expected: one of "
+                        + deviceNames() + ")");
+            }
+            if (queue < 0 || queue >= d.queueCount()) {
+                throw new IllegalArgumentException("queue: " + queue + " (expected: 0.." + (d.queueCount() - 1) + " on "
+                        + device + ")");
+            }
+            QueueState qs = queues.computeIfAbsent(new QueueId(device, queue), QueueState::new);
+            if (d.enabled) {
+                qs.avoid.clear();
+                GuardedProvider want = desired(qs.id, d);
+                GuardedProvider target = targetFor(qs, want);
+                if (target != null) {
+                    restart(d, qs, target, want);
+                }
+            }
+            return queues().stream().filter(q -> q.queue().equals(qs.id)).findFirst().orElseThrow();
+        });
+    }
+
     // ---- the reconciler ----------------------------------------------------------------------
 
     private void reconcileAll() {
@@ -628,8 +769,11 @@ final class Multiplexer implements AutoCloseable {
         refreshBindingStates();
     }
 
-    /** Restarts each queue of the device whose memory is not what it should be. */
+    /** Restarts each queue of the device whose memory is not what it should be; nothing while it is down. */
     private void reconcile(Device dev) {
+        if (!dev.enabled) {
+            return;
+        }
         for (int i = 0; i < dev.queueCount(); i++) {
             reconcileQueue(dev, queues.computeIfAbsent(new QueueId(dev.name(), i), QueueState::new));
         }
@@ -688,8 +832,8 @@ final class Multiplexer implements AutoCloseable {
         } catch (Throwable e) {
             closeLeftovers(qs);
             failedOnto(qs, target, old == null ? QueueInfo.State.DOWN : QueueInfo.State.UNHEALTHY,
-                    "allocating memory on provider '" + target.name + "' failed: " + message(e)
-                    + faultNote(target, faultsBefore));
+                    "allocating memory on provider '" + target.name + "' failed: " + withFault(message(e), target,
+                            faultsBefore));
             return false;
         } finally {
             qs.installing = null;
@@ -756,7 +900,7 @@ final class Multiplexer implements AutoCloseable {
         for (PagePoolImpl p : qs.installed) {
             if (p.isActive()) {
                 LOG.log(Level.WARNING, "queue {0}: closing pool {1}, left open by a failed memory allocation", qs.id,
-                        p.id());
+                        String.valueOf(p.id()));
                 try {
                     p.close();
                 } catch (Throwable t) {
@@ -783,8 +927,11 @@ final class Multiplexer implements AutoCloseable {
         }
     }
 
-    private static String faultNote(GuardedProvider p, long faultsBefore) {
-        return p.faults.total() > faultsBefore ? " (provider fault: " + p.faults.last() + ")" : "";
+    /** The driver's words, and the provider's fault behind them if it faulted meanwhile and they do not say it. */
+    private static String withFault(String message, GuardedProvider p, long faultsBefore) {
+        String last = p.faults.last();
+        return p.faults.total() > faultsBefore && !message.contains(last) ? message + " (provider fault: " + last + ")"
+                : message;
     }
 
     private static String message(Throwable t) {
@@ -827,6 +974,10 @@ final class Multiplexer implements AutoCloseable {
                 b.set(BindingInfo.State.PENDING, "device '" + b.device + "' is not present");
                 continue;
             }
+            if (!dev.enabled) {
+                b.set(BindingInfo.State.PENDING, "device '" + b.device + "' is down; it applies when it comes up");
+                continue;
+            }
             GuardedProvider p = providers.byName(b.provider);
             String bad = b.queues.stream().filter(q -> q >= dev.queueCount()).map(q -> "queue " + q
                     + " is out of range (expected: 0.." + (dev.queueCount() - 1) + ")").findFirst().orElse(null);
@@ -858,7 +1009,7 @@ final class Multiplexer implements AutoCloseable {
     }
 
     List<DeviceInfo> devices() {
-        return devices.values().stream().map(d -> new DeviceInfo(d.name(), d.queueCount(), d.headerSplit()))
+        return devices.values().stream().map(d -> new DeviceInfo(d.name(), d.queueCount(), d.headerSplit(), d.up))
                 .sorted(Comparator.comparing(DeviceInfo::name)).toList();
     }
 

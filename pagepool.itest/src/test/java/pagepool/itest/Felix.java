@@ -26,7 +26,7 @@ final class Felix {
     /** Felix with SCR, Config Admin, the engine, the heap provider and the simulated NIC bundle. */
     static Option[] withPagepool() {
         String dir = System.getProperty("pagepool.bundles");
-        Option[] opts = new Option[BUNDLES.length + 4];
+        Option[] opts = new Option[BUNDLES.length + 6];
         int i = 0;
         for (String b : BUNDLES) {
             opts[i++] = bundle(new File(dir, b + ".jar").toURI().toString());
@@ -34,7 +34,10 @@ final class Felix {
         opts[i++] = junitBundles();
         opts[i++] = cleanCaches(true);
         opts[i++] = systemProperty("pagepool.bundles").value(dir);
-        opts[i] = systemProperty("pagepool.testprovider").value(System.getProperty("pagepool.testprovider"));
+        opts[i++] = systemProperty("pagepool.testprovider").value(System.getProperty("pagepool.testprovider"));
+        opts[i++] = systemProperty("pagepool.soak.swaps").value(System.getProperty("pagepool.soak.swaps", "500"));
+        opts[i] = systemProperty("pagepool.soak.init.delay.millis").value(
+                System.getProperty("pagepool.soak.init.delay.millis", "50"));
         return options(opts);
     }
 

@@ -25,11 +25,18 @@ public class HugePageIT extends PagepoolTestBase {
 
     @Test
     public void hugePagesCutIotlbMissesOfTheirQueuesAndLeaveCleanlyUnderTraffic() throws Exception {
+        // 32 huge pages = 16,384 4 KiB pages, more than the two bound queues keep out: 10k pps held
+        // 300 ms, plus a full socket backlog and the ring, per queue. (16 huge pages were too few
+        // once a busy machine let the backlog fill: fallback pages then missed the IOTLB.)
+        org.osgi.service.cm.Configuration hugeConfig = configAdmin.getConfiguration("pagepool.provider.hugepage", "?");
+        Dictionary<String, Object> h = new Hashtable<>();
+        h.put("pages", 32);
+        hugeConfig.update(h);
         org.osgi.service.cm.Configuration device = configAdmin.createFactoryConfiguration("pagepool.sim.device", "?");
         Dictionary<String, Object> p = new Hashtable<>();
         p.put("name", "sim0");
         p.put("ring.size", 256);
-        p.put("rate.pps", 20_000L);
+        p.put("rate.pps", 10_000L);
         p.put("socket.fraction", 1.0d);
         p.put("hold.micros", 300_000L); // sockets hold every page for 300 ms
         device.update(p);
@@ -40,6 +47,7 @@ public class HugePageIT extends PagepoolTestBase {
 
         Bundle huge = context.installBundle(Felix.bundleLocation("provider.hugepage"));
         huge.start();
+        Felix.await("32 huge pages mapped", () -> bindings.providers().stream().anyMatch(x -> x.name().equals("hugepage")));
         Felix.await("hugepage registered", () -> bindings.providers().stream().anyMatch(x -> x.name().equals("hugepage")));
         BindingInfo b = bindings.bind("sim0", List.of(1, 2), "hugepage");
         assertEquals(b.message(), BindingInfo.State.APPLIED, b.state());

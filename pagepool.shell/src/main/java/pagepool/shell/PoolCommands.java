@@ -28,6 +28,7 @@ import pagepool.api.devmem.DevmemBindingInfo;
 import pagepool.api.devmem.DmaBufInfo;
 import pagepool.api.devmem.DmaBufs;
 import pagepool.api.queue.NetDevice;
+import pagepool.api.queue.QueueDebug;
 
 /**
  * The {@code pp} commands, after {@code ynl netdev page-pool-get / queue-get / bind-rx}. Each
@@ -42,7 +43,8 @@ import pagepool.api.queue.NetDevice;
         "osgi.command.function=pools", "osgi.command.function=queues", "osgi.command.function=providers",
         "osgi.command.function=provider_reset", "osgi.command.function=bindings", "osgi.command.function=devices",
         "osgi.command.function=bind", "osgi.command.function=unbind", "osgi.command.function=devstats",
-        "osgi.command.function=traffic", "osgi.command.function=problems", "osgi.command.function=dmabufs",
+        "osgi.command.function=traffic", "osgi.command.function=link", "osgi.command.function=pp_hold",
+        "osgi.command.function=queue_reset", "osgi.command.function=problems", "osgi.command.function=dmabufs",
         "osgi.command.function=dmabuf_create", "osgi.command.function=dmabuf_bind",
         "osgi.command.function=dmabuf_unbind", "osgi.command.function=dmabuf_destroy", "osgi.command.function=help"})
 public final class PoolCommands {
@@ -59,7 +61,10 @@ public final class PoolCommands {
             "pp:bind <device> <queues> <provider>   bind queues (e.g. 1,2 or 0-3) to a provider (bind-rx)",
             "pp:unbind <device> <queues>            back to the default provider (bindings made here only)",
             "pp:devstats [device] [--json]          per-queue device counters (ethtool -S)",
-            "pp:traffic on|off [device]             link up or down: traffic flows or stops",
+            "pp:traffic on|off [device]             carrier on or off: traffic flows or stops",
+            "pp:link <device> up|down               ip link set up|down: down stops the queues and frees the rings",
+            "pp:pp_hold <device> <queue> on|off     hold a page of the queue's pool outside it, or give it back",
+            "pp:queue_reset <device> <queue> [pool|napi|napi-stopped-first]  restart a queue onto new memory",
             "pp:problems [--json]                   configurations and jars the runtime refused, and why",
             "pp:dmabufs [--json]                    device-memory buffers and their bindings, with chunk use",
             "pp:dmabuf_create <bytes>               a device-memory buffer (multiple of 4096; K, M, G suffixes)",
@@ -179,18 +184,18 @@ public final class PoolCommands {
     public String devices(String... args) {
         return run("devices", () -> {
             boolean json = json(args, 0);
-            Output out = new Output("name", "rx-queues", "header-split", "carrier", "config", "message");
+            Output out = new Output("name", "rx-queues", "header-split", "up", "carrier", "config", "message");
             List<ConfigProblem> refused = problems("device ");
             for (DeviceInfo d : bindings.devices()) {
                 NetDevice dev = device(d.name());
                 ConfigProblem p = refused.stream().filter(x -> x.subject().equals("device " + d.name())).findFirst()
                         .orElse(null);
-                out.row(d.name(), d.rxQueues(), d.headerSplit(), dev != null && carrier(dev),
+                out.row(d.name(), d.rxQueues(), d.headerSplit(), d.up(), dev != null && carrier(dev),
                         p == null ? "applied" : "refused", p == null ? "" : p.source() + ": " + p.message());
                 refused.remove(p);
             }
             for (ConfigProblem p : refused) {
-                out.row(p.subject().substring("device ".length()), null, null, null, "refused",
+                out.row(p.subject().substring("device ".length()), null, null, null, null, "refused",
                         p.source() + ": " + p.message());
             }
             return out.render(json);
@@ -303,6 +308,105 @@ public final class PoolCommands {
             devs.forEach(d -> d.setCarrier(up));
             return "traffic " + args[0] + ": " + devs.stream().map(NetDevice::name).toList();
         });
+    }
+
+    public String link(String... args) {
+        return run("link", () -> {
+            if (args.length != 2 || !(args[1].equals("up") || args[1].equals("down"))) {
+                throw new IllegalArgumentException("usage: pp:link <device> up|down, e.g. pp:link sim0 down");
+            }
+            boolean up = args[1].equals("up");
+            NetDevice dev = selected(args[0]).get(0);
+            dev.setAdminUp(up);
+            // The engine applies it within its health interval; say so when it has.
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (bindings.devices().stream().noneMatch(d -> d.name().equals(args[0]) && d.up() == up)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(args[0] + " was set " + args[1] + " but the engine did not apply it"
+                            + " within 10 s");
+                }
+                sleep();
+            }
+            long detached = bindings.pools().stream().filter(p -> p.queue() != null && p.queue().device().equals(args[0])
+                    && p.state() == PoolInfo.State.DETACHED).count();
+            return args[0] + ": " + (up ? "up; its queues run on new memory"
+                    : "down; its queues are stopped and their rings freed" + (detached == 0 ? ""
+                            : " (" + detached + " pool(s) detached until consumers give their pages back)"));
+        });
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    public String pp_hold(String... args) {
+        return run("pp_hold", () -> {
+            if (args.length != 3 || !(args[2].equals("on") || args[2].equals("off"))) {
+                throw new IllegalArgumentException("usage: pp:pp_hold <device> <queue> on|off, e.g. pp:pp_hold sim0 1 on");
+            }
+            QueueDebug dbg = debug(args[0]);
+            int q = queueIndex(args[0], args[1]);
+            if (args[2].equals("on")) {
+                if (!dbg.holdPage(q)) {
+                    throw new IllegalStateException(args[0] + "/" + q + " has no page to hold (expected: a running queue)");
+                }
+            } else {
+                dbg.releaseHeldPages(q);
+            }
+            return args[0] + "/" + q + ": " + dbg.heldPages(q) + " page(s) held outside the pool";
+        });
+    }
+
+    public String queue_reset(String... args) {
+        return run("queue_reset", () -> {
+            if (args.length < 2 || args.length > 3) {
+                throw new IllegalArgumentException("usage: pp:queue_reset <device> <queue> [pool|napi|napi-stopped-first]");
+            }
+            int q = queueIndex(args[0], args[1]);
+            if (args.length == 3) {
+                QueueDebug.ResetMode mode = switch (args[2]) {
+                    case "pool" -> QueueDebug.ResetMode.POOL;
+                    case "napi" -> QueueDebug.ResetMode.NAPI;
+                    case "napi-stopped-first" -> QueueDebug.ResetMode.NAPI_STOPPED_FIRST;
+                    default -> throw new IllegalArgumentException("mode: '" + args[2]
+                            + "' (expected: pool, napi or napi-stopped-first)");
+                };
+                debug(args[0]).resetMode(mode);
+            }
+            QueueInfo info = bindings.restartQueue(args[0], q);
+            return info.queue() + ": " + info.state() + " on " + (info.provider().isEmpty() ? "no memory" : info.provider())
+                    + (info.poolId() == 0 ? "" : ", pool " + info.poolId()) + (info.message().isEmpty() ? ""
+                            : " (" + info.message() + ")");
+        });
+    }
+
+    private QueueDebug debug(String device) {
+        NetDevice dev = selected(device).get(0);
+        if (!(dev instanceof QueueDebug dbg)) {
+            throw new IllegalArgumentException("device " + device + " has no debugging aids (expected: a simulated"
+                    + " device)");
+        }
+        return dbg;
+    }
+
+    private int queueIndex(String device, String text) {
+        NetDevice dev = selected(device).get(0);
+        int q;
+        try {
+            q = Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            q = -1;
+        }
+        if (q < 0 || q >= dev.rxQueueCount()) {
+            throw new IllegalArgumentException("queue: '" + text + "' (expected: 0.." + (dev.rxQueueCount() - 1) + " on "
+                    + device + ")");
+        }
+        return q;
     }
 
     public String dmabufs(String... args) {

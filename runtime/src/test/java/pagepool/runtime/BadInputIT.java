@@ -148,7 +148,13 @@ class BadInputIT {
                 command("pp:traffic", "usage: pp:traffic on|off [device]"),
                 command("pp:provider_reset nope", "provider: 'nope' is unknown (expected: one of [heap])"),
                 command("pp:provider_reset", "usage: pp:provider_reset <provider>"),
-                command("pp:dmabuf_create 4K", "no device-memory provider: install provider.devmem"));
+                command("pp:dmabuf_create 4K", "no device-memory provider: install provider.devmem"),
+                command("pp:link sim0 sideways", "usage: pp:link <device> up|down"),
+                command("pp:link eth9 down", "device: 'eth9' is unknown (expected: one of [sim0])"),
+                command("pp:pp_hold sim0 9 on", "queue: '9' (expected: 0..3 on sim0)"),
+                command("pp:pp_hold sim0 1 maybe", "usage: pp:pp_hold <device> <queue> on|off"),
+                command("pp:queue_reset sim0 1 sideways", "mode: 'sideways' (expected: pool, napi or napi-stopped-first)"),
+                command("pp:queue_reset sim0 x", "queue: 'x' (expected: 0..3 on sim0)"));
     }
 
     // ---- configuration files -------------------------------------------------------------------
@@ -183,8 +189,8 @@ class BadInputIT {
     Stream<DynamicTest> deviceEngineAndProviderFiles() {
         String dev = "pagepool.sim.device-bad.cfg";
         return Stream.of(
-                file(dev, "name=sim1\nrx.queues=0\n", "rx.queues: 0 (expected: 1..64)"),
-                file(dev, "name=sim1\nrx.queues=100000\n", "rx.queues: 100000 (expected: 1..64)"),
+                file(dev, "name=sim1\nrx.queues=0\n", "rx.queues: 0 (expected: 1..1024)"),
+                file(dev, "name=sim1\nrx.queues=100000\n", "rx.queues: 100000 (expected: 1..1024)"),
                 file(dev, "name=sim1\nring.size=1000\n", "ring.size: 1000 (expected: a power of 2 in 16..16384)"),
                 file(dev, "name=sim1\nrate.pps=-5\n", "rate.pps: -5 (expected: 0..100000000)"),
                 file(dev, "name=sim1\nrate.pps=abc\n", "rate.pps: 'abc' (expected: an integer in 0..100000000)"),
@@ -199,6 +205,8 @@ class BadInputIT {
                         + " power-of-2 number of sets)"),
                 file(dev, "name=sim1\nconsumer.threads=0\n", "consumer.threads: 0 (expected: 1..16)"),
                 file(dev, "name=sim1\ndma.mask.bits=99\n", "dma.mask.bits: 99 (expected: 32..64)"),
+                file(dev, "name=sim1\nnapi.threads=-1\n", "napi.threads: -1 (expected: 0..1024)"),
+                file(dev, "name=sim1\nup=sideways\n", "up: 'sideways' (expected: true or false)"),
                 file("pagepool.engine.cfg", "stall.millis=-1\n", "stall.millis: -1 (expected: >= 0); the engine keeps"),
                 file("pagepool.engine.cfg", "retry.millis=0\n", "retry.millis: 0 (expected: 1..60000)"),
                 file("pagepool.engine.cfg", "fault.limit=abc\n", "fault.limit: 'abc' (expected: an integer in 1..1000000)"),

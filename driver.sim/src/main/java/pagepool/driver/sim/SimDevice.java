@@ -11,6 +11,7 @@ import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.queue.NetDevice;
+import pagepool.api.queue.QueueDebug;
 import pagepool.api.queue.QueueMemory;
 import pagepool.api.queue.QueueOperationException;
 
@@ -19,7 +20,7 @@ import pagepool.api.queue.QueueOperationException;
  * stack's receivers, and the queue-management ops. It creates its pools through the
  * {@link PagePoolFactory} and never learns which provider is behind them.
  */
-public final class SimDevice implements NetDevice, AutoCloseable {
+public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SimDevice.class.getName());
 
@@ -28,17 +29,33 @@ public final class SimDevice implements NetDevice, AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final Packet.Template template;
     private final SimQueue[] queues;
+    private final List<NapiThread> napis = new ArrayList<>();
     private final List<SocketReader> readers = new ArrayList<>();
     private volatile boolean carrier;
+    private volatile boolean adminUp;
+    private volatile ResetMode resetMode = ResetMode.POOL;
+    /** NAPI ids handed to queues' NAPI contexts, as the kernel numbers them (from 1). */
+    private final java.util.concurrent.atomic.AtomicInteger napiIds = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;
 
     public SimDevice(SimSettings settings, PagePoolFactory pools) {
         this.settings = settings;
         this.pools = pools;
+        this.adminUp = settings.up();
         this.template = new Packet.Template(arena, settings.name().hashCode());
         this.queues = new SimQueue[settings.rxQueues()];
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new SimQueue(this, i, settings, template);
+        }
+        int threads = settings.napiThreadCount();
+        for (int t = 0; t < threads; t++) {
+            List<SimQueue> mine = new ArrayList<>();
+            for (int i = t; i < queues.length; i += threads) {
+                mine.add(queues[i]);
+            }
+            NapiThread napi = new NapiThread("napi-" + settings.name() + "-" + t, mine);
+            mine.forEach(q -> q.runOn(napi));
+            napis.add(napi);
         }
         for (int r = 0; r < settings.consumerThreads(); r++) {
             List<SocketQueue> mine = new ArrayList<>();
@@ -56,9 +73,7 @@ public final class SimDevice implements NetDevice, AutoCloseable {
      * have (a restart from no memory).
      */
     public SimDevice open() {
-        for (SimQueue q : queues) {
-            q.startThread();
-        }
+        napis.forEach(NapiThread::start);
         readers.forEach(SocketReader::start);
         carrier = settings.traffic();
         return this;
@@ -161,12 +176,59 @@ public final class SimDevice implements NetDevice, AutoCloseable {
         m.put("iotlb-misses", q.iotlb.misses);
         QueueMem mem = q.memory();
         m.put("pool-id", mem == null ? 0L : mem.dataPool.id());
+        m.put("napi-id", (long) q.napiId());
+        m.put("held-pages", (long) q.heldPages());
         return m;
+    }
+
+    @Override
+    public boolean adminUp() {
+        return adminUp;
+    }
+
+    @Override
+    public void setAdminUp(boolean up) {
+        adminUp = up;
     }
 
     @Override
     public boolean carrier() {
         return carrier;
+    }
+
+    // ---- netdevsim's debugging aids ----------------------------------------------------------------
+
+    @Override
+    public boolean holdPage(int queue) {
+        try {
+            return queueOrThrow(queue).holdPage();
+        } catch (QueueOperationException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public int releaseHeldPages(int queue) {
+        return queueOrThrow(queue).releaseHeldPages();
+    }
+
+    @Override
+    public int heldPages(int queue) {
+        return queueOrThrow(queue).heldPages();
+    }
+
+    @Override
+    public void resetMode(ResetMode mode) {
+        resetMode = java.util.Objects.requireNonNull(mode, "mode");
+    }
+
+    @Override
+    public ResetMode resetMode() {
+        return resetMode;
+    }
+
+    int newNapiId() {
+        return napiIds.incrementAndGet();
     }
 
     @Override
@@ -238,6 +300,7 @@ public final class SimDevice implements NetDevice, AutoCloseable {
         closed = true;
         carrier = false;
         for (SimQueue q : queues) {
+            q.releaseHeldPages();
             try {
                 QueueMem m = q.stop();
                 if (m != null) {
@@ -246,8 +309,10 @@ public final class SimDevice implements NetDevice, AutoCloseable {
             } catch (QueueOperationException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "closing " + q.id + ": " + e.getMessage(), e);
             }
+        }
+        for (NapiThread n : napis) {
             try {
-                q.close();
+                n.close();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -72,11 +72,17 @@ public final class SimDeviceComponent {
         @AttributeDefinition(description = "Socket threads")
         int consumer_threads() default 1;
 
+        @AttributeDefinition(description = "NAPI threads the queues share; 0 for one per queue up to the number of cores")
+        int napi_threads() default 0;
+
         @AttributeDefinition(description = "Bits of DMA address the NIC can reach")
         int dma_mask_bits() default 48;
 
-        @AttributeDefinition(description = "Link up (traffic flowing) from the start")
+        @AttributeDefinition(description = "Carrier: traffic arrives (pp:traffic on|off)")
         boolean traffic() default true;
+
+        @AttributeDefinition(description = "Administratively up (pp:link up|down, ip link set up|down): down frees the rings")
+        boolean up() default true;
 
         @AttributeDefinition(description = "IOTLB entries per queue")
         int iotlb_entries() default 64;
@@ -139,10 +145,12 @@ public final class SimDeviceComponent {
         if (device != null && s.equals(settings)) {
             return;
         }
-        if (device != null && s.withTraffic(settings.traffic()).equals(settings)) {
+        if (device != null && s.toBuilder().traffic(settings.traffic()).up(settings.up()).build().equals(settings)) {
+            // Carrier and administrative state change in place; everything else rebuilds the device.
             device.setCarrier(s.traffic());
+            device.setAdminUp(s.up());
             settings = s;
-            LOG.log(Level.INFO, "{0}: link {1}", s.name(), s.traffic() ? "up" : "down");
+            LOG.log(Level.INFO, "{0}: carrier {1}, {2}", s.name(), s.traffic() ? "on" : "off", s.up() ? "up" : "down");
             return;
         }
         SimSettings old = settings;
@@ -202,8 +210,10 @@ public final class SimDeviceComponent {
         double share = v.decimal("socket.fraction", c::socket_fraction, 0, 1);
         long hold = v.integer("hold.micros", c::hold_micros, 0, 60_000_000L);
         int consumers = v.integer("consumer.threads", c::consumer_threads, 1, 16);
+        int napis = v.integer("napi.threads", c::napi_threads, 0, SimSettings.MAX_QUEUES);
         int mask = v.integer("dma.mask.bits", c::dma_mask_bits, 32, 64);
         boolean traffic = v.bool("traffic", c::traffic);
+        boolean up = v.bool("up", c::up);
         int entries = v.integer("iotlb.entries", c::iotlb_entries, 1, 1 << 20);
         int ways = v.integer("iotlb.ways", c::iotlb_ways, 1, 1 << 20);
         if (v.ok() && (entries % ways != 0 || Integer.bitCount(entries / ways) != 1)) {
@@ -214,8 +224,8 @@ public final class SimDeviceComponent {
             return null;
         }
         try {
-            return new SimSettings(name, queues, ring, split, min, max, rate, share, hold, consumers, mask, traffic,
-                    entries, ways);
+            return new SimSettings(name, queues, ring, split, min, max, rate, share, hold, consumers, napis, mask,
+                    traffic, up, entries, ways);
         } catch (IllegalArgumentException e) {
             v.problem(e.getMessage());
             return null;

@@ -2,33 +2,39 @@ package pagepool.driver.sim;
 
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import pagepool.api.Frag;
 import pagepool.api.Netmem;
+import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
 import pagepool.api.QueueId;
+import pagepool.api.queue.QueueDebug.ResetMode;
 import pagepool.api.queue.QueueOperationException;
 
 /**
- * One RX queue: its NAPI thread, the memory it runs on, and its counters. The NAPI thread
- * generates the queue's traffic (the wire), DMA-writes packets into posted buffers, delivers them
- * (consumed in NAPI, or handed to a socket thread), and refills the ring from the pool.
- * Counters without synchronisation are the NAPI thread's; readers see them a little late.
+ * One RX queue: the memory it runs on, its NAPI context's work, and its counters. Its NAPI thread
+ * (shared with other queues) generates the queue's traffic (the wire), DMA-writes packets into
+ * posted buffers, delivers them (consumed in NAPI, or handed to a socket thread), and refills the
+ * ring from the pool. Counters without synchronisation are the NAPI thread's; readers see them a
+ * little late.
  *
  * <p>Every queue operation (memAlloc, stop, start) runs on the NAPI thread as a task between two
- * polls, so the loop never sees memory change under it. The loop survives whatever it meets: an
- * unexpected error is counted, the queue is marked failed with the reason (it then drops what
- * arrives, counted), and the next start clears it; the engine restarts failed queues.
+ * polls, so a poll never sees memory change under it. A poll that meets an unexpected error has
+ * it counted, the queue marked failed with the reason (it then drops what arrives, counted), and
+ * the next start clears it; the engine restarts failed queues.
  */
-final class SimQueue implements Runnable {
+final class SimQueue {
 
     private static final System.Logger LOG = System.getLogger(SimQueue.class.getName());
     private static final int NAPI_BUDGET = 64;
@@ -45,8 +51,9 @@ final class SimQueue implements Runnable {
     final SocketQueue socket;
     private final SimSettings settings;
     private final Packet.Template template;
-    private final Thread napi;
-    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** The NAPI thread this queue's context runs on; set once by the device. */
+    private NapiThread napi;
+    private final Pacing pacing;
     private final Frag headerFrag = new Frag();
     final Iotlb iotlb;
     /** Where the simulated GPU reads device-memory payloads to verify them, on the NAPI thread. */
@@ -57,11 +64,17 @@ final class SimQueue implements Runnable {
     private QueueMem mem;
     /** The same, for readers off the NAPI thread (counters, close). */
     private volatile QueueMem published;
-    private volatile boolean closing;
     /** Why the queue failed, or null; set by NAPI, cleared by the next start. */
     private volatile String fault;
     /** Whether the queue ever started; NAPI thread only. */
     private boolean started;
+    /** The NAPI id of the queue's NAPI context; a new context gets a new one. */
+    private volatile int napiId;
+    /** A page of the queue's pool held outside it (pp_hold), with its pool and generation. */
+    private record Held(Netmem page, PagePool pool, int generation) {
+    }
+
+    private final List<Held> held = new ArrayList<>();
 
     // NAPI thread's counters.
     long generated;
@@ -86,10 +99,6 @@ final class SimQueue implements Runnable {
     final AtomicLong devmemFrags = new AtomicLong();
     volatile String lastCorruption = "";
 
-    // Traffic pacing, NAPI thread only.
-    private long pacedSince;
-    private long pacedPackets;
-
     SimQueue(SimDevice device, int index, SimSettings settings, Packet.Template template) {
         this.device = device;
         this.index = index;
@@ -100,12 +109,11 @@ final class SimQueue implements Runnable {
         this.socket = new SocketQueue(this, Math.max(1024, 2 * settings.ringSize()));
         this.rnd = new SplittableRandom(31L * index + settings.name().hashCode());
         this.iotlb = new Iotlb(settings.iotlbEntries(), settings.iotlbWays());
-        this.napi = new Thread(this, "napi-" + settings.name() + "-" + index);
-        this.napi.setDaemon(true);
+        this.pacing = new Pacing(settings.ratePps());
     }
 
-    void startThread() {
-        napi.start();
+    void runOn(NapiThread thread) {
+        this.napi = thread;
     }
 
     // ---- queue management, from the control thread --------------------------------------------
@@ -143,7 +151,7 @@ final class SimQueue implements Runnable {
     QueueMem stop() throws QueueOperationException {
         return onNapi(() -> {
             QueueMem old = mem;
-            if (old != null) {
+            if (old != null && device.resetMode() != ResetMode.NAPI_STOPPED_FIRST) {
                 poll(old);
             }
             setMem(null);
@@ -164,6 +172,9 @@ final class SimQueue implements Runnable {
             fault = null;
             if (started) {
                 restarts.incrementAndGet(); // a first start is no restart
+            }
+            if (!started || device.resetMode() != ResetMode.POOL) {
+                napiId = device.newNapiId(); // a new NAPI context
             }
             started = true;
             return null;
@@ -188,19 +199,56 @@ final class SimQueue implements Runnable {
         return fault;
     }
 
+    int napiId() {
+        return napiId;
+    }
+
+    /** pp_hold: takes a page of the running pool on the NAPI thread (its owner) and keeps it. */
+    boolean holdPage() throws QueueOperationException {
+        return onNapi(() -> {
+            QueueMem m = mem;
+            Netmem nm = m == null ? null : m.dataPool.alloc();
+            if (nm == null) {
+                return false;
+            }
+            synchronized (held) {
+                held.add(new Held(nm, m.dataPool, nm.generation()));
+            }
+            return true;
+        });
+    }
+
+    /** Gives the held pages back, from any thread, as a consumer would. */
+    int releaseHeldPages() {
+        List<Held> out;
+        synchronized (held) {
+            out = List.copyOf(held);
+            held.clear();
+        }
+        for (Held h : out) {
+            h.pool().release(h.page(), h.generation());
+        }
+        return out.size();
+    }
+
+    int heldPages() {
+        synchronized (held) {
+            return held.size();
+        }
+    }
+
     private <T> T onNapi(NapiTask<T> work) throws QueueOperationException {
-        if (Thread.currentThread() == napi) {
+        if (napi.isCurrent()) {
             return work.run();
         }
         CompletableFuture<T> f = new CompletableFuture<>();
-        tasks.add(() -> {
+        napi.submit(() -> {
             try {
                 f.complete(work.run());
             } catch (Throwable e) {
                 f.completeExceptionally(e);
             }
         });
-        LockSupport.unpark(napi);
         try {
             return f.get(OP_TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
@@ -217,36 +265,16 @@ final class SimQueue implements Runnable {
         }
     }
 
-    void close() throws InterruptedException {
-        closing = true;
-        LockSupport.unpark(napi);
-        napi.join(TimeUnit.SECONDS.toMillis(10));
+    // ---- the NAPI context, on its thread ---------------------------------------------------------
+
+    /** One NAPI poll of this queue: receive what the wire offers now, then refill the ring. */
+    int poll() {
+        return poll(mem);
     }
 
-    // ---- the NAPI loop ---------------------------------------------------------------------------
-
-    @Override
-    public void run() {
-        pacedSince = System.nanoTime();
-        while (!closing) {
-            try {
-                for (Runnable t; (t = tasks.poll()) != null;) {
-                    t.run();
-                }
-                QueueMem m = mem;
-                int received = poll(m);
-                if (received == 0 && tasks.isEmpty()) {
-                    LockSupport.parkNanos(nanosToNextPacket());
-                }
-            } catch (Throwable t) {
-                failed(t);
-            }
-        }
-    }
-
-    /** One NAPI poll: receive what the wire offers now, then refill the ring. */
     private int poll(QueueMem m) {
-        int budget = budget();
+        // A queue that was never enabled receives nothing: its wire starts with its first start.
+        int budget = pacing.due(started && device.trafficOn(), NAPI_BUDGET);
         for (int i = 0; i < budget; i++) {
             receive(m);
         }
@@ -256,49 +284,18 @@ final class SimQueue implements Runnable {
         return budget;
     }
 
+    long nanosToNextPacket() {
+        return pacing.nanosToNext(started && device.trafficOn(), NAPI_BUDGET);
+    }
+
     /** NAPI met something it did not expect: count it, and fail the queue until its next start. */
-    private void failed(Throwable t) {
+    void failed(Throwable t) {
         errors.incrementAndGet();
         String why = "NAPI: " + t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
         if (fault == null) {
             LOG.log(Level.WARNING, "queue " + id + " failed; it drops packets until it is restarted: " + why, t);
         }
         fault = why;
-    }
-
-    /** Packets the wire offers now, at most one NAPI budget. */
-    private int budget() {
-        if (!device.trafficOn()) {
-            pacedSince = System.nanoTime();
-            pacedPackets = 0;
-            return 0;
-        }
-        long rate = settings.ratePps();
-        if (rate == 0) {
-            return NAPI_BUDGET;
-        }
-        long due = (System.nanoTime() - pacedSince) * rate / 1_000_000_000L - pacedPackets;
-        int n = (int) Math.min(NAPI_BUDGET, Math.max(0, due));
-        pacedPackets += n;
-        if (pacedPackets > 1_000_000_000L) {
-            // Keep the products small: restart the pacing window.
-            pacedSince = System.nanoTime();
-            pacedPackets = 0;
-        }
-        return n;
-    }
-
-    /**
-     * How long NAPI sleeps when nothing is due: long enough for half a budget of packets to
-     * arrive, at most 1 ms (interrupt coalescing), so a paced queue wakes a few hundred times a
-     * second instead of once per packet.
-     */
-    private long nanosToNextPacket() {
-        long rate = settings.ratePps();
-        if (!device.trafficOn() || rate == 0) {
-            return 1_000_000;
-        }
-        return Math.max(50_000, Math.min(1_000_000, NAPI_BUDGET / 2 * 1_000_000_000L / rate));
     }
 
     private void receive(QueueMem m) {

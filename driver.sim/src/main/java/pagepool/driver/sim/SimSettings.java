@@ -1,7 +1,8 @@
 package pagepool.driver.sim;
 
 /**
- * How a simulated device is built and what traffic it receives.
+ * How a simulated device is built and what traffic it receives. Made with {@link #builder(String)}
+ * (defaults like the runtime's sim0) or from a configuration by {@code SimDeviceComponent}.
  *
  * @param name device name
  * @param rxQueues number of RX queues
@@ -14,76 +15,188 @@ package pagepool.driver.sim;
  *        ring path); the rest is consumed in NAPI and recycled directly
  * @param holdMicros how long socket threads hold a page before they release it
  * @param consumerThreads socket threads of the device
+ * @param napiThreads NAPI threads the queues share (queue i is served by thread i mod n); 0 for
+ *        one per queue up to the number of cores
  * @param dmaMaskBits addresses the NIC can reach: a buffer above 2^bits fails the queue start
- * @param traffic whether traffic flows from the start
+ * @param traffic whether the link has carrier (traffic flows) from the start
+ * @param up whether the device is administratively up ({@code ip link set up}) from the start
  * @param iotlbEntries entries of each queue's IOTLB
  * @param iotlbWays its associativity
  */
 public record SimSettings(String name, int rxQueues, int ringSize, boolean headerSplit, int packetSizeMin,
-        int packetSizeMax, long ratePps, double socketFraction, long holdMicros, int consumerThreads, int dmaMaskBits,
-        boolean traffic, int iotlbEntries, int iotlbWays) {
+        int packetSizeMax, long ratePps, double socketFraction, long holdMicros, int consumerThreads, int napiThreads,
+        int dmaMaskBits, boolean traffic, boolean up, int iotlbEntries, int iotlbWays) {
 
-    public static final int MAX_QUEUES = 64;
+    /** The most RX queues a simulated device has; each has a ring and pools of its own. */
+    public static final int MAX_QUEUES = 1024;
 
     public SimSettings {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("name: '" + name + "' (expected: a device name)");
         }
         if (rxQueues < 1 || rxQueues > MAX_QUEUES) {
-            throw new IllegalArgumentException("rx_queues: " + rxQueues + " (expected: 1.." + MAX_QUEUES + ")");
+            throw new IllegalArgumentException("rx.queues: " + rxQueues + " (expected: 1.." + MAX_QUEUES + ")");
         }
         if (ringSize < 16 || ringSize > 16384 || Integer.bitCount(ringSize) != 1) {
-            throw new IllegalArgumentException("ring_size: " + ringSize + " (expected: a power of 2 in 16..16384)");
+            throw new IllegalArgumentException("ring.size: " + ringSize + " (expected: a power of 2 in 16..16384)");
         }
         if (packetSizeMin < Packet.MIN_SIZE || packetSizeMax > Packet.MAX_SIZE || packetSizeMin > packetSizeMax) {
             throw new IllegalArgumentException("packet sizes: " + packetSizeMin + ".." + packetSizeMax + " (expected: "
                     + Packet.MIN_SIZE + " <= min <= max <= " + Packet.MAX_SIZE + ")");
         }
         if (ratePps < 0) {
-            throw new IllegalArgumentException("rate_pps: " + ratePps + " (expected: >= 0, 0 for unbounded)");
+            throw new IllegalArgumentException("rate.pps: " + ratePps + " (expected: >= 0, 0 for unbounded)");
         }
         if (!(socketFraction >= 0 && socketFraction <= 1)) {
-            throw new IllegalArgumentException("socket_fraction: " + socketFraction + " (expected: 0..1)");
+            throw new IllegalArgumentException("socket.fraction: " + socketFraction + " (expected: 0..1)");
         }
         if (holdMicros < 0) {
-            throw new IllegalArgumentException("hold_micros: " + holdMicros + " (expected: >= 0)");
+            throw new IllegalArgumentException("hold.micros: " + holdMicros + " (expected: >= 0)");
         }
         if (consumerThreads < 1 || consumerThreads > 16) {
-            throw new IllegalArgumentException("consumer_threads: " + consumerThreads + " (expected: 1..16)");
+            throw new IllegalArgumentException("consumer.threads: " + consumerThreads + " (expected: 1..16)");
+        }
+        if (napiThreads < 0 || napiThreads > MAX_QUEUES) {
+            throw new IllegalArgumentException("napi.threads: " + napiThreads + " (expected: 0.." + MAX_QUEUES
+                    + ", 0 for one per queue up to the number of cores)");
         }
         if (dmaMaskBits < 32 || dmaMaskBits > 64) {
-            throw new IllegalArgumentException("dma_mask_bits: " + dmaMaskBits + " (expected: 32..64)");
+            throw new IllegalArgumentException("dma.mask.bits: " + dmaMaskBits + " (expected: 32..64)");
         }
         new Iotlb(iotlbEntries, iotlbWays); // checks the geometry
     }
 
+    /** NAPI threads this device runs: as configured, never more than its queues. */
+    public int napiThreadCount() {
+        int n = napiThreads > 0 ? napiThreads : Runtime.getRuntime().availableProcessors();
+        return Math.max(1, Math.min(n, rxQueues));
+    }
+
     /** sim0-like defaults for tests: 4 queues, 256-entry rings, 1500-byte packets, 20k pps. */
     public static SimSettings defaults(String name) {
-        return new SimSettings(name, 4, 256, false, 1500, 1500, 20_000, 0.5, 50, 1, 48, true, 64, 4);
+        return builder(name).ringSize(256).ratePps(20_000).holdMicros(50).build();
+    }
+
+    /** A builder with the runtime's sim0 defaults: 4 queues, 1024-entry rings, 10k pps of 1500 bytes. */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** A builder holding these settings, to change some. */
+    public Builder toBuilder() {
+        return new Builder(name).rxQueues(rxQueues).ringSize(ringSize).headerSplit(headerSplit)
+                .packetSizes(packetSizeMin, packetSizeMax).ratePps(ratePps).socketFraction(socketFraction)
+                .holdMicros(holdMicros).consumerThreads(consumerThreads).napiThreads(napiThreads)
+                .dmaMaskBits(dmaMaskBits).traffic(traffic).up(up).iotlb(iotlbEntries, iotlbWays);
     }
 
     public SimSettings withQueues(int n) {
-        return new SimSettings(name, n, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps, socketFraction,
-                holdMicros, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
+        return toBuilder().rxQueues(n).build();
     }
 
     public SimSettings withRate(long pps) {
-        return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, pps, socketFraction,
-                holdMicros, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
-    }
-
-    public SimSettings withHeaderSplit(boolean on) {
-        return new SimSettings(name, rxQueues, ringSize, on, packetSizeMin, packetSizeMax, ratePps, socketFraction,
-                holdMicros, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
+        return toBuilder().ratePps(pps).build();
     }
 
     public SimSettings withConsumers(double socketShare, long hold) {
-        return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps,
-                socketShare, hold, consumerThreads, dmaMaskBits, traffic, iotlbEntries, iotlbWays);
+        return toBuilder().socketFraction(socketShare).holdMicros(hold).build();
     }
 
-    public SimSettings withTraffic(boolean on) {
-        return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps,
-                socketFraction, holdMicros, consumerThreads, dmaMaskBits, on, iotlbEntries, iotlbWays);
+    /** Builds {@link SimSettings}; every value is checked in {@link #build()}. */
+    public static final class Builder {
+        private final String name;
+        private int rxQueues = 4;
+        private int ringSize = 1024;
+        private boolean headerSplit;
+        private int packetSizeMin = 1500;
+        private int packetSizeMax = 1500;
+        private long ratePps = 10_000;
+        private double socketFraction = 0.5;
+        private long holdMicros = 200;
+        private int consumerThreads = 1;
+        private int napiThreads;
+        private int dmaMaskBits = 48;
+        private boolean traffic = true;
+        private boolean up = true;
+        private int iotlbEntries = 64;
+        private int iotlbWays = 4;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        public Builder rxQueues(int n) {
+            this.rxQueues = n;
+            return this;
+        }
+
+        public Builder ringSize(int n) {
+            this.ringSize = n;
+            return this;
+        }
+
+        public Builder headerSplit(boolean on) {
+            this.headerSplit = on;
+            return this;
+        }
+
+        public Builder packetSizes(int min, int max) {
+            this.packetSizeMin = min;
+            this.packetSizeMax = max;
+            return this;
+        }
+
+        public Builder ratePps(long pps) {
+            this.ratePps = pps;
+            return this;
+        }
+
+        public Builder socketFraction(double share) {
+            this.socketFraction = share;
+            return this;
+        }
+
+        public Builder holdMicros(long micros) {
+            this.holdMicros = micros;
+            return this;
+        }
+
+        public Builder consumerThreads(int n) {
+            this.consumerThreads = n;
+            return this;
+        }
+
+        public Builder napiThreads(int n) {
+            this.napiThreads = n;
+            return this;
+        }
+
+        public Builder dmaMaskBits(int bits) {
+            this.dmaMaskBits = bits;
+            return this;
+        }
+
+        public Builder traffic(boolean on) {
+            this.traffic = on;
+            return this;
+        }
+
+        public Builder up(boolean on) {
+            this.up = on;
+            return this;
+        }
+
+        public Builder iotlb(int entries, int ways) {
+            this.iotlbEntries = entries;
+            this.iotlbWays = ways;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first bad value and what was expected */
+        public SimSettings build() {
+            return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps,
+                    socketFraction, holdMicros, consumerThreads, napiThreads, dmaMaskBits, traffic, up, iotlbEntries,
+                    iotlbWays);
+        }
     }
 }

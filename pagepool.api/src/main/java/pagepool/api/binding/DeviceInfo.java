@@ -6,6 +6,8 @@ package pagepool.api.binding;
  * @param name device name
  * @param rxQueues number of RX queues
  * @param headerSplit whether the NIC splits headers from payload
+ * @param up whether it is administratively up as the engine applied it: when down, its queues
+ *        are stopped and it has no active pool
  */
-public record DeviceInfo(String name, int rxQueues, boolean headerSplit) {
+public record DeviceInfo(String name, int rxQueues, boolean headerSplit, boolean up) {
 }

@@ -56,6 +56,16 @@ public interface PoolBindings {
     boolean unbind(long bindingId);
 
     /**
+     * Restarts one queue onto the memory it should run on, even if it runs on it already (netdevsim's
+     * {@code queue_reset}): new pools and a new ring, the old ones freed. On a device that is
+     * administratively down nothing runs: the queue starts on new memory when the device comes up.
+     *
+     * @return the queue as it is after the restart
+     * @throws IllegalArgumentException for an unknown device or a queue out of range
+     */
+    QueueInfo restartQueue(String device, int queue);
+
+    /**
      * Lifts the quarantine of a provider and forgets its faults and the restarts that failed onto
      * it, so queues bound to it are put on it again.
      *

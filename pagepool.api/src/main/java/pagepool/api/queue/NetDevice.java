@@ -72,6 +72,25 @@ public interface NetDevice {
         return null;
     }
 
+    /**
+     * Whether the device is administratively up ({@code ip link set up}). The engine polls it:
+     * when the device goes down, the engine stops every queue and frees its memory (each pool is
+     * destroyed, or detached while consumers still hold pages); when it comes up, the engine starts
+     * every queue on new memory. Bindings and restarts asked for meanwhile apply at up.
+     */
+    default boolean adminUp() {
+        return true;
+    }
+
+    /**
+     * Sets the administrative state ({@code ip link set up|down}); the engine applies it.
+     *
+     * @throws IllegalStateException when the device has no administrative state to set
+     */
+    default void setAdminUp(boolean up) {
+        throw new IllegalStateException("device " + name() + " cannot be set " + (up ? "up" : "down"));
+    }
+
     /** Whether the link is up: packets arrive only with carrier. */
     boolean carrier();
 

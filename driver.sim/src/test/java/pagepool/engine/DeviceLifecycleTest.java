@@ -1,0 +1,169 @@
+package pagepool.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import pagepool.api.PoolInfo;
+import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.QueueInfo;
+import pagepool.api.provider.FaultyProvider;
+import pagepool.api.queue.QueueDebug;
+import pagepool.api.queue.QueueMemory;
+import pagepool.driver.sim.SimSettings;
+
+/**
+ * A device's life the way Linux lives it: link down and up, a page held across the down,
+ * back-to-back restarts, reset modes, and hundreds of queues sharing a few NAPI threads.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DeviceLifecycleTest extends SimEngineRig {
+
+    private List<PoolInfo> poolsOfDevice() {
+        return engine.pools().stream().filter(p -> p.queue() != null && p.queue().device().equals("sim0")).toList();
+    }
+
+    @Test
+    void stopRightAfterStartNeverHandsBackMemoryNapiStillUses() throws Exception {
+        open(SimSettings.defaults("sim0").withRate(0)); // NAPI as busy as it gets
+        awaitTrafficOnAllQueues(1000);
+        // The driver's queue API back to back, as fast as the caller goes: stop follows start at once.
+        for (int i = 0; i < 2000; i++) {
+            QueueMemory fresh = device.memAlloc(0);
+            QueueMemory old = device.stop(0);
+            device.start(0, fresh);
+            device.memFree(old);
+        }
+        QueueMemory last = device.stop(0);
+        device.start(0, last);
+        long before = stat(0, "packets");
+        await("queue 0 still receives", () -> stat(0, "packets") > before + 1000);
+        assertEquals(0, stat(0, "errors"));
+        assertEquals(0, stat(0, "corrupt"), device.lastCorruption(0));
+    }
+
+    @Test
+    void backToBackEngineRestartsUnderTrafficKeepEveryQueueHealthy() throws Exception {
+        open(SimSettings.defaults("sim0").withRate(50_000));
+        awaitTrafficOnAllQueues(1000);
+        for (int i = 0; i < 400; i++) {
+            QueueInfo q = mux.restartQueue("sim0", i % 4);
+            assertEquals(QueueInfo.State.OK, q.state(), q.message());
+        }
+        device.setCarrier(false);
+        device.close();
+        assertAccounted();
+        for (int q = 0; q < 4; q++) {
+            assertEquals(100, stat(q, "restarts"), "queue " + q);
+        }
+        device = null;
+        await("every pool destroyed", () -> engine.pools().isEmpty());
+    }
+
+    @Test
+    void linkDownFreesTheRingsAndAHeldPageKeepsItsPoolDetachedUntilItComesBack() throws Exception {
+        // Everything consumed in NAPI: at link down only the held page is out.
+        open(SimSettings.defaults("sim0").withConsumers(0, 0));
+        FaultyProvider other = add(new FaultyProvider("other"));
+        awaitTrafficOnAllQueues(500);
+        assertTrue(device.holdPage(1));
+        int pool1 = queue(1).poolId();
+
+        device.setAdminUp(false);
+        await("the engine took sim0 down", () -> !mux.devices().get(0).up());
+
+        List<PoolInfo> left = poolsOfDevice();
+        assertEquals(1, left.size(), "the other pools were destroyed: " + left);
+        PoolInfo held = left.get(0);
+        assertEquals(pool1, held.id());
+        assertEquals(PoolInfo.State.DETACHED, held.state());
+        assertEquals(1, held.inflight(), "exactly the held page: hold - release, ring buffers included");
+        assertTrue(held.detachTime() != null);
+        for (int q = 0; q < 4; q++) {
+            assertEquals(QueueInfo.State.DOWN, queue(q).state());
+            assertEquals("the device is down", queue(q).message());
+        }
+        long drops = stat(0, "drops-stopped");
+        await("what arrives while down is dropped and counted", () -> stat(0, "drops-stopped") > drops + 100);
+
+        // Asked while down: recorded, applied at up.
+        BindingInfo b = mux.bind("sim0", List.of(2), "other", "t", true);
+        assertEquals(BindingInfo.State.PENDING, b.state());
+        assertEquals("device 'sim0' is down; it applies when it comes up", b.message());
+        assertEquals(QueueInfo.State.DOWN, mux.restartQueue("sim0", 3).state(), "a restart asked while down waits too");
+
+        assertEquals(1, device.releaseHeldPages(1));
+        await("the last page back destroys the pool", () -> poolsOfDevice().isEmpty());
+
+        device.setAdminUp(true);
+        await("up again", () -> mux.devices().get(0).up() && poolsOfDevice().size() == 4);
+        assertEquals("other", queue(2).provider());
+        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
+        awaitTrafficOnAllQueues(stat(3, "packets") + 500);
+        assertTrue(poolsOfDevice().stream().allMatch(p -> p.state() == PoolInfo.State.ACTIVE));
+    }
+
+    @Test
+    void resetModesChooseWhetherTheQueueGetsANewNapiContext() throws Exception {
+        open(SimSettings.defaults("sim0"));
+        awaitTrafficOnAllQueues(500);
+        long napi = stat(1, "napi-id");
+        int pool = queue(1).poolId();
+
+        device.resetMode(QueueDebug.ResetMode.POOL);
+        mux.restartQueue("sim0", 1);
+        assertEquals(napi, stat(1, "napi-id"), "a new pool, the same NAPI context");
+        assertNotEquals(pool, queue(1).poolId());
+
+        device.resetMode(QueueDebug.ResetMode.NAPI);
+        mux.restartQueue("sim0", 1);
+        long napi2 = stat(1, "napi-id");
+        assertNotEquals(napi, napi2, "a new NAPI context");
+
+        device.resetMode(QueueDebug.ResetMode.NAPI_STOPPED_FIRST);
+        mux.restartQueue("sim0", 1);
+        assertNotEquals(napi2, stat(1, "napi-id"));
+        assertEquals(3, stat(1, "restarts"));
+        assertEquals(QueueInfo.State.OK, queue(1).state());
+        long p = stat(1, "packets");
+        await("traffic after the resets", () -> stat(1, "packets") > p + 500);
+    }
+
+    @Test
+    void hundredsOfQueuesShareAFewNapiThreads() throws Exception {
+        int queues = 256;
+        open(SimSettings.builder("sim0").rxQueues(queues).ringSize(64).ratePps(1000).holdMicros(50).build());
+        assertEquals(Math.min(queues, Runtime.getRuntime().availableProcessors()),
+                Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("napi-sim0-")).count(),
+                "NAPI threads shared as IRQ vectors are");
+        await("every queue up", () -> mux.queues().stream().allMatch(q -> q.state() == QueueInfo.State.OK
+                && q.provider().equals("heap")));
+        awaitTrafficOnAllQueues(50);
+        FaultyProvider other = add(new FaultyProvider("other"));
+        BindingInfo b = mux.bind("sim0", List.of(7, 100, 255), "other", "t", true);
+        assertEquals(BindingInfo.State.APPLIED, b.state());
+        for (int q = 0; q < queues; q += 17) {
+            assertEquals(QueueInfo.State.OK, mux.restartQueue("sim0", q).state());
+        }
+        long[] before = new long[queues];
+        for (int q = 0; q < queues; q++) {
+            before[q] = stat(q, "packets");
+        }
+        for (int q = 0; q < queues; q++) {
+            int i = q;
+            await("traffic on queue " + q, () -> stat(i, "packets") > before[i] + 20);
+        }
+        device.setCarrier(false);
+        device.close();
+        assertAccounted();
+        device = null;
+        await("every pool destroyed", () -> engine.pools().isEmpty());
+        assertEquals(0, other.pagesOut.get());
+    }
+}
