@@ -124,6 +124,7 @@ public class SoakIT extends PagepoolTestBase {
         long t0 = System.nanoTime();
         org.osgi.service.cm.Configuration faults = configAdmin.getConfiguration("pagepool.itest.faultmem", "?");
         Dictionary<String, Object> f = new Hashtable<>();
+        f.put("alloc.fail.after.pages", 5_000L); // then it has nothing left to give, until its bundle returns
         f.put("alloc.throw.probability", 0.0005d);
         f.put("init.throw.every", 7);
         f.put("init.delay.millis", initDelay);
