@@ -3,7 +3,6 @@ package pagepool.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.File;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -38,7 +37,7 @@ public class DeviceConfigIT extends PagepoolTestBase {
     @Test
     public void everyKeyTakesEffectOnSaveAndABadEditChangesNothing() throws Exception {
         NetDevice first = startDevice(Map.of());
-        Bundle providers = context.installBundle(new File(System.getProperty("pagepool.testprovider")).toURI().toString());
+        Bundle providers = context.installBundle(Felix.testProviderLocation());
         providers.start();
         Felix.await("testmem", () -> bindings.providers().stream().anyMatch(p -> p.name().equals("testmem")));
         BindingInfo b = bindings.bind("sim0", List.of(1), "testmem");

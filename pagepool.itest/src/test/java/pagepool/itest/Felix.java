@@ -7,6 +7,9 @@ import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.File;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -15,35 +18,51 @@ import org.ops4j.pax.exam.Option;
 /** What every integration test starts from, and waits with. */
 final class Felix {
 
-    /** The bundles under test, in start order, from the folder the build copied them to. */
-    private static final String[] BUNDLES = {"org.osgi.service.log", "org.osgi.util.function", "org.osgi.util.promise",
-        "org.osgi.service.component", "org.apache.felix.configadmin", "org.apache.felix.scr", "pagepool.api",
-        "pagepool.engine", "provider.heap", "driver.sim"};
-
     private Felix() {
     }
 
-    /** Felix with SCR, Config Admin, the engine, the heap provider and the simulated NIC bundle. */
+    /**
+     * Felix with the system under test: the bundles {@code pagepool-itest.bndrun} resolved from the
+     * runtime's description, installed in name order with the drivers last (as the runtime starts
+     * them after the engine and the providers they take memory from).
+     */
     static Option[] withPagepool() {
-        String dir = System.getProperty("pagepool.bundles");
-        Option[] opts = new Option[BUNDLES.length + 6];
-        int i = 0;
-        for (String b : BUNDLES) {
-            opts[i++] = bundle(new File(dir, b + ".jar").toURI().toString());
+        List<Option> opts = new ArrayList<>();
+        for (File jar : runBundles()) {
+            opts.add(bundle(jar.toURI().toString()));
         }
-        opts[i++] = junitBundles();
-        opts[i++] = cleanCaches(true);
-        opts[i++] = systemProperty("pagepool.bundles").value(dir);
-        opts[i++] = systemProperty("pagepool.testprovider").value(System.getProperty("pagepool.testprovider"));
-        opts[i++] = systemProperty("pagepool.soak.swaps").value(System.getProperty("pagepool.soak.swaps", "500"));
-        opts[i] = systemProperty("pagepool.soak.init.delay.millis").value(
-                System.getProperty("pagepool.soak.init.delay.millis", "50"));
-        return options(opts);
+        opts.add(junitBundles());
+        opts.add(cleanCaches(true));
+        for (String key : List.of("pagepool.bundles", "pagepool.testprovider", "pagepool.soak.swaps",
+                "pagepool.soak.init.delay.millis")) {
+            String value = System.getProperty(key);
+            if (value != null) {
+                opts.add(systemProperty(key).value(value));
+            }
+        }
+        return options(opts.toArray(Option[]::new));
     }
 
-    /** A bundle the build copied but the framework does not start with, to install during a test. */
+    private static List<File> runBundles() {
+        File dir = new File(System.getProperty("pagepool.runbundles", "target/export/pagepool-itest"));
+        File[] jars = dir.listFiles((d, name) -> name.endsWith(".jar"));
+        if (jars == null || jars.length == 0) {
+            throw new IllegalStateException("no bundles in " + dir + " (expected: the export of pagepool-itest.bndrun;"
+                    + " run the tests through Maven: ./build -B verify)");
+        }
+        List<File> out = new ArrayList<>(List.of(jars));
+        out.sort(Comparator.comparing((File f) -> f.getName().startsWith("driver.")).thenComparing(File::getName));
+        return out;
+    }
+
+    /** A provider bundle the build copied but the framework does not start with, to install during a test. */
     static String bundleLocation(String name) {
         return new File(System.getProperty("pagepool.bundles"), name + ".jar").toURI().toString();
+    }
+
+    /** This module's own jar: the test providers ({@code faultmem}, ...). */
+    static String testProviderLocation() {
+        return new File(System.getProperty("pagepool.testprovider")).toURI().toString();
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {

@@ -3,7 +3,6 @@ package pagepool.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.File;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -28,7 +27,7 @@ import pagepool.api.queue.NetDevice;
 public class MultiplexerIT extends PagepoolTestBase {
 
     private Bundle installTestProviders() throws Exception {
-        Bundle b = context.installBundle(new File(System.getProperty("pagepool.testprovider")).toURI().toString());
+        Bundle b = context.installBundle(Felix.testProviderLocation());
         b.start();
         Felix.await("testmem registered", () -> bindings.providers().stream().anyMatch(p -> p.name().equals("testmem")));
         return b;

@@ -3,7 +3,6 @@ package pagepool.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.File;
 import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.HashMap;
@@ -137,7 +136,7 @@ public class SoakIT extends PagepoolTestBase {
                 300L, "socket.fraction", 0.5d, "hold.micros", 1_000L));
         Felix.await("both devices up", () -> bindings.queues().size() == 104
                 && bindings.queues().stream().allMatch(q -> q.provider().equals("heap")));
-        Bundle tests = context.installBundle(new File(System.getProperty("pagepool.testprovider")).toURI().toString());
+        Bundle tests = context.installBundle(Felix.testProviderLocation());
         tests.start();
         Bundle huge = context.installBundle(Felix.bundleLocation("provider.hugepage"));
         huge.start();
@@ -191,7 +190,7 @@ public class SoakIT extends PagepoolTestBase {
                     huge = context.installBundle(Felix.bundleLocation("provider.hugepage"));
                     huge.start();
                 } else {
-                    tests = context.installBundle(new File(System.getProperty("pagepool.testprovider")).toURI().toString());
+                    tests = context.installBundle(Felix.testProviderLocation());
                     tests.start();
                 }
                 Felix.await("providers back", () -> bindings.providers().size() == 5);
