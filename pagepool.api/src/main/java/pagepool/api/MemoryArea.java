@@ -195,32 +195,23 @@ public final class MemoryArea {
         }
 
         public MemoryArea build() {
-            if (pageShift < MIN_PAGE_SHIFT || pageShift > MAX_PAGE_SHIFT) {
-                throw new IllegalArgumentException("pageShift: " + pageShift + " (expected: " + MIN_PAGE_SHIFT + ".."
-                        + MAX_PAGE_SHIFT + ")");
-            }
+            Checks.inRange("pageShift", pageShift, MIN_PAGE_SHIFT, MAX_PAGE_SHIFT);
             long pageSize = 1L << pageShift;
             if (size <= 0 || (size & (pageSize - 1)) != 0 || (size >>> pageShift) > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("size: " + size + " (expected: a positive multiple of the page size "
-                        + pageSize + ")");
+                throw Checks.invalid("size", size, "a positive multiple of the page size " + pageSize);
             }
             if ((dmaAddress & (pageSize - 1)) != 0) {
-                throw new IllegalArgumentException("dmaAddress: 0x" + Long.toHexString(dmaAddress)
-                        + " (expected: aligned to the page size " + pageSize + ")");
+                throw Checks.invalid("dmaAddress", "0x" + Long.toHexString(dmaAddress),
+                        "aligned to the page size " + pageSize);
             }
             if (dmaMappingShift == -1) {
                 dmaMappingShift = pageShift;
             }
             if (dmaMappingShift < pageShift || dmaMappingShift > 40) {
-                throw new IllegalArgumentException("dmaMappingShift: " + dmaMappingShift + " (expected: " + pageShift
-                        + "..40, at least the page shift)");
+                throw Checks.invalid("dmaMappingShift", dmaMappingShift, pageShift + "..40, at least the page shift");
             }
-            if (node < 0) {
-                throw new IllegalArgumentException("node: " + node + " (expected: >= 0)");
-            }
-            if (bufferId < 0) {
-                throw new IllegalArgumentException("bufferId: " + bufferId + " (expected: >= 0)");
-            }
+            Checks.atLeast("node", node, 0);
+            Checks.atLeast("bufferId", bufferId, 0);
             return new MemoryArea(this);
         }
     }

@@ -23,9 +23,7 @@ public abstract class Netmem {
      * @param index the page's index in the area
      */
     protected Netmem(MemoryArea area, int index) {
-        if (index < 0 || index >= area.pageCount()) {
-            throw new IllegalArgumentException("index: " + index + " (expected: 0.." + (area.pageCount() - 1) + ")");
-        }
+        Checks.inRange("index", index, 0, area.pageCount() - 1);
         this.area = area;
         this.index = index;
     }

@@ -92,12 +92,6 @@ public interface PagePool extends AutoCloseable {
     boolean deviceRead(Netmem netmem, int offset, MemorySegment dst, long dstOffset, int length);
 
     /**
-     * Makes the CPU's view of the first {@code size} bytes (capped at max_len) visible to the
-     * device before it is handed to the NIC again, for pools with {@link PoolParams#DMA_SYNC_DEV}.
-     */
-    void syncForDevice(Netmem netmem, int size);
-
-    /**
      * The NAPI context moved to another node: pages of other nodes in the ring are waived on
      * refill from now on ({@code page_pool_nid_changed}).
      */

@@ -177,37 +177,32 @@ public final class PoolParams {
          */
         public PoolParams build() {
             if ((flags & ~ALL_FLAGS) != 0) {
-                throw new IllegalArgumentException("flags: 0x" + Integer.toHexString(flags)
-                        + " (expected: a combination of DMA_MAP 0x1, DMA_SYNC_DEV 0x2, ALLOW_UNREADABLE_NETMEM 0x4;"
-                        + " unknown bits 0x" + Integer.toHexString(flags & ~ALL_FLAGS) + ")");
+                throw Checks.invalid("flags", "0x" + Integer.toHexString(flags),
+                        "a combination of DMA_MAP 0x1, DMA_SYNC_DEV 0x2, ALLOW_UNREADABLE_NETMEM 0x4; unknown bits 0x"
+                                + Integer.toHexString(flags & ~ALL_FLAGS));
             }
-            if (order < 0 || order > MAX_ORDER) {
-                throw new IllegalArgumentException("order: " + order + " (expected: 0.." + MAX_ORDER + ")");
-            }
-            if (poolSize < 1 || poolSize > MAX_POOL_SIZE) {
-                throw new IllegalArgumentException("poolSize: " + poolSize + " (expected: 1.." + MAX_POOL_SIZE + ")");
-            }
+            Checks.inRange("order", order, 0, MAX_ORDER);
+            Checks.inRange("poolSize", poolSize, 1, MAX_POOL_SIZE);
             int pageSize = 4096 << order;
             if (maxLen < 0 || maxLen > pageSize) {
-                throw new IllegalArgumentException("maxLen: " + maxLen + " (expected: 0.." + pageSize
-                        + ", the page size at order " + order + ")");
+                throw Checks.invalid("maxLen", maxLen, "0.." + pageSize + ", the page size at order " + order);
             }
             if (offset < 0 || offset + maxLen > pageSize) {
-                throw new IllegalArgumentException("offset: " + offset + " (expected: 0.." + (pageSize - maxLen)
-                        + ", so that offset + maxLen " + maxLen + " fits the page of " + pageSize + ")");
+                throw Checks.invalid("offset", offset, "0.." + (pageSize - maxLen) + ", so that offset + maxLen "
+                        + maxLen + " fits the page of " + pageSize);
             }
             if ((flags & DMA_SYNC_DEV) != 0) {
                 if ((flags & DMA_MAP) == 0) {
-                    throw new IllegalArgumentException("flags: DMA_SYNC_DEV without DMA_MAP"
-                            + " (expected: DMA_MAP too, a page must be mapped to be synced for the device)");
+                    throw Checks.invalid("flags", "DMA_SYNC_DEV without DMA_MAP",
+                            "DMA_MAP too, a page must be mapped to be synced for the device");
                 }
                 if (maxLen == 0) {
-                    throw new IllegalArgumentException("maxLen: 0 with DMA_SYNC_DEV"
-                            + " (expected: 1.." + pageSize + ", the number of bytes to sync for the device)");
+                    throw Checks.invalid("maxLen", "0 with DMA_SYNC_DEV",
+                            "1.." + pageSize + ", the number of bytes to sync for the device");
                 }
             }
             if (nid < NO_NODE) {
-                throw new IllegalArgumentException("nid: " + nid + " (expected: -1 for no node, or >= 0)");
+                throw Checks.invalid("nid", nid, "-1 for no node, or >= 0");
             }
             return new PoolParams(this);
         }

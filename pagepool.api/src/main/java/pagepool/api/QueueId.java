@@ -12,12 +12,8 @@ public record QueueId(String device, int index) {
 
     public QueueId {
         Objects.requireNonNull(device, "device");
-        if (device.isBlank()) {
-            throw new IllegalArgumentException("device: '" + device + "' (expected: a device name)");
-        }
-        if (index < 0) {
-            throw new IllegalArgumentException("queue index: " + index + " (expected: >= 0)");
-        }
+        Checks.notBlank("device", device, "a device name");
+        Checks.atLeast("queue index", index, 0);
     }
 
     @Override

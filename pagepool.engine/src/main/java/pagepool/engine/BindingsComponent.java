@@ -25,21 +25,29 @@ import pagepool.api.binding.QueueInfo;
 @Component(service = PoolBindings.class, scope = ServiceScope.BUNDLE)
 public final class BindingsComponent implements PoolBindings {
 
-    private final Multiplexer mux;
+    private final Engine engine;
     private final String owner;
     private final long bundle;
 
     @Activate
     public BindingsComponent(@Reference EngineComponent engine, ComponentContext context) {
-        this.mux = engine.multiplexer();
-        Bundle user = context.getUsingBundle();
-        this.bundle = PoolFactoryComponent.bundleId(user);
-        this.owner = "bundle:" + (user == null ? "?" : user.getSymbolicName() + "#" + user.getBundleId());
+        this(engine.engine(), owner(context.getUsingBundle()), PoolFactory.bundleId(context.getUsingBundle()));
+    }
+
+    /** The bindings service of one owner outside a framework ({@link StandaloneEngine}). */
+    BindingsComponent(Engine engine, String owner, long bundle) {
+        this.engine = engine;
+        this.owner = owner;
+        this.bundle = bundle;
+    }
+
+    private static String owner(Bundle user) {
+        return "bundle:" + (user == null ? "?" : user.getSymbolicName() + "#" + user.getBundleId());
     }
 
     @Deactivate
     void deactivate() {
-        mux.unbindOwner(owner);
+        engine.unbindOwner(owner);
     }
 
     @Override
@@ -49,51 +57,51 @@ public final class BindingsComponent implements PoolBindings {
 
     @Override
     public BindingInfo bind(String device, List<Integer> queues, String provider, String origin) {
-        return mux.bind(device, queues, provider, owner, bundle, origin, true);
+        return engine.bind(device, queues, provider, owner, bundle, origin, true);
     }
 
     @Override
     public List<BindingInfo> unbind(String device, List<Integer> queues) {
-        return mux.unbind(device, queues, owner);
+        return engine.unbind(device, queues, owner);
     }
 
     @Override
     public boolean unbind(long bindingId) {
-        return mux.unbind(bindingId, owner);
+        return engine.unbind(bindingId, owner);
     }
 
     @Override
     public QueueInfo restartQueue(String device, int queue) {
-        return mux.restartQueue(device, queue);
+        return engine.restartQueue(device, queue);
     }
 
     @Override
     public ProviderInfo resetProvider(String provider) {
-        return mux.resetProvider(provider);
+        return engine.resetProvider(provider);
     }
 
     @Override
     public List<BindingInfo> bindings() {
-        return mux.bindings();
+        return engine.bindings();
     }
 
     @Override
     public List<DeviceInfo> devices() {
-        return mux.devices();
+        return engine.devices();
     }
 
     @Override
     public List<QueueInfo> queues() {
-        return mux.queues();
+        return engine.queues();
     }
 
     @Override
     public List<ProviderInfo> providers() {
-        return mux.providers();
+        return engine.providers();
     }
 
     @Override
     public List<PoolInfo> pools() {
-        return mux.pools();
+        return engine.pools();
     }
 }

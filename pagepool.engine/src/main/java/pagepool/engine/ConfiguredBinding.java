@@ -42,12 +42,12 @@ public final class ConfiguredBinding {
         String provider();
     }
 
-    private final Multiplexer mux;
+    private final Engine engine;
     private final String owner;
 
     @Activate
     public ConfiguredBinding(@Reference EngineComponent engine, Config config, Map<String, Object> props) {
-        this.mux = engine.multiplexer();
+        this.engine = engine.engine();
         this.owner = "config:" + props.get(Constants.SERVICE_PID);
         apply(config, props);
     }
@@ -59,13 +59,13 @@ public final class ConfiguredBinding {
 
     @Deactivate
     void deactivate() {
-        mux.unbindOwner(owner);
+        engine.unbindOwner(owner);
     }
 
     private void apply(Config config, Map<String, Object> props) {
         String source = ConfigValues.sourceOf(props);
         String origin = props.containsKey(ConfigValues.FILE) ? "file " + source : "";
-        mux.configure(owner, origin, text(config::device), text(config::queues), text(config::provider));
+        engine.configure(owner, origin, text(config::device), text(config::queues), text(config::provider));
     }
 
     /** A value as written, or empty when missing. */

@@ -11,7 +11,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import pagepool.api.queue.NetDevice;
 
 /**
- * Hands network devices to the multiplexer as they come and go, with the bundle that registered
+ * Hands network devices to the engine as they come and go, with the bundle that registered
  * each (only it may create pools for the device's queues). A separate component from
  * {@link EngineComponent} because devices depend on the engine's factory: tracking them from the
  * engine's own component would be a circular service dependency.
@@ -19,20 +19,20 @@ import pagepool.api.queue.NetDevice;
 @Component(service = {}, immediate = true)
 public final class DeviceTracker {
 
-    private final Multiplexer mux;
+    private final Engine engine;
 
     @Activate
     public DeviceTracker(@Reference EngineComponent engine) {
-        this.mux = engine.multiplexer();
+        this.engine = engine.engine();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindDevice(NetDevice device, ServiceReference<NetDevice> ref) {
-        mux.addDevice(device, PoolFactoryComponent.bundleId(ref.getBundle()));
+        engine.addDevice(device, PoolFactory.bundleId(ref.getBundle()));
     }
 
     void unbindDevice(NetDevice device) {
-        mux.removeDevice(device);
+        engine.removeDevice(device);
     }
 }

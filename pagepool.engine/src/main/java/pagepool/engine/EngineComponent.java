@@ -21,10 +21,10 @@ import pagepool.api.config.ConfigValues;
 import pagepool.api.provider.MemoryProvider;
 
 /**
- * The engine: the pools, and the multiplexer that tracks memory providers. The bundle's other
- * components reach it as this class, which no other bundle can see: the bundle-scoped
- * {@link PoolFactoryComponent} drivers use, {@link DeviceTracker}, the binding service and the
- * configured bindings.
+ * The engine's OSGi face: its configuration, and the memory-provider services it tracks. The
+ * bundle's other components reach the {@link Engine} through this class, which no other bundle
+ * can see: the bundle-scoped {@link PoolFactory} drivers use, {@link DeviceTracker}, the binding
+ * service and the configured bindings.
  *
  * <p>Provider references are dynamic, multiple and greedy: a provider replaced by a better one is
  * bound before the old one is unbound, and both sit side by side (keyed by service id) until then.
@@ -59,8 +59,7 @@ public final class EngineComponent {
         }
     }
 
-    private final PoolEngine engine;
-    private final Multiplexer mux;
+    private final Engine engine;
     private final ConfigReport report;
     private Settings settings;
 
@@ -69,9 +68,8 @@ public final class EngineComponent {
         this.report = new ConfigReport(context);
         Settings s = check(config, props, "the engine runs with its defaults");
         this.settings = s != null ? s : check(ConfigValues.defaults(Config.class), Map.of(), "");
-        this.engine = new PoolEngine(settings.retryMillis(), settings.stallMillis());
-        this.mux = new Multiplexer(engine);
-        mux.configure(settings.faultLimit(), settings.healthMillis());
+        this.engine = new Engine(settings.retryMillis(), settings.stallMillis());
+        engine.configure(settings.faultLimit(), settings.healthMillis());
     }
 
     /** New settings apply in place: nothing restarts. */
@@ -79,8 +77,8 @@ public final class EngineComponent {
     void modified(Config config, Map<String, Object> props) {
         Settings s = check(config, props, "the engine keeps its settings (" + settings + ")");
         if (s != null) {
-            engine.setTimes(s.retryMillis(), s.stallMillis());
-            mux.configure(s.faultLimit(), s.healthMillis());
+            engine.pools.setTimes(s.retryMillis(), s.stallMillis());
+            engine.configure(s.faultLimit(), s.healthMillis());
             settings = s;
         }
     }
@@ -103,7 +101,6 @@ public final class EngineComponent {
 
     @Deactivate
     void deactivate() {
-        mux.close();
         engine.close();
         report.close();
     }
@@ -111,14 +108,14 @@ public final class EngineComponent {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindProvider(MemoryProvider provider, ServiceReference<MemoryProvider> ref, Map<String, Object> props) {
-        mux.addProvider(provider, props, PoolFactoryComponent.bundleId(ref.getBundle()));
+        engine.addProvider(provider, props, PoolFactory.bundleId(ref.getBundle()));
     }
 
     void unbindProvider(MemoryProvider provider, Map<String, Object> props) {
-        mux.removeProvider(provider, props);
+        engine.removeProvider(props);
     }
 
-    Multiplexer multiplexer() {
-        return mux;
+    Engine engine() {
+        return engine;
     }
 }

@@ -75,7 +75,7 @@ final class GuardedProvider {
                 Boolean.parseBoolean(String.valueOf(props.get(MemoryProvider.PRIVATE))));
     }
 
-    /** A provider used without the multiplexer (tests, benchmarks): no service, no quarantine. */
+    /** A provider used outside the engine's registry (tests, benchmarks): no service, no quarantine. */
     static GuardedProvider standalone(MemoryProvider provider) {
         return of(provider, Map.of(), -1);
     }
@@ -118,12 +118,17 @@ final class GuardedProvider {
         }
     }
 
-    /** Gives a page back; what the provider throws is counted, and the page counts as back. */
-    void release(PagePoolImpl pool, Netmem netmem) {
+    /**
+     * Gives a page back; what the provider throws is counted, and the page counts as back.
+     *
+     * @return whether the provider let the page go for good (false if it threw)
+     */
+    boolean release(PagePoolImpl pool, Netmem netmem) {
         try {
-            provider.releaseNetmem(pool, netmem);
+            return provider.releaseNetmem(pool, netmem);
         } catch (Throwable t) {
             fault(pool, Faults.Call.RELEASE, Faults.describe("releaseNetmem", t), t);
+            return false;
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import pagepool.api.BadReleaseException;
+import pagepool.api.Checks;
 import pagepool.api.DeviceMemory;
 import pagepool.api.Frag;
 import pagepool.api.MemoryArea;
@@ -134,16 +135,15 @@ final class PagePoolImpl implements PagePool, PoolContext {
                     + " header split)");
         }
         if (p.order() > caps.maxOrder()) {
-            throw new IllegalArgumentException("order: " + p.order() + " (expected: 0.." + caps.maxOrder()
-                    + " for provider '" + name + "')");
+            throw Checks.invalid("order", p.order(), "0.." + caps.maxOrder() + " for provider '" + name + "'");
         }
         if (caps.needsDmaMap() && !p.dmaMap()) {
-            throw new IllegalArgumentException("flags: 0x" + Integer.toHexString(p.flags()) + " lack DMA_MAP"
-                    + " (expected: DMA_MAP, provider '" + name + "' hands out DMA-mapped memory)");
+            throw Checks.invalid("flags", "0x" + Integer.toHexString(p.flags()) + " lack DMA_MAP",
+                    "DMA_MAP, provider '" + name + "' hands out DMA-mapped memory");
         }
         if (caps.needsDmaSync() && !p.dmaSyncDev()) {
-            throw new IllegalArgumentException("flags: 0x" + Integer.toHexString(p.flags()) + " lack DMA_SYNC_DEV"
-                    + " (expected: DMA_SYNC_DEV, provider '" + name + "' needs its pages synced for the device)");
+            throw Checks.invalid("flags", "0x" + Integer.toHexString(p.flags()) + " lack DMA_SYNC_DEV",
+                    "DMA_SYNC_DEV, provider '" + name + "' needs its pages synced for the device");
         }
     }
 
@@ -262,6 +262,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
             bad = "allocNetmems returned " + nm + " (expected: a netmem made by PoolContext.carve)";
         } else if (p.pool != null) {
             bad = "allocNetmems handed out " + p + " that pool " + p.pool.id + " still has";
+        } else if (p.gone) {
+            bad = "allocNetmems handed out " + p + " after releaseNetmem let it go (returned true)";
         } else if (p.size() != params.pageSize()) {
             bad = "allocNetmems returned a page of " + p.size() + " bytes (expected: " + params.pageSize() + ")";
         } else {
@@ -276,9 +278,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
     @Override
     public boolean allocFrag(int size, Frag out) {
         int pageSize = params.pageSize();
-        if (size < 1 || size > pageSize) {
-            throw new IllegalArgumentException("size: " + size + " (expected: 1.." + pageSize + ")");
-        }
+        Checks.inRange("size", size, 1, pageSize);
         size = (size + FRAG_ALIGN - 1) & -FRAG_ALIGN;
         PoolNetmem page = fragPage;
         if (page != null && fragOffset + size > pageSize) {
@@ -463,7 +463,9 @@ final class PagePoolImpl implements PagePool, PoolContext {
      */
     private void returnToProvider(PoolNetmem p) {
         p.pool = null;
-        provider.release(this, p);
+        if (provider.release(this, p)) {
+            p.gone = true; // the provider let it go for good: it must never come back
+        }
         long released = releaseCount.incrementAndGet();
         if (state == DETACHED && released == holdCount) {
             destroy();
@@ -511,29 +513,18 @@ final class PagePoolImpl implements PagePool, PoolContext {
                     ? " (it is host memory: read and write its segment)" : ""));
         }
         if (offset < 0 || length < 0 || offset > p.size() - length) {
-            throw new IllegalArgumentException("device range: offset " + offset + " length " + length
-                    + " (expected: inside the page of " + p.size() + " bytes)");
+            throw Checks.invalid("device range", "offset " + offset + " length " + length,
+                    "inside the page of " + p.size() + " bytes");
         }
         return p;
     }
 
-    // ---- sync, node, close ------------------------------------------------------------------
-
-    @Override
-    public void syncForDevice(Netmem netmem, int size) {
-        if (size < 0) {
-            throw new IllegalArgumentException("size: " + size + " (expected: >= 0)");
-        }
-        if (params.dmaSyncDev() && Math.min(size, params.maxLen()) > 0) {
-            // A simulated device reads through the same memory: a release fence is the sync.
-            VarHandle.releaseFence();
-        }
-    }
+    // ---- node, close ------------------------------------------------------------------------
 
     @Override
     public void nidChanged(int newNid) {
         if (newNid < PoolParams.NO_NODE) {
-            throw new IllegalArgumentException("nid: " + newNid + " (expected: -1 for no node, or >= 0)");
+            throw Checks.invalid("nid", newNid, "-1 for no node, or >= 0");
         }
         nid = newNid;
     }
@@ -666,16 +657,14 @@ final class PagePoolImpl implements PagePool, PoolContext {
     @Override
     public Netmem[] carve(MemoryArea area, DeviceMemory device) {
         if (area.isReadable() || device == null) {
-            throw new IllegalArgumentException("area: " + area + " with device view " + device
-                    + " (expected: an unreadable area and its device view)");
+            throw Checks.invalid("area", area + " with device view " + device, "an unreadable area and its device view");
         }
         return carveWith(area, device);
     }
 
     private Netmem[] carveWith(MemoryArea area, DeviceMemory device) {
         if (area.pageShift() != 12 + params.order()) {
-            throw new IllegalArgumentException("area page size: " + area.pageSize() + " (expected: "
-                    + params.pageSize() + ", the page size of pool " + id + ")");
+            throw Checks.invalid("area page size", area.pageSize(), params.pageSize() + ", the page size of pool " + id);
         }
         Netmem[] netmems = new Netmem[area.pageCount()];
         for (int i = 0; i < netmems.length; i++) {

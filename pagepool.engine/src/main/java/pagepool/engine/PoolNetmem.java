@@ -11,7 +11,7 @@ import pagepool.api.Netmem;
  * A netmem with the pool's bookkeeping: the pool that has it out and its reference count (the
  * kernel's {@code pp} and {@code pp_ref_count} in {@code struct page}), and its generation. 40
  * bytes with compressed oops: 12 header, area and index from {@link Netmem}; pool, device view,
- * generation and refs here.
+ * generation, refs and gone here (37, aligned to 40).
  */
 final class PoolNetmem extends Netmem {
 
@@ -37,6 +37,12 @@ final class PoolNetmem extends Netmem {
      */
     int generation;
 
+    /**
+     * The provider let the page go for good ({@code releaseNetmem} returned true, Linux's
+     * {@code put_page}): handed out again, it is refused as the provider's fault.
+     */
+    boolean gone;
+
     /** References held by users; 0 while the page rests in the pool. */
     @SuppressWarnings("unused") // through REFS
     private int refs;
@@ -49,10 +55,6 @@ final class PoolNetmem extends Netmem {
     @Override
     public int generation() {
         return generation;
-    }
-
-    int refs() {
-        return (int) REFS.getVolatile(this);
     }
 
     /** Hands the page out with {@code n} references. The caller owns the page exclusively. */

@@ -18,17 +18,18 @@ import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
 import pagepool.api.PoolStats;
+import pagepool.api.testing.TestProvider;
 
 /** A page given back that is not out is refused, counted, and changes nothing. */
 class BadReleaseTest {
 
-    private final PoolEngine engine = new PoolEngine(10, 60_000);
-    private final TestProvider provider = new TestProvider();
-    private final PagePool pool = engine.create(PoolParams.builder().queue("eth0", 1).build(), provider);
+    private final PoolRegistry pools = new PoolRegistry(10, 60_000);
+    private final TestProvider provider = new TestProvider("test");
+    private final PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), provider);
 
     @AfterEach
-    void closeEngine() {
-        engine.close();
+    void closePools() {
+        pools.close();
     }
 
     @Test
@@ -89,17 +90,17 @@ class BadReleaseTest {
 
     @Test
     void releaseOfAPageBackWithItsProviderIsRefused() {
-        provider.recyclable = false;
+        provider.recyclable(false);
         Netmem a = pool.alloc();
         pool.recycleDirect(a); // unrecyclable: straight back to the provider
         BadReleaseException e = assertThrows(BadReleaseException.class, () -> pool.release(a));
         assertTrue(e.getMessage().contains("back with its provider"), e.getMessage());
-        assertEquals(1, provider.returned.get(), "the provider got it once");
+        assertEquals(1, provider.pagesReturned.get(), "the provider got it once");
     }
 
     @Test
     void releaseToTheWrongPoolIsRefused() {
-        PagePool other = engine.create(PoolParams.builder().queue("eth0", 2).build(), provider);
+        PagePool other = pools.create(PoolParams.builder().queue("eth0", 2).build(), provider);
         Netmem a = pool.alloc();
         BadReleaseException e = assertThrows(BadReleaseException.class, () -> other.release(a));
         assertTrue(e.getMessage().contains("belongs to pool " + pool.id()), e.getMessage());

@@ -23,6 +23,7 @@ import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
 import pagepool.api.PoolStats;
+import pagepool.api.testing.TestProvider;
 
 /**
  * One NAPI owner allocating while other threads release: every page is accounted for and no
@@ -34,18 +35,18 @@ class ConcurrentRecycleTest {
     private static final int RELEASERS = 3;
     private static final Netmem POISON = new Netmem(pagepool.api.MemoryArea.unreadable("end", 0, 4096).build(), 0) { };
 
-    private final PoolEngine engine = new PoolEngine(5, 60_000);
-    private final TestProvider provider = new TestProvider();
+    private final PoolRegistry pools = new PoolRegistry(5, 60_000);
+    private final TestProvider provider = new TestProvider("test");
 
     @AfterEach
-    void closeEngine() {
-        engine.close();
+    void closePools() {
+        pools.close();
     }
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void ownerAllocatesWhileOthersReleaseAndEveryPageIsAccountedFor() throws Exception {
-        PagePool pool = engine.create(PoolParams.builder().poolSize(256).queue("eth0", 0).build(), provider);
+        PagePool pool = pools.create(PoolParams.builder().poolSize(256).queue("eth0", 0).build(), provider);
         // Identity of every page currently out; a second put while present means two owners.
         Map<Netmem, Thread> out = new ConcurrentHashMap<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -117,7 +118,7 @@ class ConcurrentRecycleTest {
         assertEquals(PoolInfo.State.DESTROYED, info.state(), "nothing is out, so close destroys");
         assertEquals(0, info.inflight());
         assertEquals(info.holdCount(), info.releaseCount());
-        assertEquals(0, provider.out(), "the provider got back every page it handed out");
+        assertEquals(0, provider.pagesOut.get(), "the provider got back every page it handed out");
         assertEquals(1, provider.destroys.get());
         assertEquals(0, info.badReleases());
     }

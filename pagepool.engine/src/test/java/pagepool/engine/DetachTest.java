@@ -18,21 +18,22 @@ import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
+import pagepool.api.testing.TestProvider;
 
 /** Closing a pool with pages in flight detaches it; the provider's destroy waits for the last page. */
 class DetachTest {
 
-    private final PoolEngine engine = new PoolEngine(5, 100);
-    private final TestProvider provider = new TestProvider();
+    private final PoolRegistry pools = new PoolRegistry(5, 100);
+    private final TestProvider provider = new TestProvider("test");
 
     @AfterEach
-    void closeEngine() {
-        engine.close();
+    void closePools() {
+        pools.close();
     }
 
     @Test
     void closeWithNothingInFlightDestroysAtOnce() {
-        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        PagePool pool = pools.create(PoolParams.builder().build(), provider);
         List<Netmem> pages = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             pages.add(pool.alloc());
@@ -44,13 +45,13 @@ class DetachTest {
         assertEquals(0, info.inflight());
         assertNull(info.detachTime(), "never detached");
         assertEquals(1, provider.destroys.get());
-        assertEquals(0, provider.out());
-        assertTrue(engine.pools().isEmpty());
+        assertEquals(0, provider.pagesOut.get());
+        assertTrue(pools.pools().isEmpty());
     }
 
     @Test
     void closeWithPagesOutDetachesAndFinishesOnTheLastRelease() throws InterruptedException {
-        PagePool pool = engine.create(PoolParams.builder().queue("eth0", 3).build(), provider);
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 3).build(), provider);
         List<Netmem> held = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             held.add(pool.alloc());
@@ -64,7 +65,7 @@ class DetachTest {
         assertEquals(4 * 4096, info.inflightBytes());
         assertNotNull(info.detachTime());
         assertEquals(0, provider.destroys.get(), "no destroy under pages in use");
-        assertEquals(List.of(pool.id()), engine.pools().stream().map(PoolInfo::id).toList());
+        assertEquals(List.of(pool.id()), pools.pools().stream().map(PoolInfo::id).toList());
         assertThrows(IllegalStateException.class, pool::alloc, "a closed pool allocates nothing");
 
         Thread stack = new Thread(() -> held.forEach(pool::release));
@@ -75,13 +76,13 @@ class DetachTest {
         assertEquals(0, info.inflight());
         assertEquals(0, pool.stats().recycleRing(), "a detached pool recycles nothing");
         assertEquals(1, provider.destroys.get());
-        assertEquals(0, provider.out(), "the provider got every page back");
-        assertTrue(engine.pools().isEmpty());
+        assertEquals(0, provider.pagesOut.get(), "the provider got every page back");
+        assertTrue(pools.pools().isEmpty());
     }
 
     @Test
     void heldFragmentKeepsThePoolDetached() {
-        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        PagePool pool = pools.create(PoolParams.builder().build(), provider);
         Frag a = new Frag();
         Frag b = new Frag();
         pool.allocFrag(512, a);
@@ -91,12 +92,12 @@ class DetachTest {
         assertEquals(PoolInfo.State.DETACHED, pool.info().state());
         pool.release(b.netmem());
         assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
-        assertEquals(0, provider.out());
+        assertEquals(0, provider.pagesOut.get());
     }
 
     @Test
     void stalledPoolIsReportedAndStillNeverFreedUnderAPage() throws InterruptedException {
-        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        PagePool pool = pools.create(PoolParams.builder().build(), provider);
         Netmem held = pool.alloc();
         pool.close();
         long deadline = System.nanoTime() + 5_000_000_000L;
@@ -116,7 +117,7 @@ class DetachTest {
 
     @Test
     void closeTwiceIsHarmless() {
-        PagePool pool = engine.create(PoolParams.builder().build(), provider);
+        PagePool pool = pools.create(PoolParams.builder().build(), provider);
         pool.close();
         pool.close();
         assertEquals(1, provider.destroys.get());

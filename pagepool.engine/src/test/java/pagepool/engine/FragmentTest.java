@@ -14,17 +14,18 @@ import pagepool.api.BadReleaseException;
 import pagepool.api.Frag;
 import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
+import pagepool.api.testing.TestProvider;
 
 /** Fragments share one page through its reference count. */
 class FragmentTest {
 
-    private final PoolEngine engine = new PoolEngine(10, 60_000);
-    private final TestProvider provider = new TestProvider();
-    private final PagePool pool = engine.create(PoolParams.builder().build(), provider);
+    private final PoolRegistry pools = new PoolRegistry(10, 60_000);
+    private final TestProvider provider = new TestProvider("test");
+    private final PagePool pool = pools.create(PoolParams.builder().build(), provider);
 
     @AfterEach
-    void closeEngine() {
-        engine.close();
+    void closePools() {
+        pools.close();
     }
 
     @Test
@@ -95,7 +96,7 @@ class FragmentTest {
 
     @Test
     void noMemoryLeavesTheDescriptorUntouched() {
-        provider.pageLimit = 1;
+        provider.memoryLimit(1);
         Frag a = new Frag();
         Frag b = new Frag();
         assertTrue(pool.allocFrag(4096, a));

@@ -17,20 +17,21 @@ import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
 import pagepool.api.PoolStats;
+import pagepool.api.testing.TestProvider;
 
 /** Each page-pool stat, driven along the path it counts, with its value predicted. */
 class PagePoolStatsTest {
 
-    private final PoolEngine engine = new PoolEngine(10, 60_000);
-    private final TestProvider provider = new TestProvider();
+    private final PoolRegistry pools = new PoolRegistry(10, 60_000);
+    private final TestProvider provider = new TestProvider("test");
 
     @AfterEach
-    void closeEngine() {
-        engine.close();
+    void closePools() {
+        pools.close();
     }
 
     private PagePool pool(PoolParams.Builder b) {
-        return engine.create(b.queue("eth0", 0).build(), provider);
+        return pools.create(b.queue("eth0", 0).build(), provider);
     }
 
     private static List<Netmem> alloc(PagePool pool, int n) {
@@ -120,7 +121,7 @@ class PagePoolStatsTest {
         assertEquals(16, s.recycleRing());
         assertEquals(4, s.recycleRingFull());
         assertEquals(4, pool.info().releaseCount());
-        assertEquals(4, provider.returned.get());
+        assertEquals(4, provider.pagesReturned.get());
     }
 
     @Test
@@ -129,7 +130,7 @@ class PagePoolStatsTest {
         List<Netmem> pages = alloc(pool, 64);
         releaseElsewhere(pool, pages);
         pool.nidChanged(1);
-        provider.node = 1;
+        provider.node(1);
         assertNotNull(pool.alloc());
         PoolStats s = pool.stats();
         assertEquals(1, s.allocWaive(), "first ring page is on node 0: waived");
@@ -141,7 +142,7 @@ class PagePoolStatsTest {
 
     @Test
     void unrecyclablePagesAreReleasedToProvider() {
-        provider.recyclable = false;
+        provider.recyclable(false);
         PagePool pool = pool(PoolParams.builder());
         List<Netmem> pages = alloc(pool, 3);
         pages.forEach(pool::recycleDirect);
@@ -153,7 +154,7 @@ class PagePoolStatsTest {
 
     @Test
     void providerWithNoMemoryMakesAllocReturnNull() {
-        provider.pageLimit = 2;
+        provider.memoryLimit(2);
         PagePool pool = pool(PoolParams.builder());
         alloc(pool, 2);
         assertNull(pool.alloc());

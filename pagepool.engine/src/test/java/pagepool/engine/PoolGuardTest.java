@@ -18,10 +18,10 @@ import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
-import pagepool.api.provider.FaultyProvider;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.provider.PoolContext;
 import pagepool.api.provider.ProviderCapabilities;
+import pagepool.api.testing.TestProvider;
 
 /**
  * A pool whose provider throws: every call into the provider is guarded, counted per pool and
@@ -29,22 +29,22 @@ import pagepool.api.provider.ProviderCapabilities;
  */
 class PoolGuardTest {
 
-    private final PoolEngine engine = new PoolEngine(5, 60_000);
-    private final FaultyProvider provider = new FaultyProvider("faulty");
+    private final PoolRegistry pools = new PoolRegistry(5, 60_000);
+    private final TestProvider provider = new TestProvider("faulty");
 
     @AfterEach
-    void closeEngine() {
-        engine.close();
+    void closePools() {
+        pools.close();
     }
 
     private PagePool pool() {
-        return engine.create(PoolParams.builder().queue("eth0", 1).build(), provider);
+        return pools.create(PoolParams.builder().queue("eth0", 1).build(), provider);
     }
 
     @Test
     void anAllocationThatThrowsGivesNothingAndThePoolAsksNoMore() {
         PagePool pool = pool();
-        provider.failing(FaultyProvider.Call.ALLOC, () -> new OutOfMemoryError("slab"));
+        provider.failing(TestProvider.Call.ALLOC, () -> new OutOfMemoryError("slab"));
         assertNull(pool.alloc(), "no page, no exception: the driver counts an allocation failure");
         assertNull(pool.alloc());
         assertEquals(1, provider.thrown.get(), "asked once: a provider that failed is not asked again");
@@ -62,7 +62,7 @@ class PoolGuardTest {
         for (int i = 0; i < 100; i++) {
             out.add(pool.alloc());
         }
-        provider.failing(FaultyProvider.Call.RELEASE, () -> new IllegalStateException("refused"));
+        provider.failing(TestProvider.Call.RELEASE, () -> new IllegalStateException("refused"));
         pool.close();
         assertEquals(PoolInfo.State.DETACHED, pool.info().state());
         Thread other = new Thread(() -> out.forEach(pool::release), "socket");
@@ -91,17 +91,17 @@ class PoolGuardTest {
         PagePool pool = pool();
         Netmem nm = pool.alloc();
         pool.recycleDirect(nm);
-        provider.failing(FaultyProvider.Call.DESTROY, () -> new AssertionError("leak"));
+        provider.failing(TestProvider.Call.DESTROY, () -> new AssertionError("leak"));
         pool.close();
         assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
-        assertTrue(engine.pools().isEmpty(), "gone from the engine");
+        assertTrue(pools.pools().isEmpty(), "gone from the engine");
         assertEquals(1, pool.info().faults().destroy());
     }
 
     @Test
     void aDescribeThatThrowsIsShownAndCounted() {
         PagePool pool = pool();
-        provider.failing(FaultyProvider.Call.DESCRIBE, () -> new NullPointerException());
+        provider.failing(TestProvider.Call.DESCRIBE, () -> new NullPointerException());
         PoolInfo info = pool.info();
         assertEquals(Map.of("error", "describe threw NullPointerException"), info.providerInfo());
         assertEquals(1, info.faults().other());
@@ -111,7 +111,7 @@ class PoolGuardTest {
     @Test
     void aProviderThatHandsOutWhatIsNotItsToGiveIsCaught() {
         MemoryProvider liar = new MemoryProvider() {
-            private final FaultyProvider real = new FaultyProvider("liar");
+            private final TestProvider real = new TestProvider("liar");
 
             @Override
             public String name() {
@@ -149,7 +149,7 @@ class PoolGuardTest {
                 return Map.of();
             }
         };
-        PagePool pool = engine.create(PoolParams.builder().build(), liar);
+        PagePool pool = pools.create(PoolParams.builder().build(), liar);
         List<Netmem> got = new ArrayList<>();
         for (Netmem nm; (nm = pool.alloc()) != null;) {
             got.add(nm);
@@ -157,6 +157,26 @@ class PoolGuardTest {
         assertEquals(63, got.size(), "the good pages of the batch, then nothing more");
         assertEquals(2, pool.info().faults().alloc(), "the count and the foreign netmem");
         got.forEach(pool::recycleDirect);
+        pool.close();
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
+    }
+
+    @Test
+    void aPageHandedOutAgainAfterItsProviderLetItGoIsRefused() {
+        TestProvider forgetful = new TestProvider("forgetful") {
+            @Override
+            public boolean releaseNetmem(PoolContext pool, Netmem netmem) {
+                super.releaseNetmem(pool, netmem); // keeps it on its free list,
+                return true; // but says it let it go for good
+            }
+        }.memoryLimit(1).recyclable(false);
+        PagePool pool = pools.create(PoolParams.builder().build(), forgetful);
+        pool.recycleDirect(pool.alloc()); // not recyclable: straight back to the provider, which lets it go
+
+        assertNull(pool.alloc(), "the same page again is refused");
+        PoolInfo info = pool.info();
+        assertEquals(1, info.faults().alloc());
+        assertTrue(info.faults().last().contains("after releaseNetmem let it go (returned true)"), info.faults().last());
         pool.close();
         assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
     }

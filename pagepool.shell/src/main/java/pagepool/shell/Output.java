@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import pagepool.api.Checks;
+
 /**
  * Rows of named columns, printed as an aligned table for people or as JSON for scripts. Values
  * are strings, numbers, booleans, null, lists or maps.
@@ -21,7 +23,7 @@ final class Output {
 
     Output row(Object... values) {
         if (values.length != columns.size()) {
-            throw new IllegalArgumentException("row of " + values.length + " values (expected: " + columns.size() + ")");
+            throw Checks.invalid("row", values.length + " values", columns.size() + " values, one per column");
         }
         Map<String, Object> r = new LinkedHashMap<>();
         for (int i = 0; i < values.length; i++) {

@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 
+import pagepool.api.Checks;
 import pagepool.api.PoolInfo;
 import pagepool.api.ProviderFaults;
 import pagepool.api.binding.BindingInfo;
@@ -373,8 +374,7 @@ public final class PoolCommands {
                     case "pool" -> QueueDebug.ResetMode.POOL;
                     case "napi" -> QueueDebug.ResetMode.NAPI;
                     case "napi-stopped-first" -> QueueDebug.ResetMode.NAPI_STOPPED_FIRST;
-                    default -> throw new IllegalArgumentException("mode: '" + args[2]
-                            + "' (expected: pool, napi or napi-stopped-first)");
+                    default -> throw Checks.invalid("mode", "'" + args[2] + "'", "pool, napi or napi-stopped-first");
                 };
                 debug(args[0]).resetMode(mode);
             }
@@ -403,8 +403,7 @@ public final class PoolCommands {
             q = -1;
         }
         if (q < 0 || q >= dev.rxQueueCount()) {
-            throw new IllegalArgumentException("queue: '" + text + "' (expected: 0.." + (dev.rxQueueCount() - 1) + " on "
-                    + device + ")");
+            throw Checks.invalid("queue", "'" + text + "'", "0.." + (dev.rxQueueCount() - 1) + " on " + device);
         }
         return q;
     }
@@ -460,7 +459,7 @@ public final class PoolCommands {
             }
             long id = id(args[0], "binding", "a binding id, see pp:dmabufs");
             if (!dmabufs().unbind(id)) {
-                throw new IllegalArgumentException("binding: " + id + " is unknown (expected: one of pp:dmabufs)");
+                throw Checks.invalid("binding", id + " is unknown", "one of pp:dmabufs");
             }
             return "unbound " + id + "; its queues are back on the default provider";
         });
@@ -473,7 +472,7 @@ public final class PoolCommands {
             }
             int id = id(args[0], "buffer", "a buffer id, see pp:dmabufs");
             if (!dmabufs().destroy(id)) {
-                throw new IllegalArgumentException("buffer: " + id + " is unknown (expected: one of pp:dmabufs)");
+                throw Checks.invalid("buffer", id + " is unknown", "one of pp:dmabufs");
             }
             return "destroyed buffer " + id + "; its memory is freed once its chunks are back";
         });
@@ -488,7 +487,7 @@ public final class PoolCommands {
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new IllegalArgumentException(what + ": '" + text + "' (expected: " + expected + ")");
+        throw Checks.invalid(what, "'" + text + "'", expected);
     }
 
     private DmaBufs dmabufs() {
@@ -520,8 +519,7 @@ public final class PoolCommands {
         } catch (NumberFormatException | ArithmeticException e) {
             // said below
         }
-        throw new IllegalArgumentException("size: '" + s + "' (expected: a positive number of bytes, e.g. 4096, 64K,"
-                + " 8M, 1G)");
+        throw Checks.invalid("size", "'" + s + "'", "a positive number of bytes, e.g. 4096, 64K, 8M, 1G");
     }
 
     private List<NetDevice> selected(String name) {
@@ -531,8 +529,8 @@ public final class PoolCommands {
         }
         NetDevice d = device(name);
         if (d == null) {
-            throw new IllegalArgumentException("device: '" + name + "' is unknown (expected: one of "
-                    + all.stream().map(NetDevice::name).sorted().toList() + ")");
+            throw Checks.invalid("device", "'" + name + "' is unknown",
+                    "one of " + all.stream().map(NetDevice::name).sorted().toList());
         }
         return List.of(d);
     }
@@ -550,8 +548,8 @@ public final class PoolCommands {
             if (a.equals("--json")) {
                 json = true;
             } else if (++others > positional) {
-                throw new IllegalArgumentException("unexpected argument: '" + a + "' (expected: "
-                        + (positional == 0 ? "" : "at most " + positional + " name and ") + "--json)");
+                throw Checks.invalid("unexpected argument", "'" + a + "'",
+                        (positional == 0 ? "" : "at most " + positional + " name and ") + "--json");
             }
         }
         return json;

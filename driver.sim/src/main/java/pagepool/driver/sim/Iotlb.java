@@ -1,5 +1,7 @@
 package pagepool.driver.sim;
 
+import pagepool.api.Checks;
+
 /**
  * A set-associative IOTLB with LRU replacement: the IOMMU's cache of IOVA translations. An
  * entry covers one mapping at the granularity the provider mapped it (4 KiB for ordinary pages,
@@ -18,8 +20,8 @@ final class Iotlb {
 
     Iotlb(int entries, int ways) {
         if (ways < 1 || entries < ways || entries % ways != 0 || Integer.bitCount(entries / ways) != 1) {
-            throw new IllegalArgumentException("iotlb: " + entries + " entries, " + ways
-                    + " ways (expected: entries a multiple of ways, with a power-of-2 number of sets)");
+            throw Checks.invalid("iotlb", entries + " entries, " + ways + " ways",
+                    "entries a multiple of ways, with a power-of-2 number of sets");
         }
         this.tags = new long[entries];
         this.lastUse = new long[entries];

@@ -3,10 +3,10 @@ package pagepool.driver.sim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import pagepool.api.Checks;
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
@@ -155,30 +155,7 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
 
     @Override
     public Map<String, Long> queueStats(int queue) {
-        SimQueue q = queueOrThrow(queue);
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("generated", q.generated);
-        m.put("packets", q.delivered);
-        m.put("bytes", q.bytes);
-        m.put("drops", q.dropsNoBuffer + q.dropsStopped + q.dropsBacklog + q.dropsFailed);
-        m.put("drops-no-buffer", q.dropsNoBuffer);
-        m.put("drops-stopped", q.dropsStopped);
-        m.put("drops-backlog", q.dropsBacklog);
-        m.put("drops-failed", q.dropsFailed);
-        m.put("errors", q.errors.get());
-        m.put("alloc-fail", q.allocFailures);
-        m.put("restarts", q.restarts.get());
-        m.put("verified", q.verifiedInNapi + q.verifiedBySocket.get());
-        m.put("corrupt", q.corruptInNapi + q.corruptBySocket.get());
-        m.put("devmem-frags", q.devmemFrags.get());
-        m.put("tokens-out", q.tokensOut.get());
-        m.put("iotlb-lookups", q.iotlb.lookups);
-        m.put("iotlb-misses", q.iotlb.misses);
-        QueueMem mem = q.memory();
-        m.put("pool-id", mem == null ? 0L : mem.dataPool.id());
-        m.put("napi-id", (long) q.napiId());
-        m.put("held-pages", (long) q.heldPages());
-        return m;
+        return queueOrThrow(queue).stats().toMap();
     }
 
     @Override
@@ -237,24 +214,23 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
     }
 
     private SimQueue queue(int queue) throws QueueOperationException {
-        if (queue < 0 || queue >= queues.length) {
-            throw new QueueOperationException("queue: " + queue + " (expected: 0.." + (queues.length - 1) + " on "
-                    + settings.name() + ")");
+        try {
+            return queueOrThrow(queue);
+        } catch (IllegalArgumentException e) {
+            throw new QueueOperationException(e.getMessage());
         }
-        return queues[queue];
     }
 
     private SimQueue queueOrThrow(int queue) {
         if (queue < 0 || queue >= queues.length) {
-            throw new IllegalArgumentException("queue: " + queue + " (expected: 0.." + (queues.length - 1) + " on "
-                    + settings.name() + ")");
+            throw Checks.invalid("queue", queue, "0.." + (queues.length - 1) + " on " + settings.name());
         }
         return queues[queue];
     }
 
     /** The last corruption a queue saw, or empty. */
     public String lastCorruption(int queue) {
-        return queueOrThrow(queue).lastCorruption;
+        return queueOrThrow(queue).counters.lastCorruption;
     }
 
     // ---- what the NIC and the stack do with packets -------------------------------------------

@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import pagepool.api.Checks;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.config.ConfigReport;
 import pagepool.api.config.ConfigValues;
@@ -137,8 +138,8 @@ public final class SimDeviceComponent {
         }
         String holder = names.claim(s.name(), pid, v.source());
         if (holder != null) {
-            report.refuse(v.source(), "device " + s.name(), "name: '" + s.name() + "' is taken by the device of "
-                    + holder + " (expected: a name no other device has)" + keeps);
+            report.refuse(v.source(), "device " + s.name(), Checks.message("name", "'" + s.name()
+                    + "' is taken by the device of " + holder, "a name no other device has") + keeps);
             return;
         }
         report.clear();
@@ -198,13 +199,13 @@ public final class SimDeviceComponent {
         int queues = v.integer("rx.queues", c::rx_queues, 1, SimSettings.MAX_QUEUES);
         int ring = v.integer("ring.size", c::ring_size, 16, 16384);
         if (v.ok() && Integer.bitCount(ring) != 1) {
-            v.problem("ring.size: " + ring + " (expected: a power of 2 in 16..16384)");
+            v.problem("ring.size", ring, "a power of 2 in 16..16384");
         }
         boolean split = v.bool("header.split", c::header_split);
         int min = v.integer("packet.size.min", c::packet_size_min, Packet.MIN_SIZE, Packet.MAX_SIZE);
         int max = v.integer("packet.size.max", c::packet_size_max, Packet.MIN_SIZE, Packet.MAX_SIZE);
         if (v.ok() && min > max) {
-            v.problem("packet.size.min: " + min + " (expected: at most packet.size.max " + max + ")");
+            v.problem("packet.size.min", min, "at most packet.size.max " + max);
         }
         long rate = v.integer("rate.pps", c::rate_pps, 0, 100_000_000L);
         double share = v.decimal("socket.fraction", c::socket_fraction, 0, 1);
@@ -217,8 +218,8 @@ public final class SimDeviceComponent {
         int entries = v.integer("iotlb.entries", c::iotlb_entries, 1, 1 << 20);
         int ways = v.integer("iotlb.ways", c::iotlb_ways, 1, 1 << 20);
         if (v.ok() && (entries % ways != 0 || Integer.bitCount(entries / ways) != 1)) {
-            v.problem("iotlb.ways: " + ways + " (expected: a divisor of iotlb.entries " + entries
-                    + " that leaves a power-of-2 number of sets)");
+            v.problem("iotlb.ways", ways, "a divisor of iotlb.entries " + entries
+                    + " that leaves a power-of-2 number of sets");
         }
         if (!v.ok()) {
             return null;

@@ -1,20 +1,13 @@
 package pagepool.driver.sim;
 
 import java.lang.System.Logger.Level;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import pagepool.api.Frag;
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
@@ -23,11 +16,10 @@ import pagepool.api.queue.QueueDebug.ResetMode;
 import pagepool.api.queue.QueueOperationException;
 
 /**
- * One RX queue: the memory it runs on, its NAPI context's work, and its counters. Its NAPI thread
- * (shared with other queues) generates the queue's traffic (the wire), DMA-writes packets into
- * posted buffers, delivers them (consumed in NAPI, or handed to a socket thread), and refills the
- * ring from the pool. Counters without synchronisation are the NAPI thread's; readers see them a
- * little late.
+ * One RX queue: the memory it runs on and the queue operations that change it, and its NAPI
+ * context. Each poll, on its NAPI thread (shared with other queues), takes the packets the wire
+ * offers now ({@link Pacing}) through the queue's {@link RxPath}, which counts them in the
+ * queue's {@link QueueCounters}.
  *
  * <p>Every queue operation (memAlloc, stop, start) runs on the NAPI thread as a task between two
  * polls, so a poll never sees memory change under it. A poll that meets an unexpected error has
@@ -50,15 +42,12 @@ final class SimQueue {
     final QueueId id;
     final SocketQueue socket;
     private final SimSettings settings;
-    private final Packet.Template template;
     /** The NAPI thread this queue's context runs on; set once by the device. */
     private NapiThread napi;
     private final Pacing pacing;
-    private final Frag headerFrag = new Frag();
     final Iotlb iotlb;
-    /** Where the simulated GPU reads device-memory payloads to verify them, on the NAPI thread. */
-    private final MemorySegment deviceScratch = java.lang.foreign.Arena.ofAuto().allocate(Packet.MAX_SIZE);
-    private final SplittableRandom rnd;
+    final QueueCounters counters = new QueueCounters();
+    private final RxPath rx;
 
     /** The memory the queue runs on, or null while stopped; NAPI thread only. */
     private QueueMem mem;
@@ -76,40 +65,16 @@ final class SimQueue {
 
     private final List<Held> held = new ArrayList<>();
 
-    // NAPI thread's counters.
-    long generated;
-    long delivered;
-    long bytes;
-    long dropsNoBuffer;
-    long dropsStopped;
-    long dropsBacklog;
-    long dropsFailed;
-    long allocFailures;
-    long verifiedInNapi;
-    long corruptInNapi;
-    // Written by the control thread or the socket threads.
-    final AtomicLong restarts = new AtomicLong();
-    final AtomicLong verifiedBySocket = new AtomicLong();
-    final AtomicLong corruptBySocket = new AtomicLong();
-    /** Unexpected errors met by the NAPI loop or the socket thread on this queue's packets. */
-    final AtomicLong errors = new AtomicLong();
-    /** Device-memory frags of this queue held by applications as tokens. */
-    final AtomicLong tokensOut = new AtomicLong();
-    /** Device-memory frags delivered to applications as descriptors (buffer, offset, size, token). */
-    final AtomicLong devmemFrags = new AtomicLong();
-    volatile String lastCorruption = "";
-
     SimQueue(SimDevice device, int index, SimSettings settings, Packet.Template template) {
         this.device = device;
         this.index = index;
         this.id = new QueueId(settings.name(), index);
         this.settings = settings;
-        this.template = template;
         // A socket backlog of twice the ring, at least 1024 packets (about 1.5 MB of 1500-byte packets).
         this.socket = new SocketQueue(this, Math.max(1024, 2 * settings.ringSize()));
-        this.rnd = new SplittableRandom(31L * index + settings.name().hashCode());
         this.iotlb = new Iotlb(settings.iotlbEntries(), settings.iotlbWays());
         this.pacing = new Pacing(settings.ratePps());
+        this.rx = new RxPath(this, settings, template, counters, iotlb);
     }
 
     void runOn(NapiThread thread) {
@@ -171,7 +136,7 @@ final class SimQueue {
             setMem(m);
             fault = null;
             if (started) {
-                restarts.incrementAndGet(); // a first start is no restart
+                counters.restarts.incrementAndGet(); // a first start is no restart
             }
             if (!started || device.resetMode() != ResetMode.POOL) {
                 napiId = device.newNapiId(); // a new NAPI context
@@ -186,21 +151,9 @@ final class SimQueue {
         published = m;
     }
 
-    boolean running() {
-        return published != null;
-    }
-
-    QueueMem memory() {
-        return published;
-    }
-
     /** Why the queue failed, or null while it is healthy. */
     String fault() {
         return fault;
-    }
-
-    int napiId() {
-        return napiId;
     }
 
     /** pp_hold: takes a page of the running pool on the NAPI thread (its owner) and keeps it. */
@@ -275,11 +228,12 @@ final class SimQueue {
     private int poll(QueueMem m) {
         // A queue that was never enabled receives nothing: its wire starts with its first start.
         int budget = pacing.due(started && device.trafficOn(), NAPI_BUDGET);
+        boolean failed = fault != null;
         for (int i = 0; i < budget; i++) {
-            receive(m);
+            rx.receive(m, failed);
         }
         if (m != null && fault == null) {
-            refill(m);
+            rx.refill(m);
         }
         return budget;
     }
@@ -290,7 +244,7 @@ final class SimQueue {
 
     /** NAPI met something it did not expect: count it, and fail the queue until its next start. */
     void failed(Throwable t) {
-        errors.incrementAndGet();
+        counters.errors.incrementAndGet();
         String why = "NAPI: " + t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
         if (fault == null) {
             LOG.log(Level.WARNING, "queue " + id + " failed; it drops packets until it is restarted: " + why, t);
@@ -298,141 +252,10 @@ final class SimQueue {
         fault = why;
     }
 
-    private void receive(QueueMem m) {
-        long seq = generated++;
-        if (m == null) {
-            dropsStopped++;
-            return;
-        }
-        if (fault != null) {
-            dropsFailed++;
-            return;
-        }
-        Netmem data = m.take();
-        if (data == null) {
-            dropsNoBuffer++;
-            return;
-        }
-        Netmem header = null;
-        try {
-            int size = settings.packetSizeMin() == settings.packetSizeMax() ? settings.packetSizeMin()
-                    : settings.packetSizeMin() + rnd.nextInt(settings.packetSizeMax() - settings.packetSizeMin() + 1);
-            int headerAt;
-            int payloadAt;
-            int payloadLen = size - Packet.HEADER_LEN;
-            if (m.headerPool != null) {
-                if (!m.headerPool.allocFrag(Packet.HEADER_LEN, headerFrag)) {
-                    m.untake(data);
-                    dropsNoBuffer++;
-                    return;
-                }
-                header = headerFrag.netmem();
-                headerAt = headerFrag.offset();
-                payloadAt = 0;
-            } else {
-                headerAt = 0;
-                payloadAt = Packet.HEADER_LEN;
-            }
-            if (!dmaWrite(m, header != null ? header : data, headerAt, data, payloadAt, seq, payloadLen)) {
-                dropsFailed++;
-                drop(m, data, header);
-                return;
-            }
-            Netmem d = data;
-            Netmem h = header;
-            data = null; // delivered from here on: the consumer gives both back
-            header = null;
-            boolean toSocket = settings.socketFraction() > 0 && rnd.nextDouble() < settings.socketFraction();
-            if (toSocket ? toSocket(m, d, payloadAt, h, headerAt) : consumeInNapi(m, d, payloadAt, h, headerAt)) {
-                delivered++;
-                bytes += size;
-            }
-        } finally {
-            if (data != null) {
-                // Something failed before delivery: the packet is counted as dropped, its buffers
-                // go back; neither is lost.
-                dropsFailed++;
-                drop(m, data, header);
-            }
-        }
-    }
-
-    private static void drop(QueueMem m, Netmem data, Netmem header) {
-        m.dataPool.recycleDirect(data);
-        if (header != null) {
-            m.headerPool.recycleDirect(header);
-        }
-    }
-
-    /**
-     * What the NIC writes: the header into host memory, the payload into the queue's memory.
-     *
-     * @return false when device memory failed (its provider's fault, counted by the pool)
-     */
-    private boolean dmaWrite(QueueMem m, Netmem header, int headerAt, Netmem data, int payloadAt, long seq,
-            int payloadLen) {
-        // Every DMA write goes through the IOMMU: one translation per buffer written.
-        iotlb.translate(data.dmaAddress() + payloadAt, data.area().dmaMappingShift());
-        if (header != data) {
-            iotlb.translate(header.dmaAddress() + headerAt, header.area().dmaMappingShift());
-        }
-        long checksum = template.checksum(seq, payloadLen);
-        MemorySegment hdr = header.segment();
-        Packet.writeHeader(hdr, headerAt, seq, payloadLen, index, checksum);
-        if (data.isReadable()) {
-            Packet.writePayload(template, seq, data == header ? hdr : data.segment(), payloadAt, payloadLen);
-            return true;
-        }
-        return m.dataPool.deviceWrite(data, payloadAt, template.bytes, template.payloadOffset(seq), payloadLen);
-    }
-
-    /** The stack takes the packet in NAPI context and frees it there: direct recycling. */
-    private boolean consumeInNapi(QueueMem m, Netmem data, int payloadAt, Netmem header, int headerAt) {
-        String bad;
-        try {
-            bad = device.verify(this, m.dataPool, data, payloadAt, header, headerAt, deviceScratch);
-        } finally {
-            drop(m, data, header);
-        }
-        if (bad == null) {
-            verifiedInNapi++;
-        } else {
-            corruptInNapi++;
-            lastCorruption = bad;
-        }
-        return true;
-    }
-
-    /** The packet goes to a socket thread, which releases it later: ring recycling. */
-    private boolean toSocket(QueueMem m, Netmem data, int payloadAt, Netmem header, int headerAt) {
-        SocketQueue.Delivery d = socket.claim();
-        if (d == null) {
-            // The socket's backlog is full: the stack drops the packet.
-            dropsBacklog++;
-            drop(m, data, header);
-            return false;
-        }
-        d.data = data;
-        d.dataPool = m.dataPool;
-        d.dataGen = data.generation();
-        d.payloadAt = payloadAt;
-        d.header = header;
-        d.headerPool = m.headerPool;
-        d.headerGen = header == null ? 0 : headerFrag.generation();
-        d.headerAt = headerAt;
-        socket.publish();
-        return true;
-    }
-
-    private void refill(QueueMem m) {
-        while (!m.full()) {
-            Netmem nm = m.dataPool.alloc();
-            if (nm == null) {
-                allocFailures++;
-                return;
-            }
-            m.post(nm);
-        }
+    /** The queue's counters now. */
+    QueueStats stats() {
+        QueueMem m = published;
+        return counters.snapshot(iotlb, m == null ? 0 : m.dataPool.id(), napiId, heldPages());
     }
 
     /** Creates a queue's memory for the device; implemented by {@link SimDevice}. */

@@ -1,5 +1,7 @@
 package pagepool.driver.sim;
 
+import pagepool.api.Checks;
+
 /**
  * How a simulated device is built and what traffic it receives. Made with {@link #builder(String)}
  * (defaults like the runtime's sim0) or from a configuration by {@code SimDeviceComponent}.
@@ -31,38 +33,28 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
     public static final int MAX_QUEUES = 1024;
 
     public SimSettings {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("name: '" + name + "' (expected: a device name)");
-        }
-        if (rxQueues < 1 || rxQueues > MAX_QUEUES) {
-            throw new IllegalArgumentException("rx.queues: " + rxQueues + " (expected: 1.." + MAX_QUEUES + ")");
-        }
+        Checks.notBlank("name", name, "a device name");
+        Checks.inRange("rx.queues", rxQueues, 1, MAX_QUEUES);
         if (ringSize < 16 || ringSize > 16384 || Integer.bitCount(ringSize) != 1) {
-            throw new IllegalArgumentException("ring.size: " + ringSize + " (expected: a power of 2 in 16..16384)");
+            throw Checks.invalid("ring.size", ringSize, "a power of 2 in 16..16384");
         }
         if (packetSizeMin < Packet.MIN_SIZE || packetSizeMax > Packet.MAX_SIZE || packetSizeMin > packetSizeMax) {
-            throw new IllegalArgumentException("packet sizes: " + packetSizeMin + ".." + packetSizeMax + " (expected: "
-                    + Packet.MIN_SIZE + " <= min <= max <= " + Packet.MAX_SIZE + ")");
+            throw Checks.invalid("packet sizes", packetSizeMin + ".." + packetSizeMax,
+                    Packet.MIN_SIZE + " <= min <= max <= " + Packet.MAX_SIZE);
         }
         if (ratePps < 0) {
-            throw new IllegalArgumentException("rate.pps: " + ratePps + " (expected: >= 0, 0 for unbounded)");
+            throw Checks.invalid("rate.pps", ratePps, ">= 0, 0 for unbounded");
         }
         if (!(socketFraction >= 0 && socketFraction <= 1)) {
-            throw new IllegalArgumentException("socket.fraction: " + socketFraction + " (expected: 0..1)");
+            throw Checks.invalid("socket.fraction", socketFraction, "0..1");
         }
-        if (holdMicros < 0) {
-            throw new IllegalArgumentException("hold.micros: " + holdMicros + " (expected: >= 0)");
-        }
-        if (consumerThreads < 1 || consumerThreads > 16) {
-            throw new IllegalArgumentException("consumer.threads: " + consumerThreads + " (expected: 1..16)");
-        }
+        Checks.atLeast("hold.micros", holdMicros, 0);
+        Checks.inRange("consumer.threads", consumerThreads, 1, 16);
         if (napiThreads < 0 || napiThreads > MAX_QUEUES) {
-            throw new IllegalArgumentException("napi.threads: " + napiThreads + " (expected: 0.." + MAX_QUEUES
-                    + ", 0 for one per queue up to the number of cores)");
+            throw Checks.invalid("napi.threads", napiThreads, "0.." + MAX_QUEUES
+                    + ", 0 for one per queue up to the number of cores");
         }
-        if (dmaMaskBits < 32 || dmaMaskBits > 64) {
-            throw new IllegalArgumentException("dma.mask.bits: " + dmaMaskBits + " (expected: 32..64)");
-        }
+        Checks.inRange("dma.mask.bits", dmaMaskBits, 32, 64);
         new Iotlb(iotlbEntries, iotlbWays); // checks the geometry
     }
 
@@ -70,11 +62,6 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
     public int napiThreadCount() {
         int n = napiThreads > 0 ? napiThreads : Runtime.getRuntime().availableProcessors();
         return Math.max(1, Math.min(n, rxQueues));
-    }
-
-    /** sim0-like defaults for tests: 4 queues, 256-entry rings, 1500-byte packets, 20k pps. */
-    public static SimSettings defaults(String name) {
-        return builder(name).ringSize(256).ratePps(20_000).holdMicros(50).build();
     }
 
     /** A builder with the runtime's sim0 defaults: 4 queues, 1024-entry rings, 10k pps of 1500 bytes. */
@@ -88,18 +75,6 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
                 .packetSizes(packetSizeMin, packetSizeMax).ratePps(ratePps).socketFraction(socketFraction)
                 .holdMicros(holdMicros).consumerThreads(consumerThreads).napiThreads(napiThreads)
                 .dmaMaskBits(dmaMaskBits).traffic(traffic).up(up).iotlb(iotlbEntries, iotlbWays);
-    }
-
-    public SimSettings withQueues(int n) {
-        return toBuilder().rxQueues(n).build();
-    }
-
-    public SimSettings withRate(long pps) {
-        return toBuilder().ratePps(pps).build();
-    }
-
-    public SimSettings withConsumers(double socketShare, long hold) {
-        return toBuilder().socketFraction(socketShare).holdMicros(hold).build();
     }
 
     /** Builds {@link SimSettings}; every value is checked in {@link #build()}. */

@@ -107,15 +107,13 @@ final class SocketReader implements Runnable {
                     bad = receiveDevmem(s.queue, d, token);
                 }
                 if (bad == null) {
-                    s.queue.verifiedBySocket.incrementAndGet();
+                    s.queue.counters.verifiedBySocket.incrementAndGet();
                 } else {
-                    s.queue.corruptBySocket.incrementAndGet();
-                    s.queue.lastCorruption = bad;
+                    s.queue.counters.corrupt(bad, true);
                 }
             } catch (Throwable t) {
-                s.queue.errors.incrementAndGet();
-                s.queue.corruptBySocket.incrementAndGet();
-                s.queue.lastCorruption = "socket: " + t;
+                s.queue.counters.errors.incrementAndGet();
+                s.queue.counters.corrupt("socket: " + t, true);
                 LOG.log(System.Logger.Level.WARNING, "socket of " + s.queue.id + " failed on a packet", t);
             }
             // Held (and later released) whatever happened above: no page is lost.
@@ -140,7 +138,7 @@ final class SocketReader implements Runnable {
         if (!d.dataPool.deviceRead(d.data, d.payloadAt, deviceScratch, 0, frag.size)) {
             return "device memory failed while reading " + frag;
         }
-        queue.devmemFrags.incrementAndGet();
+        queue.counters.devmemFrags.incrementAndGet();
         return Packet.verify(queue.device.template(), hdr, d.headerAt, deviceScratch, 0, queue.index);
     }
 

@@ -3,6 +3,7 @@ package pagepool.driver.sim;
 import java.security.SecureRandom;
 import java.util.SplittableRandom;
 
+import pagepool.api.Checks;
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 
@@ -40,9 +41,7 @@ final class TokenTable {
     long returned;
 
     TokenTable(int capacity) {
-        if (capacity < 1 || capacity > (1 << SLOT_BITS)) {
-            throw new IllegalArgumentException("capacity: " + capacity + " (expected: 1.." + (1 << SLOT_BITS) + ")");
-        }
+        Checks.inRange("capacity", capacity, 1, 1 << SLOT_BITS);
         this.netmems = new Netmem[capacity];
         this.pools = new PagePool[capacity];
         this.generations = new int[capacity];
@@ -67,7 +66,7 @@ final class TokenTable {
         generations[slot] = generation;
         queues[slot] = queue;
         if (queue != null) {
-            queue.tokensOut.incrementAndGet();
+            queue.counters.tokensOut.incrementAndGet();
         }
         long tag;
         do {
@@ -86,8 +85,7 @@ final class TokenTable {
      */
     int dontneed(long[] tokens, int count) {
         if (count < 0 || count > MAX_PER_CALL || count > tokens.length) {
-            throw new IllegalArgumentException("tokens: " + count + " (expected: at most " + MAX_PER_CALL
-                    + " per call, as SO_DEVMEM_DONTNEED)");
+            throw Checks.invalid("tokens", count, "at most " + MAX_PER_CALL + " per call, as SO_DEVMEM_DONTNEED");
         }
         int good = 0;
         for (int i = 0; i < count; i++) {
@@ -109,7 +107,7 @@ final class TokenTable {
         PagePool pool = pools[slot];
         int generation = generations[slot];
         if (queues[slot] != null) {
-            queues[slot].tokensOut.decrementAndGet();
+            queues[slot].counters.tokensOut.decrementAndGet();
         }
         netmems[slot] = null;
         pools[slot] = null;

@@ -64,10 +64,6 @@ class TokenTableTest {
         }
 
         @Override
-        public void syncForDevice(Netmem netmem, int size) {
-        }
-
-        @Override
         public void nidChanged(int nid) {
         }
 

@@ -15,6 +15,8 @@ import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
+import pagepool.api.Checks;
+
 /**
  * Reads a component's configuration through its typed {@code Config} annotation and checks each
  * value, collecting one message per bad value in the project's form
@@ -87,7 +89,7 @@ public final class ConfigValues {
             return bad(key, "an integer in " + range(min, max), min);
         }
         if (v < min || v > max) {
-            problems.add(key + ": " + v + " (expected: " + range(min, max) + ")");
+            problem(key, v, range(min, max));
             return min;
         }
         return v;
@@ -101,7 +103,7 @@ public final class ConfigValues {
             return bad(key, "a number in " + min + ".." + max, min);
         }
         if (!(v >= min && v <= max)) {
-            problems.add(key + ": " + v + " (expected: " + min + ".." + max + ")");
+            problem(key, v, min + ".." + max);
             return min;
         }
         return v;
@@ -111,7 +113,7 @@ public final class ConfigValues {
     public boolean bool(String key, BooleanSupplier typed) {
         Object raw = props.get(key);
         if (raw instanceof String s && !s.strip().equalsIgnoreCase("true") && !s.strip().equalsIgnoreCase("false")) {
-            problems.add(key + ": '" + s + "' (expected: true or false)");
+            problem(key, "'" + s + "'", "true or false");
             return false;
         }
         try {
@@ -130,7 +132,7 @@ public final class ConfigValues {
             return bad(key, "text", "");
         }
         if (v == null || v.isBlank()) {
-            problems.add(key + ": '" + (v == null ? "" : v) + "' (expected: a value that is not blank)");
+            problem(key, "'" + (v == null ? "" : v) + "'", "a value that is not blank");
             return "";
         }
         return v.strip();
@@ -146,14 +148,18 @@ public final class ConfigValues {
         }
         T t = v == null ? null : options.get(v.strip().toLowerCase(Locale.ROOT));
         if (t == null) {
-            problems.add(key + ": '" + v + "' (expected: one of " + String.join(", ", new TreeSet<>(options.keySet()))
-                    + ")");
+            problem(key, "'" + v + "'", "one of " + String.join(", ", new TreeSet<>(options.keySet())));
             return otherwise;
         }
         return t;
     }
 
-    /** A problem the caller found, e.g. between two values. */
+    /** A problem the caller found, e.g. between two values: {@code "key: value (expected: expected)"}. */
+    public void problem(String key, Object value, String expected) {
+        problems.add(Checks.message(key, value, expected));
+    }
+
+    /** A problem in words already, e.g. the message of a check that threw. */
     public void problem(String message) {
         problems.add(message);
     }
@@ -171,7 +177,7 @@ public final class ConfigValues {
         }
         for (String key : new TreeSet<>(props.keySet())) {
             if (!known.contains(key) && !own.contains(key) && !isFrameworkKey(key)) {
-                problems.add(key + ": unknown key (expected: one of " + String.join(", ", known) + ")");
+                problem(key, "unknown key", "one of " + String.join(", ", known));
             }
         }
     }
@@ -195,7 +201,7 @@ public final class ConfigValues {
     }
 
     private <T> T bad(String key, String expected, T result) {
-        problems.add(key + ": '" + props.get(key) + "' (expected: " + expected + ")");
+        problem(key, "'" + props.get(key) + "'", expected);
         return result;
     }
 

@@ -61,8 +61,9 @@ public interface MemoryProvider {
     /**
      * The pool gives a page back ({@code release_netmem}).
      *
-     * @return true when the pool should forget the page (its memory goes back to the system);
-     *         false when the provider keeps it for later allocations
+     * @return true when the page leaves for good (its memory goes back to the system, Linux's
+     *         {@code put_page}): the pool forgets it, and refuses it as a fault if it is ever
+     *         handed out again; false when the provider keeps it for later allocations
      */
     boolean releaseNetmem(PoolContext pool, Netmem netmem);
 

@@ -1,5 +1,6 @@
 package pagepool.api.provider;
 
+import pagepool.api.Checks;
 import pagepool.api.PoolParams;
 
 /**
@@ -13,9 +14,7 @@ import pagepool.api.PoolParams;
 public record ProviderCapabilities(boolean readable, int maxOrder, boolean needsDmaMap, boolean needsDmaSync) {
 
     public ProviderCapabilities {
-        if (maxOrder < 0 || maxOrder > PoolParams.MAX_ORDER) {
-            throw new IllegalArgumentException("maxOrder: " + maxOrder + " (expected: 0.." + PoolParams.MAX_ORDER + ")");
-        }
+        Checks.inRange("maxOrder", maxOrder, 0, PoolParams.MAX_ORDER);
     }
 
     /** Readable memory of any order, no DMA requirements: ordinary pages. */

@@ -1,5 +1,8 @@
 package pagepool.itest.provider;
 
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -8,6 +11,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import pagepool.api.provider.MemoryProvider;
+import pagepool.api.testing.TestProvider;
 
 /**
  * {@code faultmem}: ordinary pages from a provider that misbehaves as its configuration
@@ -16,7 +20,7 @@ import pagepool.api.provider.MemoryProvider;
 @Component(service = MemoryProvider.class, configurationPid = "pagepool.itest.faultmem",
         property = MemoryProvider.NAME + "=faultmem")
 @Designate(ocd = FaultMemoryProvider.Config.class)
-public final class FaultMemoryProvider extends SlabProvider {
+public final class FaultMemoryProvider extends TestProvider {
 
     @ObjectClassDefinition(name = "faultmem", description = "A provider that injects faults")
     public @interface Config {
@@ -39,22 +43,55 @@ public final class FaultMemoryProvider extends SlabProvider {
         double destroy_throw_probability() default 0;
     }
 
-    private volatile Faults faults;
+    /** Faults thrown because the configuration asked for them (the soak reads it). */
+    public final AtomicLong injected = new AtomicLong();
+    private final SplittableRandom random = new SplittableRandom(42);
+    private final AtomicLong initCalls = new AtomicLong();
 
     @Activate
     public FaultMemoryProvider(Config config) {
-        super("faultmem", 0);
+        super("faultmem");
         modified(config);
     }
 
     @Modified
     void modified(Config c) {
-        faults = new Faults(c.alloc_fail_after_pages(), c.alloc_throw_probability(), c.init_throw_every(),
-                c.init_delay_millis(), c.release_throw_probability(), c.destroy_throw_probability());
+        handOutLimit(c.alloc_fail_after_pages());
+        sometimes(Call.ALLOC, c.alloc_throw_probability(), "allocNetmems");
+        sometimes(Call.RELEASE, c.release_throw_probability(), "releaseNetmem");
+        sometimes(Call.DESTROY, c.destroy_throw_probability(), "destroy");
+        int every = c.init_throw_every();
+        long delay = c.init_delay_millis();
+        failing(Call.INIT, () -> {
+            long n = initCalls.incrementAndGet();
+            if (every > 0 && n % every == 0) {
+                return injected("init");
+            }
+            if (delay > 0 && n % 3 == 0) {
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return null;
+        });
     }
 
-    @Override
-    protected Faults faults() {
-        return faults;
+    private void sometimes(Call call, double probability, String name) {
+        if (probability > 0) {
+            failing(call, () -> chance(probability) ? injected(name) : null);
+        } else {
+            healed(call);
+        }
+    }
+
+    private synchronized boolean chance(double p) {
+        return random.nextDouble() < p;
+    }
+
+    private RuntimeException injected(String call) {
+        injected.incrementAndGet();
+        return new IllegalStateException("injected fault in faultmem." + call);
     }
 }

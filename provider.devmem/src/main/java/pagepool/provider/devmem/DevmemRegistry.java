@@ -21,6 +21,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import pagepool.api.Checks;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.PoolBindings;
 import pagepool.api.config.ConfigReport;
@@ -97,7 +98,7 @@ public final class DevmemRegistry {
         v.noUnknownKeys(Config.class);
         long bytes = v.integer("memory.bytes", config::memory_bytes, 4096, MAX_BUFFER_BYTES * IOVA_SLOTS);
         if (v.ok() && bytes % 4096 != 0) {
-            v.problem("memory.bytes: " + bytes + " (expected: a multiple of 4096)");
+            v.problem("memory.bytes", bytes, "a multiple of 4096");
         }
         if (!v.ok()) {
             report.refuse(v.source(), "provider devmem", v.message() + "; device memory stays " + memoryBytes + " bytes");
@@ -129,21 +130,19 @@ public final class DevmemRegistry {
         long used = usedBytes();
         long left = memoryBytes - used;
         if (size <= 0 || size % 4096 != 0 || size > Math.min(left, MAX_BUFFER_BYTES)) {
-            throw new IllegalArgumentException("size: " + size + " (expected: a positive multiple of 4096, at most "
-                    + Math.min(left, MAX_BUFFER_BYTES) + ": the device has " + memoryBytes + " bytes and " + used
-                    + " are in buffers)");
+            throw Checks.invalid("size", size, "a positive multiple of 4096, at most " + Math.min(left, MAX_BUFFER_BYTES)
+                    + ": the device has " + memoryBytes + " bytes and " + used + " are in buffers");
         }
         int slot = slots.nextClearBit(0);
         if (slot >= IOVA_SLOTS) {
-            throw new IllegalArgumentException("buffers: " + IOVA_SLOTS + " exist (expected: fewer; destroy one first)");
+            throw Checks.invalid("buffers", IOVA_SLOTS + " exist", "fewer; destroy one first");
         }
         int id = nextBuffer + 1;
         DmaBuf d;
         try {
             d = new DmaBuf(id, size, owner, IOVA_BASE + slot * MAX_BUFFER_BYTES);
         } catch (OutOfMemoryError e) {
-            throw new IllegalArgumentException("size: " + size + " (expected: a size the host can back with memory;"
-                    + " it could not: " + e.getMessage() + ")");
+            throw Checks.invalid("size", size, "a size the host can back with memory; it could not: " + e.getMessage());
         }
         nextBuffer = id;
         slots.set(slot);
@@ -169,8 +168,7 @@ public final class DevmemRegistry {
     synchronized DevmemBindingInfo bind(int buffer, String device, List<Integer> queues, String owner) {
         DmaBuf d = buffers.get(buffer);
         if (d == null) {
-            throw new IllegalArgumentException("buffer: " + buffer + " is unknown (expected: one of "
-                    + buffers.keySet().stream().sorted().toList() + ")");
+            throw Checks.invalid("buffer", buffer + " is unknown", "one of " + buffers.keySet().stream().sorted().toList());
         }
         checkOwner(d.owner, owner, "buffer " + buffer);
         synchronized (state) {

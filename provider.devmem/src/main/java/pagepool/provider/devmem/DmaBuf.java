@@ -3,6 +3,7 @@ package pagepool.provider.devmem;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import pagepool.api.Checks;
 import pagepool.api.DeviceMemory;
 
 /**
@@ -30,7 +31,7 @@ final class DmaBuf implements DeviceMemory {
      */
     DmaBuf(int id, long size, String owner, long iova) {
         if (size <= 0 || size % 4096 != 0) {
-            throw new IllegalArgumentException("size: " + size + " (expected: a positive multiple of 4096)");
+            throw Checks.invalid("size", size, "a positive multiple of 4096");
         }
         this.id = id;
         this.size = size;

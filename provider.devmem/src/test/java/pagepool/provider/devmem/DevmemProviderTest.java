@@ -17,8 +17,8 @@ import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
 import pagepool.api.UnreadableNetmemException;
-import pagepool.api.provider.StubPoolContext;
 import pagepool.api.provider.ProviderRefusedException;
+import pagepool.api.testing.StubPoolContext;
 
 /** One binding's provider on its own: carving, the shared free pool, exhaustion and recovery, draining. */
 class DevmemProviderTest {

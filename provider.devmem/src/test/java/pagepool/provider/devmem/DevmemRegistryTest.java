@@ -10,8 +10,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import pagepool.api.config.Configs;
 import pagepool.api.devmem.DmaBufInfo;
+import pagepool.api.testing.Configs;
 
 /** Buffers belong to the bundle that made them, fit the device's memory, and sit at IOVAs of the device. */
 class DevmemRegistryTest {

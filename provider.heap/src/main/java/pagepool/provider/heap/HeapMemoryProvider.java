@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import pagepool.api.Checks;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
@@ -94,12 +95,9 @@ public final class HeapMemoryProvider implements MemoryProvider {
 
     public HeapMemoryProvider(long poolMaxBytes, long cacheBytes) {
         if (poolMaxBytes < SLAB_BYTES) {
-            throw new IllegalArgumentException("pool.max.bytes: " + poolMaxBytes + " (expected: >= " + SLAB_BYTES
-                    + ", one slab)");
+            throw Checks.invalid("pool.max.bytes", poolMaxBytes, ">= " + SLAB_BYTES + ", one slab");
         }
-        if (cacheBytes < 0) {
-            throw new IllegalArgumentException("slab.cache.bytes: " + cacheBytes + " (expected: >= 0)");
-        }
+        Checks.atLeast("slab.cache.bytes", cacheBytes, 0);
         this.poolMaxBytes = poolMaxBytes;
         this.cacheBytes = cacheBytes;
         this.report = new ConfigReport(null);

@@ -21,6 +21,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
 
+import pagepool.api.Checks;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.config.ConfigReport;
@@ -118,9 +119,7 @@ public final class HugePageProvider implements MemoryProvider {
     }
 
     public HugePageProvider(int pages, long hugePageSize, boolean fallback, boolean tryHugetlb) {
-        if (pages < 1 || pages > MAX_PAGES) {
-            throw new IllegalArgumentException("pages: " + pages + " (expected: 1.." + MAX_PAGES + ")");
-        }
+        Checks.inRange("pages", pages, 1, MAX_PAGES);
         this.report = new ConfigReport(null);
         this.fallback = fallback;
         remap(new Mapping(pages, hugePageSize, tryHugetlb));

@@ -5,6 +5,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import pagepool.api.Checks;
+
 /**
  * One mapping of {@code count} huge pages, and what really backs it. Tries hugetlbfs pages
  * ({@code MAP_HUGETLB}) first when asked, then anonymous memory aligned to the huge page size
@@ -82,8 +84,8 @@ final class HugeRegion {
                     ? " (no hugetlbfs pages reserved: /proc/sys/vm/nr_hugepages)" : "") + "; ";
         }
         if (hugePageSize != 2L << 20) {
-            throw new IllegalArgumentException("page_size: " + hugePageSize + " (expected: 2M, or 1G with hugetlbfs pages"
-                    + " reserved; " + why + "transparent huge pages are 2 MiB only)");
+            throw Checks.invalid("page_size", hugePageSize, "2M, or 1G with hugetlbfs pages reserved; " + why
+                    + "transparent huge pages are 2 MiB only");
         }
         // Over-map by one huge page to align the start, then give back the excess.
         Mmap.Result r = m.mmap(length + hugePageSize, Mmap.MAP_PRIVATE | Mmap.MAP_ANONYMOUS | Mmap.MAP_NORESERVE);

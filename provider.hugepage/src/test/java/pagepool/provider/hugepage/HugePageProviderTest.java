@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
-import pagepool.api.config.Configs;
-import pagepool.api.provider.StubPoolContext;
 import pagepool.api.provider.ProviderRefusedException;
+import pagepool.api.testing.Configs;
+import pagepool.api.testing.StubPoolContext;
 
 /** The provider on its own, with a minimal pool context standing in for the engine. */
 class HugePageProviderTest {

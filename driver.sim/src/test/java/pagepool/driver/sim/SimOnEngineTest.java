@@ -1,8 +1,9 @@
-package pagepool.engine;
+package pagepool.driver.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pagepool.api.testing.Await.await;
 
 import java.util.List;
 import java.util.Map;
@@ -15,22 +16,20 @@ import org.osgi.framework.Constants;
 import pagepool.api.PoolInfo;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.QueueInfo;
-import pagepool.api.provider.FaultyProvider;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.provider.ProviderCapabilities;
-import pagepool.driver.sim.SimDevice;
-import pagepool.driver.sim.SimSettings;
+import pagepool.api.testing.TestProvider;
 import pagepool.provider.hugepage.HugePageProvider;
 
-/** The multiplexer restarting queues of a running simulated NIC, without a framework. */
+/** The engine restarting queues of a running simulated NIC, without a framework. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SimOnEngineTest extends SimEngineRig {
 
     @Test
     void deviceComesUpOnTheDefaultProviderWithTrafficVerified() throws Exception {
-        open(SimSettings.defaults("sim0"));
+        open(sim0());
         awaitTrafficOnAllQueues(200);
-        for (QueueInfo q : mux.queues()) {
+        for (QueueInfo q : bindings.queues()) {
             assertEquals("heap", q.provider());
             assertEquals(QueueInfo.State.OK, q.state());
         }
@@ -39,17 +38,17 @@ class SimOnEngineTest extends SimEngineRig {
 
     @Test
     void deviceUpBeforeAnyProviderStartsItsQueuesWhenOneArrives() throws Exception {
-        device = new SimDevice(SimSettings.defaults("sim0"), factory).open();
-        mux.addDevice(device);
+        device = new SimDevice(sim0().build(), engine.factory()).open();
+        engine.addDevice(device);
         assertEquals(QueueInfo.State.DOWN, queue(0).state());
         assertEquals("no memory provider can serve it; it starts when one can", queue(0).message());
         Thread.sleep(20);
         assertEquals(0, stat(0, "packets"), "no memory, no packets");
         assertEquals(0, stat(0, "generated"), "a queue never enabled receives nothing, so it drops nothing");
 
-        mux.addProvider(heap, props(heap, true));
+        engine.addProvider(heap, true);
 
-        for (QueueInfo q : mux.queues()) {
+        for (QueueInfo q : bindings.queues()) {
             assertEquals("heap", q.provider());
             assertEquals(QueueInfo.State.OK, q.state());
         }
@@ -58,9 +57,9 @@ class SimOnEngineTest extends SimEngineRig {
 
     @Test
     void bindingRestartsOnlyItsQueueAndOtherQueuesKeepFlowing() throws Exception {
-        open(SimSettings.defaults("sim0"));
-        FaultyProvider fast = new FaultyProvider("fast", 0);
-        mux.addProvider(fast, props(fast, false));
+        open(sim0());
+        TestProvider fast = new TestProvider("fast");
+        engine.addProvider(fast, false);
         // Past the JIT's warm-up, when a cold socket thread may still fall behind and drop.
         awaitTrafficOnAllQueues(5000);
         long[] before = new long[4];
@@ -70,7 +69,7 @@ class SimOnEngineTest extends SimEngineRig {
             dropsBefore[q] = nicDrops(q);
         }
 
-        BindingInfo b = mux.bind("sim0", List.of(1), "fast", "test", true);
+        BindingInfo b = bindings.bind("sim0", List.of(1), "fast");
 
         assertEquals(BindingInfo.State.APPLIED, b.state(), b.message());
         assertEquals("fast", queue(1).provider());
@@ -87,74 +86,71 @@ class SimOnEngineTest extends SimEngineRig {
                         + device.queueStats(q));
             }
         }
-        PoolInfo pool = engine.pools().stream().filter(p -> p.id() == queue(1).poolId()).findFirst().orElseThrow();
+        PoolInfo pool = bindings.pools().stream().filter(p -> p.id() == queue(1).poolId()).findFirst().orElseThrow();
         assertEquals("fast", pool.provider());
     }
 
     @Test
     void providerLeavingMovesItsQueuesHomeAndItsPoolsDrainLater() throws Exception {
-        open(SimSettings.defaults("sim0").withConsumers(1.0, 20_000));
-        FaultyProvider fast = new FaultyProvider("fast", 0);
-        Map<String, Object> fastProps = props(fast, false);
-        mux.addProvider(fast, fastProps);
-        mux.bind("sim0", List.of(1, 2), "fast", "test", true);
+        open(sim0().socketFraction(1.0).holdMicros(20_000));
+        TestProvider fast = new TestProvider("fast");
+        engine.addProvider(fast, false);
+        bindings.bind("sim0", List.of(1, 2), "fast");
         awaitTrafficOnAllQueues(500);
         assertTrue(fast.pagesOut.get() > 0);
 
-        mux.removeProvider(fast, fastProps);
+        engine.removeProvider(fast);
 
         assertEquals("heap", queue(1).provider());
         assertEquals("heap", queue(2).provider());
         assertEquals(QueueInfo.State.PENDING, queue(1).state());
-        assertEquals(BindingInfo.State.PENDING, mux.bindings().get(0).state());
+        assertEquals(BindingInfo.State.PENDING, bindings.bindings().get(0).state());
         // Socket threads hold pages for 20 ms: the old pools drain, then the provider's memory goes.
-        await("fast pools destroyed", () -> engine.poolsOf(fast).isEmpty());
+        await("fast pools destroyed", () -> noPoolsOf("fast"));
         assertEquals(0, fast.pagesOut.get(), "every page came back to the provider");
         assertEquals(2, fast.destroys.get());
 
-        mux.addProvider(fast, props(fast, false));
+        engine.addProvider(fast, false);
         assertEquals("fast", queue(1).provider(), "the pending binding applies when the provider returns");
-        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
+        assertEquals(BindingInfo.State.APPLIED, bindings.bindings().get(0).state());
     }
 
     @Test
     void aReplacementBoundBeforeTheOldOneIsUnboundTakesOverWithoutAPendingGap() throws Exception {
-        open(SimSettings.defaults("sim0"));
-        FaultyProvider old = new FaultyProvider("fast", 0);
-        Map<String, Object> oldProps = props(old, false);
-        mux.addProvider(old, oldProps);
-        mux.bind("sim0", List.of(1), "fast", "test", true);
+        open(sim0());
+        TestProvider old = new TestProvider("fast");
+        engine.addProvider(old, false);
+        bindings.bind("sim0", List.of(1), "fast");
         int oldPool = queue(1).poolId();
 
         // Greedy dynamic references: the better replacement arrives first, then the old one leaves.
-        FaultyProvider replacement = new FaultyProvider("fast", 0);
-        mux.addProvider(replacement, Map.of(MemoryProvider.NAME, "fast", Constants.SERVICE_ID,
-                SERVICE_IDS.incrementAndGet(), Constants.SERVICE_RANKING, 10));
+        TestProvider replacement = new TestProvider("fast");
+        engine.addProvider(replacement, Map.of(Constants.SERVICE_RANKING, 10));
         int newPool = queue(1).poolId();
         assertTrue(newPool != oldPool, "restarted onto the higher-ranked replacement");
-        mux.removeProvider(old, oldProps);
+        engine.removeProvider(old);
 
         assertEquals(newPool, queue(1).poolId(), "the old one leaving changes nothing more");
         assertEquals(QueueInfo.State.OK, queue(1).state());
-        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
-        await("the old provider's pool drained", () -> engine.poolsOf(old).isEmpty());
+        assertEquals(BindingInfo.State.APPLIED, bindings.bindings().get(0).state());
+        await("the old provider's pool drained", () -> old.destroys.get() == old.initsCompleted.get());
         assertEquals(0, old.pagesOut.get());
         assertTrue(replacement.pagesOut.get() > 0);
     }
 
     @Test
     void aReplacementDeviceBoundBeforeTheOldOneIsUnboundTakesOverItsBindings() throws Exception {
-        open(SimSettings.defaults("sim0"));
-        FaultyProvider fast = new FaultyProvider("fast", 0);
-        mux.addProvider(fast, props(fast, false));
-        mux.bind("sim0", List.of(2), "fast", "test", true);
+        open(sim0());
+        TestProvider fast = new TestProvider("fast");
+        engine.addProvider(fast, false);
+        bindings.bind("sim0", List.of(2), "fast");
         SimDevice old = device;
-        SimDevice replacement = new SimDevice(SimSettings.defaults("sim0"), factory).open();
+        SimDevice replacement = new SimDevice(sim0().build(), engine.factory()).open();
         try {
-            mux.addDevice(replacement);
+            engine.addDevice(replacement);
             assertEquals(old.queueStats(2).get("pool-id"), (long) queue(2).poolId(), "the first device still serves");
 
-            mux.removeDevice(old);
+            engine.removeDevice(old);
             old.close();
             device = replacement;
 
@@ -170,14 +166,14 @@ class SimOnEngineTest extends SimEngineRig {
 
     @Test
     void failedStartRollsBackToTheOldMemoryAndTrafficContinues() throws Exception {
-        open(SimSettings.defaults("sim0"));
-        FaultyProvider far = new FaultyProvider("far", 1L << 52);
-        mux.addProvider(far, props(far, false));
+        open(sim0());
+        TestProvider far = new TestProvider("far").iovaBase(1L << 52);
+        engine.addProvider(far, false);
         awaitTrafficOnAllQueues(100);
 
-        BindingInfo b = mux.bind("sim0", List.of(2), "far", "test", true);
+        BindingInfo b = bindings.bind("sim0", List.of(2), "far");
 
-        assertEquals(BindingInfo.State.FAILED, mux.bindings().get(0).state());
+        assertEquals(BindingInfo.State.FAILED, bindings.bindings().get(0).state());
         QueueInfo q2 = queue(2);
         assertEquals(QueueInfo.State.UNHEALTHY, q2.state());
         assertEquals("heap", q2.provider(), "back on its old memory");
@@ -185,41 +181,36 @@ class SimOnEngineTest extends SimEngineRig {
         assertTrue(q2.message().contains("restarted on its previous memory"), q2.message());
         long packets = stat(2, "packets");
         await("traffic on queue 2 after the rollback", () -> stat(2, "packets") > packets + 200);
-        await("the pool that never started is gone", () -> engine.poolsOf(far).isEmpty());
+        await("the pool that never started is gone", () -> noPoolsOf("far"));
 
-        mux.unbind(b.id());
+        bindings.unbind(b.id());
         assertEquals(QueueInfo.State.OK, queue(2).state());
     }
 
     @Test
     void badBindingsAreRefusedAndChangeNothing() throws Exception {
-        open(SimSettings.defaults("sim0"));
-        MemoryProvider devmem = new FaultyProvider("devmem", 0) {
-            @Override
-            public ProviderCapabilities capabilities() {
-                return new ProviderCapabilities(false, 0, true, true);
-            }
-        };
-        mux.addProvider(devmem, props(devmem, false));
-        mux.bind("sim0", List.of(0), "heap", "test", true);
-        List<BindingInfo> before = mux.bindings();
+        open(sim0());
+        MemoryProvider devmem = new TestProvider("devmem", new ProviderCapabilities(false, 0, true, true));
+        engine.addProvider(devmem, false);
+        bindings.bind("sim0", List.of(0), "heap");
+        List<BindingInfo> before = bindings.bindings();
 
         assertEquals("device: 'eth9' is unknown (expected: one of [sim0])", assertThrows(
-                IllegalArgumentException.class, () -> mux.bind("eth9", List.of(0), "heap", "t", true)).getMessage());
+                IllegalArgumentException.class, () -> bindings.bind("eth9", List.of(0), "heap")).getMessage());
         assertEquals("queue: 4 (expected: 0..3 on sim0)", assertThrows(IllegalArgumentException.class,
-                () -> mux.bind("sim0", List.of(1, 4), "heap", "t", true)).getMessage());
+                () -> bindings.bind("sim0", List.of(1, 4), "heap")).getMessage());
         assertEquals("queue sim0/0 is already bound to provider 'heap' by binding " + before.get(0).id()
-                + " (test) (expected: unbind it first)", assertThrows(IllegalArgumentException.class,
-                        () -> mux.bind("sim0", List.of(0), "heap", "t", true)).getMessage());
+                + " (standalone) (expected: unbind it first)", assertThrows(IllegalArgumentException.class,
+                        () -> bindings.bind("sim0", List.of(0), "heap")).getMessage());
         assertEquals("provider 'devmem' is unreadable (device memory) and sim0 has header split off"
                 + " (expected: a device with header split on)", assertThrows(IllegalArgumentException.class,
-                        () -> mux.bind("sim0", List.of(3), "devmem", "t", true)).getMessage());
+                        () -> bindings.bind("sim0", List.of(3), "devmem")).getMessage());
         assertEquals("queues: [] (expected: at least one queue index)", assertThrows(IllegalArgumentException.class,
-                () -> mux.bind("sim0", List.of(), "heap", "t", true)).getMessage());
+                () -> bindings.bind("sim0", List.of(), "heap")).getMessage());
         assertEquals("queue sim0/2 has no binding (expected: a bound queue; see the bindings list)",
-                assertThrows(IllegalArgumentException.class, () -> mux.unbind("sim0", List.of(2))).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> bindings.unbind("sim0", List.of(2))).getMessage());
 
-        assertEquals(before, mux.bindings());
+        assertEquals(before, bindings.bindings());
         for (int q = 0; q < 4; q++) {
             assertEquals(0, stat(q, "restarts"), "no queue restarted");
         }
@@ -227,12 +218,12 @@ class SimOnEngineTest extends SimEngineRig {
 
     @Test
     void hugePagesCutIotlbMissesOnTheQueuesBoundToThem() throws Exception {
-        open(SimSettings.defaults("sim0"));
+        open(sim0());
         HugePageProvider huge = new HugePageProvider(8, 2L << 20, true, false);
-        mux.addProvider(huge, props(huge, false));
+        engine.addProvider(huge, false);
         awaitTrafficOnAllQueues(1000);
 
-        mux.bind("sim0", List.of(2, 3), "hugepage", "test", true);
+        bindings.bind("sim0", List.of(2, 3), "hugepage");
         long[] lookups = new long[4];
         long[] misses = new long[4];
         long[] packets = new long[4];
@@ -257,22 +248,22 @@ class SimOnEngineTest extends SimEngineRig {
 
         device.close();
         device = null;
-        await("every pool destroyed", () -> engine.pools().isEmpty());
+        await("every pool destroyed", () -> bindings.pools().isEmpty());
         huge.deactivate();
         assertTrue(huge.isUnmapped(), "every huge page back: unmapped");
     }
 
     @Test
     void twoHundredSwapsUnderTrafficLoseNothing() throws Exception {
-        open(SimSettings.defaults("sim0").withRate(50_000));
-        FaultyProvider fast = new FaultyProvider("fast", 0);
-        mux.addProvider(fast, props(fast, false));
+        open(sim0().ratePps(50_000));
+        TestProvider fast = new TestProvider("fast");
+        engine.addProvider(fast, false);
         awaitTrafficOnAllQueues(100);
 
         for (int i = 0; i < 200; i++) {
-            BindingInfo b = mux.bind("sim0", List.of(i % 4), "fast", "test", true);
+            BindingInfo b = bindings.bind("sim0", List.of(i % 4), "fast");
             assertEquals(BindingInfo.State.APPLIED, b.state());
-            mux.unbind(b.id());
+            bindings.unbind(b.id());
         }
         device.setCarrier(false);
         device.close();
@@ -285,7 +276,7 @@ class SimOnEngineTest extends SimEngineRig {
             assertEquals(100, s.get("restarts"), "queue " + q + " restarted 100 times");
         }
         device = null;
-        await("every pool destroyed", () -> engine.pools().isEmpty());
+        await("every pool destroyed", () -> bindings.pools().isEmpty());
         assertEquals(0, fast.pagesOut.get(), "the second provider got back every page");
     }
 }

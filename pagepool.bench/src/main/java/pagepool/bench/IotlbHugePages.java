@@ -1,4 +1,4 @@
-package pagepool.engine;
+package pagepool.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +23,8 @@ public final class IotlbHugePages {
             measure(rig, "heap", seconds);
             HugePageProvider huge = new HugePageProvider(16, 2L << 20, true, true);
             System.out.println("after mapping 16 x 2 MiB: " + meminfo());
-            rig.add(huge, false);
-            rig.mux.bind("sim0", List.of(0), "hugepage", "bench", true);
+            rig.add(huge);
+            rig.bindings.bind("sim0", List.of(0), "hugepage");
             measure(rig, "hugepage", seconds);
             rig.device.close();
             huge.deactivate();

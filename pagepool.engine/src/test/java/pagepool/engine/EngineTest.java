@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pagepool.api.testing.Await.await;
 
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,34 +24,32 @@ import pagepool.api.QueueId;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
-import pagepool.api.provider.FaultyProvider;
 import pagepool.api.provider.MemoryProvider;
+import pagepool.api.testing.TestProvider;
 import pagepool.provider.heap.HeapMemoryProvider;
 
 /**
- * The multiplexer with a fake device: drivers and providers that throw, pools asked for queues
+ * The engine with a fake device: drivers and providers that throw, pools asked for queues
  * that are not the caller's, bindings that wait for their queues, edits, owners and quarantine.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class MultiplexerTest {
+class EngineTest {
 
     private static final AtomicLong SERVICE_IDS = new AtomicLong();
     private static final long DRIVER = 7;
 
-    private final PoolEngine engine = new PoolEngine(5, 60_000);
-    private final Multiplexer mux = new Multiplexer(engine);
+    private final Engine engine = new Engine(5, 60_000);
     private final HeapMemoryProvider heap = new HeapMemoryProvider(1L << 30);
-    private final FakeDevice dev = new FakeDevice("fake0", 4, new PoolFactoryComponent(mux, DRIVER));
+    private final FakeDevice dev = new FakeDevice("fake0", 4, new PoolFactory(engine, DRIVER));
 
     @BeforeEach
     void setUp() {
         add(heap, true, -1, false);
-        mux.addDevice(dev, DRIVER);
+        engine.addDevice(dev, DRIVER);
     }
 
     @AfterEach
     void tearDown() {
-        mux.close();
         engine.close();
     }
 
@@ -59,30 +57,20 @@ class MultiplexerTest {
         Map<String, Object> props = Map.of(MemoryProvider.NAME, p.name(), MemoryProvider.DEFAULT, isDefault,
                 MemoryProvider.PRIVATE, isPrivate, Constants.SERVICE_ID, SERVICE_IDS.incrementAndGet(),
                 Constants.SERVICE_RANKING, 0);
-        mux.addProvider(p, props, bundle);
+        engine.addProvider(p, props, bundle);
         return props;
     }
 
     private QueueInfo queue(int i) {
-        return mux.queues().stream().filter(q -> q.queue().equals(new QueueId("fake0", i))).findFirst().orElseThrow();
+        return engine.queues().stream().filter(q -> q.queue().equals(new QueueId("fake0", i))).findFirst().orElseThrow();
     }
 
     private ProviderInfo provider(String name) {
-        return mux.providers().stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
+        return engine.providers().stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
     }
 
     private List<PoolInfo> poolsOf(String provider) {
-        return mux.pools().stream().filter(p -> p.provider().equals(provider)).toList();
-    }
-
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(5);
-        }
+        return engine.pools().stream().filter(p -> p.provider().equals(provider)).toList();
     }
 
     @Test
@@ -97,8 +85,8 @@ class MultiplexerTest {
 
     @Test
     void poolsAreMadeOnlyForRegisteredQueuesAndOnlyForTheirDriver() {
-        List<QueueInfo> before = mux.queues();
-        PoolFactoryComponent other = new PoolFactoryComponent(mux, 8);
+        List<QueueInfo> before = engine.queues();
+        PoolFactory other = new PoolFactory(engine, 8);
         PoolParams.Builder b = PoolParams.builder();
         assertEquals("queue eth9/0: device 'eth9' is not registered (expected: a queue of a registered device, one of"
                 + " [fake0])", assertThrows(IllegalArgumentException.class,
@@ -108,7 +96,7 @@ class MultiplexerTest {
         assertEquals("queue fake0/1 belongs to the driver that registered fake0 (bundle 7), not to bundle 8 (expected:"
                 + " pools for a queue are created by its driver)", assertThrows(IllegalArgumentException.class,
                         () -> other.create(b.queue("fake0", 1).build())).getMessage());
-        assertEquals(before, mux.queues(), "no phantom queue, nothing changed");
+        assertEquals(before, engine.queues(), "no phantom queue, nothing changed");
 
         PagePool mine = other.create(PoolParams.builder().build());
         assertEquals("heap", mine.info().provider(), "a pool without a queue is anyone's, on the default provider");
@@ -119,28 +107,28 @@ class MultiplexerTest {
     void aDriverThatThrowsFromAnyQueueOperationNeverStopsTheReconciler() {
         add(heap2(), false, -1, false);
         dev.failing.put("memAlloc", () -> new AssertionError("driver bug"));
-        BindingInfo b = mux.bind("fake0", List.of(1), "heap2", "t", true);
+        BindingInfo b = engine.bind("fake0", List.of(1), "heap2", "t", -1, "", true);
         assertEquals(BindingInfo.State.FAILED, b.state());
         assertEquals("allocating memory on provider 'heap2' failed: driver bug; it runs on 'heap' instead",
                 queue(1).message());
         assertEquals(QueueInfo.State.UNHEALTHY, queue(1).state());
         assertEquals("heap", queue(1).provider());
-        mux.unbind(b.id());
+        engine.unbind(b.id(), null);
 
         dev.failing.clear();
         dev.failing.put("start", () -> new IllegalStateException("no start"));
-        b = mux.bind("fake0", List.of(1), "heap2", "t", true);
+        b = engine.bind("fake0", List.of(1), "heap2", "t", -1, "", true);
         assertEquals(QueueInfo.State.DOWN, queue(1).state(), "the rollback's start threw too");
         assertTrue(queue(1).message().endsWith("restarting on its previous memory failed too: no start"),
                 queue(1).message());
-        mux.unbind(b.id());
+        engine.unbind(b.id(), null);
 
         dev.failing.clear();
         dev.failing.put("memFree", () -> new NullPointerException());
-        b = mux.bind("fake0", List.of(1), "heap2", "t", true);
+        b = engine.bind("fake0", List.of(1), "heap2", "t", -1, "", true);
         assertEquals(BindingInfo.State.APPLIED, b.state(), "a memFree that throws does not undo a restart");
         dev.failing.clear();
-        mux.unbind(b.id());
+        engine.unbind(b.id(), null);
         assertEquals(QueueInfo.State.OK, queue(1).state());
         assertEquals("heap", queue(1).provider());
     }
@@ -159,16 +147,16 @@ class MultiplexerTest {
     @Test
     void aSecondConfigurationForAQueueWaitsAndAppliesWhenTheFirstGoes() {
         add(heap2(), false, -1, false);
-        mux.configure("config:a", "file a.cfg", "fake0", "1", "heap2");
-        BindingInfo second = mux.configure("config:b", "file b.cfg", "fake0", "1,2", "heap2");
+        engine.configure("config:a", "file a.cfg", "fake0", "1", "heap2");
+        BindingInfo second = engine.configure("config:b", "file b.cfg", "fake0", "1,2", "heap2");
         assertEquals(BindingInfo.State.FAILED, second.state());
         assertEquals("queue fake0/1 is held by binding 1 (config:a, file a.cfg); this one applies when it goes",
                 second.message());
         assertEquals("heap", queue(2).provider(), "a waiting binding binds none of its queues");
 
-        mux.unbindOwner("config:a");
+        engine.unbindOwner("config:a");
 
-        BindingInfo now = mux.bindings().get(0);
+        BindingInfo now = engine.bindings().get(0);
         assertEquals(second.id(), now.id());
         assertEquals(BindingInfo.State.APPLIED, now.state());
         assertEquals("heap2", queue(1).provider());
@@ -178,13 +166,13 @@ class MultiplexerTest {
     @Test
     void editingAConfigurationRestartsOnlyTheQueuesWhoseProviderChanges() {
         add(heap2(), false, -1, false);
-        BindingInfo b = mux.configure("config:a", "file a.cfg", "fake0", "0,1", "heap2");
+        BindingInfo b = engine.configure("config:a", "file a.cfg", "fake0", "0,1", "heap2");
         long[] allocs = new long[4];
         for (int q = 0; q < 4; q++) {
             allocs[q] = dev.memAllocs.get(q);
         }
 
-        BindingInfo edited = mux.configure("config:a", "file a.cfg", "fake0", "1,2", "heap2");
+        BindingInfo edited = engine.configure("config:a", "file a.cfg", "fake0", "1,2", "heap2");
 
         assertEquals(b.id(), edited.id(), "the same binding, edited");
         assertEquals(allocs[1], dev.memAllocs.get(1), "queue 1 stays bound: not restarted");
@@ -194,7 +182,7 @@ class MultiplexerTest {
         assertEquals("heap", queue(0).provider());
         assertEquals("heap2", queue(2).provider());
 
-        BindingInfo broken = mux.configure("config:a", "file a.cfg", "fake0", "1-", "heap2");
+        BindingInfo broken = engine.configure("config:a", "file a.cfg", "fake0", "1-", "heap2");
         assertEquals(BindingInfo.State.FAILED, broken.state());
         assertEquals("heap", queue(1).provider(), "a malformed edit binds nothing");
     }
@@ -202,16 +190,16 @@ class MultiplexerTest {
     @Test
     void onlyTheOwnerChangesABinding() {
         add(heap2(), false, -1, false);
-        BindingInfo cfg = mux.configure("config:a", "file a.cfg", "fake0", "1", "heap2");
-        BindingInfo mine = mux.bind("fake0", List.of(2), "heap2", "bundle:shell#3", 3, "pp:bind", true);
+        BindingInfo cfg = engine.configure("config:a", "file a.cfg", "fake0", "1", "heap2");
+        BindingInfo mine = engine.bind("fake0", List.of(2), "heap2", "bundle:shell#3", 3, "pp:bind", true);
         assertEquals("queue fake0/1 is bound by config:a, file a.cfg (expected: only its owner changes it; delete its"
                 + " file to unbind)", assertThrows(IllegalArgumentException.class,
-                        () -> mux.unbind("fake0", List.of(1), "bundle:shell#3")).getMessage());
+                        () -> engine.unbind("fake0", List.of(1), "bundle:shell#3")).getMessage());
         assertEquals("binding " + mine.id() + " is bound by bundle:shell#3, pp:bind (expected: only its owner changes it)",
-                assertThrows(IllegalArgumentException.class, () -> mux.unbind(mine.id(), "bundle:other#4")).getMessage());
-        assertEquals(2, mux.bindings().size(), "nothing removed");
-        assertTrue(mux.unbind(mine.id(), "bundle:shell#3"));
-        assertEquals(cfg.id(), mux.bindings().get(0).id());
+                assertThrows(IllegalArgumentException.class, () -> engine.unbind(mine.id(), "bundle:other#4")).getMessage());
+        assertEquals(2, engine.bindings().size(), "nothing removed");
+        assertTrue(engine.unbind(mine.id(), "bundle:shell#3"));
+        assertEquals(cfg.id(), engine.bindings().get(0).id());
     }
 
     @Test
@@ -220,23 +208,23 @@ class MultiplexerTest {
         assertEquals("provider 'heap2' is private to the bundle that registered it (bundle 42) (expected: a provider any"
                 + " bundle may bind; bind this one through its owner, e.g. pp:dmabuf_bind)",
                 assertThrows(IllegalArgumentException.class,
-                        () -> mux.bind("fake0", List.of(0), "heap2", "bundle:shell#3", 3, "", true)).getMessage());
-        BindingInfo cfg = mux.configure("config:a", "file a.cfg", "fake0", "0", "heap2");
-        assertEquals(BindingInfo.State.FAILED, mux.bindings().stream().filter(b -> b.id() == cfg.id()).findFirst()
+                        () -> engine.bind("fake0", List.of(0), "heap2", "bundle:shell#3", 3, "", true)).getMessage());
+        BindingInfo cfg = engine.configure("config:a", "file a.cfg", "fake0", "0", "heap2");
+        assertEquals(BindingInfo.State.FAILED, engine.bindings().stream().filter(b -> b.id() == cfg.id()).findFirst()
                 .orElseThrow().state(), "not even through a file");
         assertEquals("heap", queue(0).provider());
-        mux.unbindOwner("config:a");
-        BindingInfo owned = mux.bind("fake0", List.of(0), "heap2", "bundle:owner#42", 42, "", true);
+        engine.unbindOwner("config:a");
+        BindingInfo owned = engine.bind("fake0", List.of(0), "heap2", "bundle:owner#42", 42, "", true);
         assertEquals(BindingInfo.State.APPLIED, owned.state());
     }
 
     @Test
     void aProviderWhoseInitThrowsAnErrorLeavesTheQueueOnItsMemory() {
-        FaultyProvider bad = new FaultyProvider("bad");
-        bad.failing(FaultyProvider.Call.INIT, () -> new StackOverflowError());
+        TestProvider bad = new TestProvider("bad");
+        bad.failing(TestProvider.Call.INIT, () -> new StackOverflowError());
         add(bad, false, -1, false);
 
-        BindingInfo b = mux.bind("fake0", List.of(3), "bad", "t", true);
+        BindingInfo b = engine.bind("fake0", List.of(3), "bad", "t", -1, "", true);
 
         assertEquals(BindingInfo.State.FAILED, b.state());
         assertEquals(QueueInfo.State.UNHEALTHY, queue(3).state());
@@ -248,11 +236,11 @@ class MultiplexerTest {
 
     @Test
     void anAllocationThatThrowsDuringARestartLeavesNoPoolBehind() {
-        FaultyProvider bad = new FaultyProvider("bad");
-        bad.failing(FaultyProvider.Call.ALLOC, () -> new IllegalStateException("no slab"));
+        TestProvider bad = new TestProvider("bad");
+        bad.failing(TestProvider.Call.ALLOC, () -> new IllegalStateException("no slab"));
         add(bad, false, -1, false);
 
-        BindingInfo b = mux.bind("fake0", List.of(0), "bad", "t", true);
+        BindingInfo b = engine.bind("fake0", List.of(0), "bad", "t", -1, "", true);
 
         assertEquals(BindingInfo.State.FAILED, b.state());
         assertEquals("allocating memory on provider 'bad' failed: fake0/0: the pool gave 0 of 8 buffers (provider"
@@ -264,13 +252,13 @@ class MultiplexerTest {
 
     @Test
     void aProviderThatKeepsFaultingIsQuarantinedUntilAnOperatorResetsIt() throws InterruptedException {
-        FaultyProvider bad = new FaultyProvider("bad");
-        bad.failing(FaultyProvider.Call.DESTROY, () -> new IllegalStateException("cannot free"));
+        TestProvider bad = new TestProvider("bad");
+        bad.failing(TestProvider.Call.DESTROY, () -> new IllegalStateException("cannot free"));
         add(bad, false, -1, false);
         for (int i = 0; i < 3; i++) {
-            BindingInfo b = mux.bind("fake0", List.of(1), "bad", "t", true);
+            BindingInfo b = engine.bind("fake0", List.of(1), "bad", "t", -1, "", true);
             assertEquals(BindingInfo.State.APPLIED, b.state(), "swap " + i);
-            mux.unbind(b.id());
+            engine.unbind(b.id(), null);
             assertEquals(QueueInfo.State.OK, queue(1).state(), "a destroy that throws leaves the queue as it should be");
             assertEquals(i + 1, dev.starts.get(1) / 2, "the queue really restarted each time");
         }
@@ -278,24 +266,24 @@ class MultiplexerTest {
         await("quarantined", () -> provider("bad").state() == ProviderInfo.State.QUARANTINED);
         assertEquals(bad.initsCompleted.get(), bad.destroys.get(), "every pool was destroyed all the same");
 
-        BindingInfo refused = mux.bind("fake0", List.of(1), "bad", "t", true);
+        BindingInfo refused = engine.bind("fake0", List.of(1), "bad", "t", -1, "", true);
         assertEquals(BindingInfo.State.FAILED, refused.state());
         assertTrue(refused.message().startsWith("provider 'bad' is quarantined after 3 faults (last: destroy threw"
                 + " IllegalStateException: cannot free)"), refused.message());
         assertEquals("heap", queue(1).provider());
 
-        bad.healed(FaultyProvider.Call.DESTROY);
-        ProviderInfo reset = mux.resetProvider("bad");
+        bad.healed(TestProvider.Call.DESTROY);
+        ProviderInfo reset = engine.resetProvider("bad");
         assertEquals(ProviderInfo.State.ACTIVE, reset.state());
         assertEquals(0, reset.faults().total());
         assertEquals("bad", queue(1).provider(), "the waiting binding applies");
-        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
+        assertEquals(BindingInfo.State.APPLIED, engine.bindings().get(0).state());
         assertEquals("provider: 'nope' is unknown (expected: one of [bad, heap])",
-                assertThrows(IllegalArgumentException.class, () -> mux.resetProvider("nope")).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> engine.resetProvider("nope")).getMessage());
     }
 
     /** A second provider that behaves. */
     private static MemoryProvider heap2() {
-        return new FaultyProvider("heap2");
+        return new TestProvider("heap2");
     }
 }

@@ -1,32 +1,20 @@
-package pagepool.engine;
+package pagepool.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import pagepool.api.PoolParams;
 import pagepool.api.PoolParams.Builder;
-import pagepool.api.QueueId;
-import pagepool.api.provider.ProviderCapabilities;
 
-/** Bad pool parameters, each refused with a message that names the value and what was expected. */
-class PoolParamsValidationTest {
-
-    private final PoolEngine engine = new PoolEngine(10, 60_000);
-
-    @AfterEach
-    void closeEngine() {
-        engine.close();
-    }
+/** Bad pool parameters, each refused by the builder with a message that names the value and what was expected. */
+class PoolParamsTest {
 
     static Stream<Arguments> badParams() {
         return Stream.of(
@@ -68,48 +56,5 @@ class PoolParamsValidationTest {
                 assertThrows(IllegalArgumentException.class, () -> new QueueId("eth0", -1)).getMessage());
         assertEquals("device: ' ' (expected: a device name)",
                 assertThrows(IllegalArgumentException.class, () -> new QueueId(" ", 0)).getMessage());
-    }
-
-    @Test
-    void unreadableProviderNeedsAPoolThatAllowsUnreadableNetmem() {
-        TestProvider devmem = new TestProvider(new ProviderCapabilities(false, 0, true, true));
-        PoolParams p = PoolParams.builder().flags(PoolParams.DMA_MAP | PoolParams.DMA_SYNC_DEV).maxLen(4096).build();
-        assertEquals("provider 'test' is unreadable (device memory) and the pool lacks ALLOW_UNREADABLE_NETMEM"
-                + " (expected: a driver that handles unreadable netmem, e.g. with header split)",
-                assertThrows(IllegalArgumentException.class, () -> engine.create(p, devmem)).getMessage());
-        assertTrue(engine.pools().isEmpty(), "nothing registered");
-    }
-
-    @Test
-    void providerThatNeedsDmaMapRefusesAPoolWithout() {
-        TestProvider p = new TestProvider(new ProviderCapabilities(true, 10, true, false));
-        assertEquals("flags: 0x0 lack DMA_MAP (expected: DMA_MAP, provider 'test' hands out DMA-mapped memory)",
-                assertThrows(IllegalArgumentException.class,
-                        () -> engine.create(PoolParams.builder().build(), p)).getMessage());
-    }
-
-    @Test
-    void providerThatNeedsDmaSyncRefusesAPoolWithout() {
-        TestProvider p = new TestProvider(new ProviderCapabilities(true, 10, true, true));
-        assertEquals("flags: 0x1 lack DMA_SYNC_DEV (expected: DMA_SYNC_DEV, provider 'test' needs its pages synced"
-                + " for the device)", assertThrows(IllegalArgumentException.class,
-                        () -> engine.create(PoolParams.builder().flags(PoolParams.DMA_MAP).build(), p)).getMessage());
-    }
-
-    @Test
-    void orderAboveTheProvidersIsRefused() {
-        TestProvider p = new TestProvider(new ProviderCapabilities(true, 0, false, false));
-        assertEquals("order: 1 (expected: 0..0 for provider 'test')", assertThrows(IllegalArgumentException.class,
-                () -> engine.create(PoolParams.builder().order(1).build(), p)).getMessage());
-    }
-
-    @Test
-    void providerRefusingInitIsReportedWithItsReason() {
-        TestProvider p = new TestProvider();
-        p.refuse = "no binding for this queue";
-        assertEquals("provider 'test' refused pool (queue eth0/2): no binding for this queue",
-                assertThrows(IllegalArgumentException.class,
-                        () -> engine.create(PoolParams.builder().queue("eth0", 2).build(), p)).getMessage());
-        assertTrue(engine.pools().isEmpty());
     }
 }

@@ -20,11 +20,11 @@ import pagepool.api.binding.QueueInfo;
 import pagepool.api.queue.NetDevice;
 
 /**
- * The multiplexer in Felix: providers installed and removed as bundles under traffic, bindings
+ * Provider swaps in Felix: providers installed and removed as bundles under traffic, bindings
  * from Config Admin, a failed start rolled back, and 200 swaps with every packet and page
  * accounted for. Each test gets a fresh framework.
  */
-public class MultiplexerIT extends PagepoolTestBase {
+public class ProviderSwapIT extends PagepoolTestBase {
 
     private Bundle installTestProviders() throws Exception {
         Bundle b = context.installBundle(Felix.testProviderLocation());

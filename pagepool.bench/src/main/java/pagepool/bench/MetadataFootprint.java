@@ -1,4 +1,4 @@
-package pagepool.engine;
+package pagepool.bench;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -6,6 +6,7 @@ import java.lang.management.MemoryMXBean;
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
+import pagepool.engine.StandaloneEngine;
 import pagepool.provider.heap.HeapMemoryProvider;
 
 /**
@@ -19,9 +20,9 @@ public final class MetadataFootprint {
     public static void main(String[] args) throws InterruptedException {
         int pages = args.length > 0 ? Integer.parseInt(args[0]) : 262_144;
         MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
-        try (PoolEngine engine = new PoolEngine(100, 60_000)) {
+        try (StandaloneEngine engine = new StandaloneEngine()) {
             HeapMemoryProvider heap = new HeapMemoryProvider((long) pages * 4096);
-            PagePool pool = engine.create(PoolParams.builder().poolSize(PoolParams.MAX_POOL_SIZE).build(), heap);
+            PagePool pool = engine.createPool(PoolParams.builder().poolSize(PoolParams.MAX_POOL_SIZE).build(), heap);
             Netmem[] held = new Netmem[pages];
             long before = usedAfterGc(mem);
             for (int i = 0; i < pages; i++) {

@@ -1,4 +1,4 @@
-package pagepool.engine;
+package pagepool.bench;
 
 import java.util.concurrent.TimeUnit;
 
@@ -24,6 +24,7 @@ import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PoolParams;
+import pagepool.engine.StandaloneEngine;
 import pagepool.provider.heap.HeapMemoryProvider;
 
 /**
@@ -41,13 +42,13 @@ public class PagePoolBenchmark {
     /** A pool whose NAPI owner is the benchmark thread. */
     @State(Scope.Thread)
     public static class OwnedPool {
-        PoolEngine engine;
+        StandaloneEngine engine;
         PagePool pool;
 
         @Setup(Level.Trial)
         public void setUp() {
-            engine = new PoolEngine(100, 60_000);
-            pool = engine.create(PoolParams.builder().queue("bench0", 0).build(), new HeapMemoryProvider(1L << 30));
+            engine = new StandaloneEngine();
+            pool = engine.createPool(PoolParams.builder().queue("bench0", 0).build(), new HeapMemoryProvider(1L << 30));
             // Warm the cache so the measured loop stays on the fast path.
             pool.recycleDirect(pool.alloc());
         }
@@ -89,7 +90,7 @@ public class PagePoolBenchmark {
     /** A pool shared by a NAPI thread and a stack thread, with a handoff queue between them. */
     @State(Scope.Group)
     public static class SharedPool {
-        PoolEngine engine;
+        StandaloneEngine engine;
         PagePool pool;
         SpscHandoff handoff;
         /** A page the NAPI thread could not hand off yet; NAPI thread only. */
@@ -97,8 +98,8 @@ public class PagePoolBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            engine = new PoolEngine(100, 60_000);
-            pool = engine.create(PoolParams.builder().queue("bench0", 1).build(), new HeapMemoryProvider(1L << 30));
+            engine = new StandaloneEngine();
+            pool = engine.createPool(PoolParams.builder().queue("bench0", 1).build(), new HeapMemoryProvider(1L << 30));
             handoff = new SpscHandoff(256);
         }
 

@@ -1,8 +1,9 @@
-package pagepool.engine;
+package pagepool.driver.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pagepool.api.testing.Await.await;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -13,10 +14,9 @@ import org.junit.jupiter.api.Timeout;
 import pagepool.api.PoolInfo;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.QueueInfo;
-import pagepool.api.provider.FaultyProvider;
 import pagepool.api.queue.QueueDebug;
 import pagepool.api.queue.QueueMemory;
-import pagepool.driver.sim.SimSettings;
+import pagepool.api.testing.TestProvider;
 
 /**
  * A device's life the way Linux lives it: link down and up, a page held across the down,
@@ -26,12 +26,12 @@ import pagepool.driver.sim.SimSettings;
 class DeviceLifecycleTest extends SimEngineRig {
 
     private List<PoolInfo> poolsOfDevice() {
-        return engine.pools().stream().filter(p -> p.queue() != null && p.queue().device().equals("sim0")).toList();
+        return bindings.pools().stream().filter(p -> p.queue() != null && p.queue().device().equals("sim0")).toList();
     }
 
     @Test
     void stopRightAfterStartNeverHandsBackMemoryNapiStillUses() throws Exception {
-        open(SimSettings.defaults("sim0").withRate(0)); // NAPI as busy as it gets
+        open(sim0().ratePps(0)); // NAPI as busy as it gets
         awaitTrafficOnAllQueues(1000);
         // The driver's queue API back to back, as fast as the caller goes: stop follows start at once.
         for (int i = 0; i < 2000; i++) {
@@ -50,10 +50,10 @@ class DeviceLifecycleTest extends SimEngineRig {
 
     @Test
     void backToBackEngineRestartsUnderTrafficKeepEveryQueueHealthy() throws Exception {
-        open(SimSettings.defaults("sim0").withRate(50_000));
+        open(sim0().ratePps(50_000));
         awaitTrafficOnAllQueues(1000);
         for (int i = 0; i < 400; i++) {
-            QueueInfo q = mux.restartQueue("sim0", i % 4);
+            QueueInfo q = bindings.restartQueue("sim0", i % 4);
             assertEquals(QueueInfo.State.OK, q.state(), q.message());
         }
         device.setCarrier(false);
@@ -63,20 +63,20 @@ class DeviceLifecycleTest extends SimEngineRig {
             assertEquals(100, stat(q, "restarts"), "queue " + q);
         }
         device = null;
-        await("every pool destroyed", () -> engine.pools().isEmpty());
+        await("every pool destroyed", () -> bindings.pools().isEmpty());
     }
 
     @Test
     void linkDownFreesTheRingsAndAHeldPageKeepsItsPoolDetachedUntilItComesBack() throws Exception {
         // Everything consumed in NAPI: at link down only the held page is out.
-        open(SimSettings.defaults("sim0").withConsumers(0, 0));
-        FaultyProvider other = add(new FaultyProvider("other"));
+        open(sim0().socketFraction(0).holdMicros(0));
+        TestProvider other = add(new TestProvider("other"));
         awaitTrafficOnAllQueues(500);
         assertTrue(device.holdPage(1));
         int pool1 = queue(1).poolId();
 
         device.setAdminUp(false);
-        await("the engine took sim0 down", () -> !mux.devices().get(0).up());
+        await("the engine took sim0 down", () -> !bindings.devices().get(0).up());
 
         List<PoolInfo> left = poolsOfDevice();
         assertEquals(1, left.size(), "the other pools were destroyed: " + left);
@@ -93,41 +93,41 @@ class DeviceLifecycleTest extends SimEngineRig {
         await("what arrives while down is dropped and counted", () -> stat(0, "drops-stopped") > drops + 100);
 
         // Asked while down: recorded, applied at up.
-        BindingInfo b = mux.bind("sim0", List.of(2), "other", "t", true);
+        BindingInfo b = bindings.bind("sim0", List.of(2), "other");
         assertEquals(BindingInfo.State.PENDING, b.state());
         assertEquals("device 'sim0' is down; it applies when it comes up", b.message());
-        assertEquals(QueueInfo.State.DOWN, mux.restartQueue("sim0", 3).state(), "a restart asked while down waits too");
+        assertEquals(QueueInfo.State.DOWN, bindings.restartQueue("sim0", 3).state(), "a restart asked while down waits too");
 
         assertEquals(1, device.releaseHeldPages(1));
         await("the last page back destroys the pool", () -> poolsOfDevice().isEmpty());
 
         device.setAdminUp(true);
-        await("up again", () -> mux.devices().get(0).up() && poolsOfDevice().size() == 4);
+        await("up again", () -> bindings.devices().get(0).up() && poolsOfDevice().size() == 4);
         assertEquals("other", queue(2).provider());
-        assertEquals(BindingInfo.State.APPLIED, mux.bindings().get(0).state());
+        assertEquals(BindingInfo.State.APPLIED, bindings.bindings().get(0).state());
         awaitTrafficOnAllQueues(stat(3, "packets") + 500);
         assertTrue(poolsOfDevice().stream().allMatch(p -> p.state() == PoolInfo.State.ACTIVE));
     }
 
     @Test
     void resetModesChooseWhetherTheQueueGetsANewNapiContext() throws Exception {
-        open(SimSettings.defaults("sim0"));
+        open(sim0());
         awaitTrafficOnAllQueues(500);
         long napi = stat(1, "napi-id");
         int pool = queue(1).poolId();
 
         device.resetMode(QueueDebug.ResetMode.POOL);
-        mux.restartQueue("sim0", 1);
+        bindings.restartQueue("sim0", 1);
         assertEquals(napi, stat(1, "napi-id"), "a new pool, the same NAPI context");
         assertNotEquals(pool, queue(1).poolId());
 
         device.resetMode(QueueDebug.ResetMode.NAPI);
-        mux.restartQueue("sim0", 1);
+        bindings.restartQueue("sim0", 1);
         long napi2 = stat(1, "napi-id");
         assertNotEquals(napi, napi2, "a new NAPI context");
 
         device.resetMode(QueueDebug.ResetMode.NAPI_STOPPED_FIRST);
-        mux.restartQueue("sim0", 1);
+        bindings.restartQueue("sim0", 1);
         assertNotEquals(napi2, stat(1, "napi-id"));
         assertEquals(3, stat(1, "restarts"));
         assertEquals(QueueInfo.State.OK, queue(1).state());
@@ -138,18 +138,18 @@ class DeviceLifecycleTest extends SimEngineRig {
     @Test
     void hundredsOfQueuesShareAFewNapiThreads() throws Exception {
         int queues = 256;
-        open(SimSettings.builder("sim0").rxQueues(queues).ringSize(64).ratePps(1000).holdMicros(50).build());
+        open(SimSettings.builder("sim0").rxQueues(queues).ringSize(64).ratePps(1000).holdMicros(50));
         assertEquals(Math.min(queues, Runtime.getRuntime().availableProcessors()),
                 Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("napi-sim0-")).count(),
                 "NAPI threads shared as IRQ vectors are");
-        await("every queue up", () -> mux.queues().stream().allMatch(q -> q.state() == QueueInfo.State.OK
+        await("every queue up", () -> bindings.queues().stream().allMatch(q -> q.state() == QueueInfo.State.OK
                 && q.provider().equals("heap")));
         awaitTrafficOnAllQueues(50);
-        FaultyProvider other = add(new FaultyProvider("other"));
-        BindingInfo b = mux.bind("sim0", List.of(7, 100, 255), "other", "t", true);
+        TestProvider other = add(new TestProvider("other"));
+        BindingInfo b = bindings.bind("sim0", List.of(7, 100, 255), "other");
         assertEquals(BindingInfo.State.APPLIED, b.state());
         for (int q = 0; q < queues; q += 17) {
-            assertEquals(QueueInfo.State.OK, mux.restartQueue("sim0", q).state());
+            assertEquals(QueueInfo.State.OK, bindings.restartQueue("sim0", q).state());
         }
         long[] before = new long[queues];
         for (int q = 0; q < queues; q++) {
@@ -163,7 +163,7 @@ class DeviceLifecycleTest extends SimEngineRig {
         device.close();
         assertAccounted();
         device = null;
-        await("every pool destroyed", () -> engine.pools().isEmpty());
+        await("every pool destroyed", () -> bindings.pools().isEmpty());
         assertEquals(0, other.pagesOut.get());
     }
 }

@@ -1,9 +1,10 @@
-package pagepool.api.provider;
+package pagepool.api.testing;
 
 import pagepool.api.DeviceMemory;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
+import pagepool.api.provider.PoolContext;
 
 /**
  * The pool side of the provider SPI reduced to what a provider's unit tests need: parameters,

@@ -1,8 +1,9 @@
-package pagepool.engine;
+package pagepool.bench;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import pagepool.api.Checks;
 import pagepool.api.Netmem;
 
 /** A single-producer single-consumer queue: the benchmark's NAPI thread hands pages to its stack thread. */
@@ -15,9 +16,7 @@ final class SpscHandoff {
     private long tail;
 
     SpscHandoff(int capacity) {
-        if (Integer.bitCount(capacity) != 1) {
-            throw new IllegalArgumentException("capacity: " + capacity + " (expected: power of 2)");
-        }
+        Checks.powerOfTwo("capacity", capacity);
         slots = new Netmem[capacity];
         mask = capacity - 1;
     }

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import pagepool.api.Checks;
 import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
@@ -21,9 +22,9 @@ import pagepool.api.provider.MemoryProvider;
  * detached pools and reports the ones that stall (the kernel's {@code page_pool_release_retry}).
  * Plain Java, so tests can drive it without a framework.
  */
-final class PoolEngine implements PoolHost, AutoCloseable {
+final class PoolRegistry implements PoolHost, AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(PoolEngine.class.getName());
+    private static final System.Logger LOG = System.getLogger(PoolRegistry.class.getName());
 
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, PagePoolImpl> pools = new ConcurrentHashMap<>();
@@ -31,7 +32,7 @@ final class PoolEngine implements PoolHost, AutoCloseable {
     private final ScheduledExecutorService retry;
     private volatile long retryMillis;
     private volatile long stallMillis;
-    /** Told of provider faults; the multiplexer. */
+    /** Told of provider faults: the engine. */
     private volatile FaultListener faultListener = (provider, pool, call, what) -> { };
 
     /** Where a pool's provider fault goes; must not block. */
@@ -43,7 +44,7 @@ final class PoolEngine implements PoolHost, AutoCloseable {
      * @param retryMillis how often a detached pool's ring is drained and its stall checked
      * @param stallMillis how long a detached pool may wait for its pages before it is reported
      */
-    PoolEngine(long retryMillis, long stallMillis) {
+    PoolRegistry(long retryMillis, long stallMillis) {
         setTimes(retryMillis, stallMillis);
         this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pagepool-detach-retry");
@@ -58,12 +59,8 @@ final class PoolEngine implements PoolHost, AutoCloseable {
      * @throws IllegalArgumentException for a retry under 1 ms or a negative stall time
      */
     void setTimes(long retryMillis, long stallMillis) {
-        if (retryMillis < 1) {
-            throw new IllegalArgumentException("retryMillis: " + retryMillis + " (expected: >= 1)");
-        }
-        if (stallMillis < 0) {
-            throw new IllegalArgumentException("stallMillis: " + stallMillis + " (expected: >= 0)");
-        }
+        Checks.atLeast("retryMillis", retryMillis, 1);
+        Checks.atLeast("stallMillis", stallMillis, 0);
         this.retryMillis = retryMillis;
         this.stallMillis = stallMillis;
     }
@@ -79,7 +76,7 @@ final class PoolEngine implements PoolHost, AutoCloseable {
         return pool;
     }
 
-    /** A pool on a provider outside the multiplexer (tests, benchmarks); its faults are still guarded. */
+    /** A pool on a provider outside any queue (tests, benchmarks); its faults are still guarded. */
     PagePool create(PoolParams params, MemoryProvider provider) {
         return create(params, GuardedProvider.standalone(provider));
     }

@@ -1,7 +1,8 @@
-package pagepool.engine;
+package pagepool.driver.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pagepool.api.testing.Await.await;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -12,8 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import pagepool.api.PoolInfo;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.QueueInfo;
-import pagepool.api.provider.FaultyProvider;
-import pagepool.driver.sim.SimSettings;
+import pagepool.api.testing.TestProvider;
 
 /**
  * A provider that throws under traffic: no NAPI or socket thread dies, the queue falls back to the
@@ -24,8 +24,8 @@ import pagepool.driver.sim.SimSettings;
 class ProviderFaultTest extends SimEngineRig {
 
     /** Sockets read every packet and hold it 20 ms: pools keep growing for a while after a start. */
-    private static SimSettings holding() {
-        return SimSettings.defaults("sim0").withConsumers(1.0, 20_000);
+    private static SimSettings.Builder holding() {
+        return sim0().socketFraction(1.0).holdMicros(20_000);
     }
 
     private long[] nicDropsOfAll() {
@@ -37,11 +37,11 @@ class ProviderFaultTest extends SimEngineRig {
     }
 
     /** Closes the device and checks that the provider got every page back and destroyed every pool it set up. */
-    private void closeAndCheckAccounting(FaultyProvider p) throws InterruptedException {
+    private void closeAndCheckAccounting(TestProvider p) throws InterruptedException {
         device.setCarrier(false);
         device.close();
         assertAccounted();
-        await("every pool destroyed", () -> engine.pools().isEmpty());
+        await("every pool destroyed", () -> bindings.pools().isEmpty());
         assertEquals(0, p.pagesOut.get(), "every page of " + p.name() + " came back");
         assertEquals(p.initsCompleted.get(), p.destroys.get(), "init and destroy paired");
         device = null;
@@ -50,20 +50,20 @@ class ProviderFaultTest extends SimEngineRig {
     @Test
     void anAllocationThatThrowsUnderTrafficMovesTheQueueToTheDefaultAndNoThreadDies() throws Exception {
         open(holding());
-        FaultyProvider bad = add(new FaultyProvider("bad"));
+        TestProvider bad = add(new TestProvider("bad"));
         awaitTrafficOnAllQueues(2000);
         long[] before = nicDropsOfAll();
-        assertEquals(BindingInfo.State.APPLIED, mux.bind("sim0", List.of(1), "bad", "t", true).state());
+        assertEquals(BindingInfo.State.APPLIED, bindings.bind("sim0", List.of(1), "bad").state());
 
         // The pool keeps growing as sockets hold pages: its next slow-path refill meets the fault.
-        bad.failing(FaultyProvider.Call.ALLOC, () -> new IllegalStateException("slab allocator broken"));
+        bad.failing(TestProvider.Call.ALLOC, () -> new IllegalStateException("slab allocator broken"));
 
         await("queue 1 falls back", () -> queue(1).provider().equals("heap"));
         QueueInfo q1 = queue(1);
         assertEquals(QueueInfo.State.UNHEALTHY, q1.state());
         assertEquals("provider 'bad' faulted: allocNetmems threw IllegalStateException: slab allocator broken; it runs"
                 + " on 'heap' instead", q1.message());
-        BindingInfo b = mux.bindings().get(0);
+        BindingInfo b = bindings.bindings().get(0);
         assertEquals(BindingInfo.State.FAILED, b.state());
         assertTrue(b.message().contains("allocNetmems threw"), b.message());
         long p1 = stat(1, "packets");
@@ -72,25 +72,25 @@ class ProviderFaultTest extends SimEngineRig {
             assertEquals(before[q], nicDrops(q), "queue " + q + " did not drop");
         }
         assertEquals(0, stat(1, "errors"), "nothing reached the NAPI loop");
-        assertTrue(mux.providers().stream().anyMatch(p -> p.name().equals("bad") && p.faults().alloc() >= 1));
+        assertTrue(bindings.providers().stream().anyMatch(p -> p.name().equals("bad") && p.faults().alloc() >= 1));
         closeAndCheckAccounting(bad);
     }
 
     @Test
     void aReleaseThatThrowsNeverStopsTheSocketThreadAndItsPoolStillDrains() throws Exception {
         open(holding());
-        FaultyProvider bad = add(new FaultyProvider("bad"));
-        mux.bind("sim0", List.of(1), "bad", "t", true);
+        TestProvider bad = add(new TestProvider("bad"));
+        bindings.bind("sim0", List.of(1), "bad");
         awaitTrafficOnAllQueues(2000);
         int badPool = queue(1).poolId();
-        bad.failing(FaultyProvider.Call.RELEASE, () -> new AssertionError("bookkeeping"));
+        bad.failing(TestProvider.Call.RELEASE, () -> new AssertionError("bookkeeping"));
 
         // Unbinding closes the pool while sockets hold its pages: each comes back through a release that throws.
-        mux.unbind("sim0", List.of(1));
+        bindings.unbind("sim0", List.of(1));
 
         assertEquals("heap", queue(1).provider());
         assertEquals(device.queueStats(1).get("pool-id"), (long) queue(1).poolId(), "the pool the queue uses now");
-        await("the old pool drains and is destroyed", () -> engine.pool(badPool) == null);
+        await("the old pool drains and is destroyed", () -> bindings.pools().stream().noneMatch(p -> p.id() == badPool));
         long[] verified = new long[4];
         for (int q = 0; q < 4; q++) {
             verified[q] = stat(q, "verified");
@@ -99,19 +99,19 @@ class ProviderFaultTest extends SimEngineRig {
             int i = q;
             await("the socket thread still reads queue " + q, () -> stat(i, "verified") > verified[i] + 500);
         }
-        assertTrue(mux.providers().stream().anyMatch(p -> p.name().equals("bad") && p.faults().release() > 0));
+        assertTrue(bindings.providers().stream().anyMatch(p -> p.name().equals("bad") && p.faults().release() > 0));
         closeAndCheckAccounting(bad);
     }
 
     @Test
     void anErrorInTheNapiLoopFailsOnlyItsQueueAndARestartRecoversIt() throws Exception {
         open(holding());
-        FaultyProvider bad = add(new FaultyProvider("bad"));
+        TestProvider bad = add(new TestProvider("bad"));
         awaitTrafficOnAllQueues(2000);
         long[] before = nicDropsOfAll();
         // One page whose memory is gone: the first packet written into it throws in NAPI.
         bad.poison(1);
-        assertEquals(BindingInfo.State.APPLIED, mux.bind("sim0", List.of(2), "bad", "t", true).state());
+        assertEquals(BindingInfo.State.APPLIED, bindings.bind("sim0", List.of(2), "bad").state());
 
         await("queue 2's driver reported the failure and the engine restarted it",
                 () -> queue(2).message().startsWith("restarted after its driver reported: NAPI: IllegalStateException"));
@@ -123,7 +123,7 @@ class ProviderFaultTest extends SimEngineRig {
         for (int q : new int[] {0, 1, 3}) {
             assertEquals(before[q], nicDrops(q), "queue " + q + " did not drop");
         }
-        assertTrue(engine.pools().stream().noneMatch(p -> p.provider().equals("bad")
+        assertTrue(bindings.pools().stream().noneMatch(p -> p.provider().equals("bad")
                 && p.state() == PoolInfo.State.ACTIVE && p.id() != queue(2).poolId()), "the failed pool was freed");
         closeAndCheckAccounting(bad);
     }

@@ -1,11 +1,11 @@
-package pagepool.engine;
+package pagepool.bench;
 
 import java.util.Arrays;
 import java.util.List;
 
-import pagepool.api.QueueId;
 import pagepool.api.binding.BindingInfo;
 import pagepool.driver.sim.SimSettings;
+import pagepool.engine.RestartRecord;
 
 /**
  * Swaps queue 0 of a 4-queue simulated NIC between two providers {@code swaps} times under
@@ -19,7 +19,9 @@ public final class SwapLatency {
         int swaps = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         SimSettings settings = SimSettings.builder("sim0").build();
         try (BenchRig rig = new BenchRig(settings)) {
-            rig.add(new BenchRig.AltHeap(), false);
+            rig.addSecondHeap();
+            RestartRecord[] last = new RestartRecord[1];
+            rig.engine.onRestart(r -> last[0] = r);
             // Warm up: traffic and the restart path.
             Thread.sleep(1000);
             for (int i = 0; i < 100; i++) {
@@ -42,9 +44,9 @@ public final class SwapLatency {
                 long c = System.nanoTime();
                 swap(rig, i);
                 call[i] = System.nanoTime() - c;
-                restart[i] = rig.mux.lastRestartNanos(new QueueId("sim0", 0));
-                pause[i] = rig.mux.lastPauseNanos(new QueueId("sim0", 0));
-                swap[i] = rig.mux.lastSwapNanos(new QueueId("sim0", 0));
+                restart[i] = last[0].totalNanos();
+                pause[i] = last[0].stoppedNanos();
+                swap[i] = last[0].swapNanos();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             System.out.printf("%d swaps of sim0/0 in %.2f s under 4 x 10k pps of 1500 bytes%n", swaps, seconds);
@@ -64,12 +66,12 @@ public final class SwapLatency {
 
     private static void swap(BenchRig rig, int i) {
         if (i % 2 == 0) {
-            BindingInfo b = rig.mux.bind("sim0", List.of(0), "heap2", "bench", true);
+            BindingInfo b = rig.bindings.bind("sim0", List.of(0), "heap2");
             if (b.state() != BindingInfo.State.APPLIED) {
                 throw new IllegalStateException("swap " + i + ": " + b);
             }
         } else {
-            rig.mux.unbind("sim0", List.of(0));
+            rig.bindings.unbind("sim0", List.of(0));
         }
     }
 

@@ -1,4 +1,4 @@
-package pagepool.api.config;
+package pagepool.api.testing;
 
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;

@@ -1,4 +1,4 @@
-package pagepool.engine;
+package pagepool.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,0 +1,179 @@
+package pagepool.driver.sim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import pagepool.api.Frag;
+import pagepool.api.Netmem;
+
+/**
+ * One queue's packet path, on its NAPI thread: the wire's next packet DMA-written into a posted
+ * buffer (with header split, the header into a frag of the header pool), delivered (consumed in
+ * NAPI and recycled directly, or handed to a socket thread that releases it later), and the ring
+ * refilled from the pool. Every packet is counted once: delivered, or dropped with the reason.
+ */
+final class RxPath {
+
+    private final SimQueue queue;
+    private final SimSettings settings;
+    private final Packet.Template template;
+    private final QueueCounters counters;
+    private final Iotlb iotlb;
+    private final SplittableRandom rnd;
+    private final Frag headerFrag = new Frag();
+    /** Where the simulated GPU reads device-memory payloads to verify them. */
+    private final MemorySegment deviceScratch = Arena.ofAuto().allocate(Packet.MAX_SIZE);
+
+    RxPath(SimQueue queue, SimSettings settings, Packet.Template template, QueueCounters counters, Iotlb iotlb) {
+        this.queue = queue;
+        this.settings = settings;
+        this.template = template;
+        this.counters = counters;
+        this.iotlb = iotlb;
+        this.rnd = new SplittableRandom(31L * queue.index + settings.name().hashCode());
+    }
+
+    /**
+     * Receives the wire's next packet into {@code m}.
+     *
+     * @param m the memory the queue runs on, or null while it is stopped
+     * @param failed whether the queue failed (it drops what arrives until its next start)
+     */
+    void receive(QueueMem m, boolean failed) {
+        long seq = counters.generated++;
+        if (m == null) {
+            counters.dropsStopped++;
+            return;
+        }
+        if (failed) {
+            counters.dropsFailed++;
+            return;
+        }
+        Netmem data = m.take();
+        if (data == null) {
+            counters.dropsNoBuffer++;
+            return;
+        }
+        Netmem header = null;
+        try {
+            int size = settings.packetSizeMin() == settings.packetSizeMax() ? settings.packetSizeMin()
+                    : settings.packetSizeMin() + rnd.nextInt(settings.packetSizeMax() - settings.packetSizeMin() + 1);
+            int headerAt;
+            int payloadAt;
+            int payloadLen = size - Packet.HEADER_LEN;
+            if (m.headerPool != null) {
+                if (!m.headerPool.allocFrag(Packet.HEADER_LEN, headerFrag)) {
+                    m.untake(data);
+                    counters.dropsNoBuffer++;
+                    return;
+                }
+                header = headerFrag.netmem();
+                headerAt = headerFrag.offset();
+                payloadAt = 0;
+            } else {
+                headerAt = 0;
+                payloadAt = Packet.HEADER_LEN;
+            }
+            if (!dmaWrite(m, header != null ? header : data, headerAt, data, payloadAt, seq, payloadLen)) {
+                counters.dropsFailed++;
+                drop(m, data, header);
+                return;
+            }
+            Netmem d = data;
+            Netmem h = header;
+            data = null; // delivered from here on: the consumer gives both back
+            header = null;
+            boolean toSocket = settings.socketFraction() > 0 && rnd.nextDouble() < settings.socketFraction();
+            if (toSocket ? toSocket(m, d, payloadAt, h, headerAt) : consumeInNapi(m, d, payloadAt, h, headerAt)) {
+                counters.delivered++;
+                counters.bytes += size;
+            }
+        } finally {
+            if (data != null) {
+                // Something failed before delivery: the packet is counted as dropped, its buffers
+                // go back; neither is lost.
+                counters.dropsFailed++;
+                drop(m, data, header);
+            }
+        }
+    }
+
+    private static void drop(QueueMem m, Netmem data, Netmem header) {
+        m.dataPool.recycleDirect(data);
+        if (header != null) {
+            m.headerPool.recycleDirect(header);
+        }
+    }
+
+    /**
+     * What the NIC writes: the header into host memory, the payload into the queue's memory.
+     *
+     * @return false when device memory failed (its provider's fault, counted by the pool)
+     */
+    private boolean dmaWrite(QueueMem m, Netmem header, int headerAt, Netmem data, int payloadAt, long seq,
+            int payloadLen) {
+        // Every DMA write goes through the IOMMU: one translation per buffer written.
+        iotlb.translate(data.dmaAddress() + payloadAt, data.area().dmaMappingShift());
+        if (header != data) {
+            iotlb.translate(header.dmaAddress() + headerAt, header.area().dmaMappingShift());
+        }
+        long checksum = template.checksum(seq, payloadLen);
+        MemorySegment hdr = header.segment();
+        Packet.writeHeader(hdr, headerAt, seq, payloadLen, queue.index, checksum);
+        if (data.isReadable()) {
+            Packet.writePayload(template, seq, data == header ? hdr : data.segment(), payloadAt, payloadLen);
+            return true;
+        }
+        return m.dataPool.deviceWrite(data, payloadAt, template.bytes, template.payloadOffset(seq), payloadLen);
+    }
+
+    /** The stack takes the packet in NAPI context and frees it there: direct recycling. */
+    private boolean consumeInNapi(QueueMem m, Netmem data, int payloadAt, Netmem header, int headerAt) {
+        String bad;
+        try {
+            bad = queue.device.verify(queue, m.dataPool, data, payloadAt, header, headerAt, deviceScratch);
+        } finally {
+            drop(m, data, header);
+        }
+        if (bad == null) {
+            counters.verifiedInNapi++;
+        } else {
+            counters.corrupt(bad, false);
+        }
+        return true;
+    }
+
+    /** The packet goes to a socket thread, which releases it later: ring recycling. */
+    private boolean toSocket(QueueMem m, Netmem data, int payloadAt, Netmem header, int headerAt) {
+        SocketQueue.Delivery d = queue.socket.claim();
+        if (d == null) {
+            // The socket's backlog is full: the stack drops the packet.
+            counters.dropsBacklog++;
+            drop(m, data, header);
+            return false;
+        }
+        d.data = data;
+        d.dataPool = m.dataPool;
+        d.dataGen = data.generation();
+        d.payloadAt = payloadAt;
+        d.header = header;
+        d.headerPool = m.headerPool;
+        d.headerGen = header == null ? 0 : headerFrag.generation();
+        d.headerAt = headerAt;
+        queue.socket.publish();
+        return true;
+    }
+
+    /** Posts buffers until the ring is full or the pool has none. */
+    void refill(QueueMem m) {
+        while (!m.full()) {
+            Netmem nm = m.dataPool.alloc();
+            if (nm == null) {
+                counters.allocFailures++;
+                return;
+            }
+            m.post(nm);
+        }
+    }
+}

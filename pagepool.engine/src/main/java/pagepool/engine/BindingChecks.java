@@ -1,0 +1,132 @@
+package pagepool.engine;
+
+import java.util.List;
+
+import pagepool.api.Checks;
+import pagepool.api.QueueId;
+import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.QueueList;
+import pagepool.engine.BindingTable.Binding;
+
+/**
+ * What a binding must satisfy: checked when it is asked for (one clear error, nothing changed),
+ * and derived again as its state whenever devices, providers or queues change. Engine thread.
+ */
+final class BindingChecks {
+
+    private final BindingTable table;
+    private final Devices devices;
+    private final ProviderRegistry providers;
+
+    BindingChecks(BindingTable table, Devices devices, ProviderRegistry providers) {
+        this.table = table;
+        this.devices = devices;
+        this.providers = providers;
+    }
+
+    /**
+     * @param ownerBundle the bundle asking, or -1
+     * @param strict true for operators (an unknown device, a held queue or a private provider is
+     *        an error); false for configuration, which may name a device that is not there yet
+     *        or a queue another binding holds (the binding waits for them)
+     * @throws IllegalArgumentException naming the value and what was expected
+     */
+    void checkNew(String device, List<Integer> queueList, String provider, long ownerBundle, boolean strict) {
+        Checks.notBlank("device", device, "a device name");
+        Checks.notBlank("provider", provider, "a provider name");
+        if (queueList == null || queueList.isEmpty()) {
+            throw Checks.invalid("queues", queueList, "at least one queue index");
+        }
+        if (queueList.stream().distinct().count() != queueList.size()) {
+            throw Checks.invalid("queues", queueList, "each queue once");
+        }
+        Device dev = strict ? devices.require(device) : devices.get(device);
+        for (int q : queueList) {
+            if (dev != null) {
+                dev.checkQueue(q);
+            } else {
+                Checks.inRange("queue", q, 0, QueueList.MAX_QUEUES - 1);
+            }
+            Binding other = table.holder(new QueueId(device, q));
+            if (other != null && strict) {
+                throw new IllegalArgumentException("queue " + device + "/" + q + " is already bound to provider '"
+                        + other.provider + "' by binding " + other.id + " (" + other.who() + ")"
+                        + " (expected: unbind it first)");
+            }
+        }
+        GuardedProvider p = providers.byName(provider);
+        if (p != null && dev != null && !p.caps.readable() && !dev.headerSplit) {
+            throw new IllegalArgumentException("provider '" + provider + "' is unreadable (device memory) and " + device
+                    + " has header split off (expected: a device with header split on)");
+        }
+        if (p != null && strict && p.isPrivate && p.bundleId != ownerBundle) {
+            throw new IllegalArgumentException(privateMessage(p));
+        }
+    }
+
+    /**
+     * @param owner who asks, or null to skip the check (tests, benchmarks)
+     * @throws IllegalArgumentException when someone else made the binding
+     */
+    static void checkOwner(Binding b, String owner, String what) {
+        if (owner != null && !owner.equals(b.owner)) {
+            String undo = !b.owner.startsWith("config:") ? ""
+                    : b.origin.startsWith("file ") ? "; delete its file to unbind" : "; delete its configuration to unbind";
+            throw new IllegalArgumentException(what + " is bound by " + b.who() + " (expected: only its owner changes"
+                    + " it" + undo + ")");
+        }
+    }
+
+    static String privateMessage(GuardedProvider p) {
+        return "provider '" + p.name + "' is private to the bundle that registered it (bundle " + p.bundleId
+                + ") (expected: a provider any bundle may bind; bind this one through its owner, e.g. pp:dmabuf_bind)";
+    }
+
+    /** Derives each binding's state from its queues and the providers present. */
+    void refreshStates() {
+        for (Binding b : table.all()) {
+            if (!b.rejected) {
+                refresh(b);
+            }
+        }
+    }
+
+    private void refresh(Binding b) {
+        if (!b.holding) {
+            Binding h = table.blocker(b);
+            b.set(BindingInfo.State.FAILED, h == null ? "waiting for its queues"
+                    : "queue " + b.device + "/" + h.queues.stream().filter(b.queues::contains).findFirst().orElse(-1)
+                            + " is held by binding " + h.id + " (" + h.who() + "); this one applies when it goes");
+            return;
+        }
+        Device dev = devices.get(b.device);
+        if (dev == null) {
+            b.set(BindingInfo.State.PENDING, "device '" + b.device + "' is not present");
+            return;
+        }
+        if (!dev.enabled) {
+            b.set(BindingInfo.State.PENDING, "device '" + b.device + "' is down; it applies when it comes up");
+            return;
+        }
+        GuardedProvider p = providers.byName(b.provider);
+        String bad = b.queues.stream().filter(q -> q >= dev.queueCount).map(q -> "queue " + q
+                + " is out of range (expected: 0.." + (dev.queueCount - 1) + ")").findFirst().orElse(null);
+        if (bad != null) {
+            b.set(BindingInfo.State.FAILED, bad);
+        } else if (p == null) {
+            b.set(BindingInfo.State.PENDING, "provider '" + b.provider + "' is not present");
+        } else if (p.quarantined()) {
+            b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is " + p.quarantine);
+        } else if (p.isPrivate && p.bundleId != b.ownerBundle) {
+            b.set(BindingInfo.State.FAILED, privateMessage(p));
+        } else if (!p.caps.readable() && !dev.headerSplit) {
+            b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is unreadable and " + b.device
+                    + " has header split off");
+        } else {
+            String failure = b.queues.stream().map(q -> devices.queue(new QueueId(b.device, q)))
+                    .filter(qs -> qs != null && qs.current != p).map(qs -> qs.id + ": " + qs.message)
+                    .findFirst().orElse(null);
+            b.set(failure == null ? BindingInfo.State.APPLIED : BindingInfo.State.FAILED, failure == null ? "" : failure);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package pagepool.engine;
+
+import pagepool.api.Checks;
+import pagepool.api.queue.NetDevice;
+
+/**
+ * A registered network device: its fixed properties, read once when it arrives, the bundle that
+ * registered it (-1: none), and whether the engine has it up (its queues started) or down.
+ */
+final class Device {
+
+    final NetDevice dev;
+    final String name;
+    final int queueCount;
+    final boolean headerSplit;
+    final long bundleId;
+    /** Whether its queues may run; changed first when the device goes down or up. */
+    volatile boolean enabled;
+    /** Whether it is up as reported: changed last, once the queues are started or stopped. */
+    volatile boolean up;
+
+    Device(NetDevice dev, String name, int queueCount, boolean headerSplit, long bundleId, boolean up) {
+        this.dev = dev;
+        this.name = name;
+        this.queueCount = queueCount;
+        this.headerSplit = headerSplit;
+        this.bundleId = bundleId;
+        this.enabled = up;
+        this.up = up;
+    }
+
+    /** @throws IllegalArgumentException unless {@code queue} is one of this device's */
+    void checkQueue(int queue) {
+        if (queue < 0 || queue >= queueCount) {
+            throw Checks.invalid("queue", queue, "0.." + (queueCount - 1) + " on " + name);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,398 @@
+package pagepool.engine;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.Consumer;
+
+import org.osgi.framework.Constants;
+
+import pagepool.api.Checks;
+import pagepool.api.PoolInfo;
+import pagepool.api.QueueId;
+import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.DeviceInfo;
+import pagepool.api.binding.ProviderInfo;
+import pagepool.api.binding.QueueInfo;
+import pagepool.api.binding.QueueList;
+import pagepool.api.provider.MemoryProvider;
+import pagepool.api.queue.NetDevice;
+import pagepool.engine.BindingTable.Binding;
+
+/**
+ * The engine without its OSGi face: the pools, the providers and devices present, the bindings
+ * asked for, and the {@link Reconciler} that makes queues run on what they should. Every change
+ * runs on the {@link EngineThread}, in order; callers wait for theirs. The parts:
+ * <ul>
+ * <li>{@link PoolRegistry}: every pool, and the retry that drains detached ones;</li>
+ * <li>{@link ProviderRegistry} and {@link Devices}: what is present, and each queue's state;</li>
+ * <li>{@link BindingTable} and {@link BindingChecks}: what operators and configuration asked for;</li>
+ * <li>{@link Reconciler} and {@link QueueRestart}: which queues restart, and the restart itself.</li>
+ * </ul>
+ * The OSGi components ({@link EngineComponent}, {@link PoolFactory}, {@link BindingsComponent},
+ * {@link DeviceTracker}, {@link ConfiguredBinding}) and {@link StandaloneEngine} drive it.
+ */
+final class Engine implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+
+    final PoolRegistry pools;
+    final ProviderRegistry providers = new ProviderRegistry();
+    final Devices devices = new Devices();
+    private final BindingTable table = new BindingTable();
+    private final BindingChecks checks = new BindingChecks(table, devices, providers);
+    private final QueueRestart restart = new QueueRestart();
+    final Reconciler reconciler = new Reconciler(providers, devices, table, restart);
+    private final EngineThread thread = new EngineThread();
+    private volatile int faultLimit = 3;
+    private ScheduledFuture<?> healthCheck;
+
+    /** @see PoolRegistry#PoolRegistry(long, long) */
+    Engine(long retryMillis, long stallMillis) {
+        this.pools = new PoolRegistry(retryMillis, stallMillis);
+        pools.onFault(this::onProviderFault);
+        configure(3, 100);
+    }
+
+    /**
+     * @param faultLimit faults after which a provider is quarantined
+     * @param healthMillis how often drivers are asked whether their queues failed
+     */
+    synchronized void configure(int faultLimit, long healthMillis) {
+        Checks.atLeast("faultLimit", faultLimit, 1);
+        Checks.atLeast("healthMillis", healthMillis, 1);
+        this.faultLimit = faultLimit;
+        if (healthCheck != null) {
+            healthCheck.cancel(false);
+        }
+        healthCheck = thread.every(healthMillis, "the health check", this::checkHealth);
+    }
+
+    void onRestart(Consumer<RestartRecord> listener) {
+        restart.onRestart(listener);
+    }
+
+    // ---- providers and devices come and go -----------------------------------------------------------
+
+    /** @param bundle the bundle that registered the provider, or -1 */
+    void addProvider(MemoryProvider provider, Map<String, Object> props, long bundle) {
+        thread.event(() -> {
+            GuardedProvider p;
+            try {
+                p = GuardedProvider.of(provider, props, bundle);
+            } catch (IllegalArgumentException e) {
+                LOG.log(Level.ERROR, e.getMessage());
+                return;
+            }
+            providers.add(p);
+            reconcileAll();
+        });
+    }
+
+    void removeProvider(Map<String, Object> props) {
+        // Move its queues away before returning: the service is gone, its memory stays until the
+        // old pools drain.
+        thread.event(() -> {
+            Object id = props.get(Constants.SERVICE_ID);
+            GuardedProvider gone = providers.remove(id instanceof Number n ? n.longValue() : -1);
+            if (gone != null) {
+                devices.queues().forEach(qs -> qs.avoid.remove(gone));
+            }
+            reconcileAll();
+        });
+    }
+
+    /** @param bundle the bundle that registered the device, or -1 */
+    void addDevice(NetDevice dev, long bundle) {
+        thread.event(() -> {
+            Device d;
+            try {
+                d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, adminUp(dev));
+            } catch (Throwable t) {
+                LOG.log(Level.ERROR, "network device " + dev.getClass().getName() + " is not taken: "
+                        + Faults.describe("name/rxQueueCount/headerSplit", t));
+                return;
+            }
+            if (d.name == null || d.name.isBlank() || d.queueCount < 1 || d.queueCount > QueueList.MAX_QUEUES) {
+                LOG.log(Level.ERROR, "network device '" + d.name + "' with " + d.queueCount
+                        + " RX queues is not taken (expected: a name and 1.." + QueueList.MAX_QUEUES + " queues)");
+                return;
+            }
+            if (!devices.add(d)) {
+                // A replacement bound before its predecessor is unbound: it takes over then.
+                LOG.log(Level.INFO, "a second device named {0} waits for the first to go", d.name);
+                return;
+            }
+            reconciler.takeOver(d);
+            checks.refreshStates();
+        });
+    }
+
+    void removeDevice(NetDevice dev) {
+        thread.event(() -> {
+            Device next = devices.remove(dev);
+            if (next != null) {
+                reconciler.takeOver(next);
+            }
+            checks.refreshStates();
+        });
+    }
+
+    /** The driver's administrative state; a driver that cannot say is up. */
+    static boolean adminUp(NetDevice dev) {
+        try {
+            return dev.adminUp();
+        } catch (Throwable t) {
+            LOG.log(Level.WARNING, "adminUp of " + dev + " failed: " + Faults.describe("adminUp", t));
+            return true;
+        }
+    }
+
+    // ---- bindings --------------------------------------------------------------------------------------
+
+    /**
+     * Binds queues to a provider; see {@link pagepool.api.binding.PoolBindings#bind}.
+     *
+     * @param ownerBundle the bundle making it, or -1
+     * @param strict see {@link BindingChecks#checkNew}
+     */
+    BindingInfo bind(String device, List<Integer> queueList, String provider, String owner, long ownerBundle,
+            String origin, boolean strict) {
+        return thread.call(() -> {
+            checks.checkNew(device, queueList, provider, ownerBundle, strict);
+            Binding b = new Binding(table.nextId(), device, queueList, provider, owner, ownerBundle, origin, false);
+            table.put(b);
+            changed(b);
+            return b.info();
+        });
+    }
+
+    /**
+     * Applies a binding configuration in one step: creates the owner's binding, or replaces it
+     * keeping its id and its hold on queues, so only queues whose provider changes restart. A
+     * configuration that cannot apply is listed as a failed binding with its reason.
+     *
+     * @return the binding as it is now
+     */
+    BindingInfo configure(String owner, String origin, String device, String queueSpec, String provider) {
+        return thread.call(() -> {
+            List<Binding> mine = table.ofOwner(owner);
+            long id = mine.isEmpty() ? table.nextId() : mine.get(0).id;
+            mine.stream().skip(1).forEach(b -> table.remove(b.id));
+            Binding old = table.get(id);
+            Binding b;
+            try {
+                List<Integer> list = QueueList.parse(queueSpec);
+                checks.checkNew(device, list, provider, -1, false);
+                b = new Binding(id, device, list, provider, owner, -1, origin, false);
+            } catch (IllegalArgumentException e) {
+                LOG.log(Level.ERROR, "{0}: {1}", origin.isEmpty() ? owner : origin, e.getMessage());
+                b = new Binding(id, String.valueOf(device), List.of(), String.valueOf(provider), owner, -1, origin, true);
+                b.set(BindingInfo.State.FAILED, e.getMessage());
+            }
+            table.put(b);
+            if (old != null) {
+                changed(old);
+            }
+            changed(b);
+            return b.info();
+        });
+    }
+
+    /**
+     * Unbinds the listed queues' bindings; see {@link pagepool.api.binding.PoolBindings#unbind(String, List)}.
+     *
+     * @param owner who asks, or null to skip the owner check (tests, benchmarks)
+     */
+    List<BindingInfo> unbind(String device, List<Integer> queueList, String owner) {
+        return thread.call(() -> {
+            Device dev = devices.require(device);
+            List<Binding> found = new ArrayList<>();
+            for (int q : queueList) {
+                dev.checkQueue(q);
+                Binding b = table.holder(new QueueId(device, q));
+                if (b == null) {
+                    throw new IllegalArgumentException("queue " + device + "/" + q + " has no binding"
+                            + " (expected: a bound queue; see the bindings list)");
+                }
+                BindingChecks.checkOwner(b, owner, "queue " + device + "/" + q);
+                if (!found.contains(b)) {
+                    found.add(b);
+                }
+            }
+            found.forEach(b -> table.remove(b.id));
+            found.forEach(this::changed);
+            return found.stream().map(Binding::info).toList();
+        });
+    }
+
+    /** @param owner who asks, or null to skip the owner check (tests, benchmarks) */
+    boolean unbind(long id, String owner) {
+        return thread.call(() -> {
+            Binding b = table.get(id);
+            if (b == null) {
+                return false;
+            }
+            BindingChecks.checkOwner(b, owner, "binding " + id);
+            table.remove(id);
+            changed(b);
+            return true;
+        });
+    }
+
+    /** Removes every binding made by {@code owner} (a bundle that stopped, a deleted configuration). */
+    void unbindOwner(String owner) {
+        thread.event(() -> {
+            List<Binding> gone = table.ofOwner(owner);
+            gone.forEach(b -> table.remove(b.id));
+            gone.forEach(this::changed);
+        });
+    }
+
+    /** A binding came, went or changed: its queues try their provider afresh and restart if they must. */
+    private void changed(Binding b) {
+        for (int q : b.queues) {
+            QueueState qs = devices.queue(new QueueId(b.device, q));
+            if (qs != null) {
+                qs.avoid.clear();
+            }
+        }
+        Device dev = devices.get(b.device);
+        if (dev != null) {
+            reconciler.device(dev);
+        }
+        // Waiting bindings of other devices may hold their queues now.
+        for (Device d : devices.all()) {
+            if (d != dev) {
+                reconciler.device(d);
+            }
+        }
+        checks.refreshStates();
+    }
+
+    // ---- operators' requests ---------------------------------------------------------------------------
+
+    /** Restarts one queue onto the memory it should run on; see {@link pagepool.api.binding.PoolBindings#restartQueue}. */
+    QueueInfo restartQueue(String device, int queue) {
+        return thread.call(() -> {
+            Device d = devices.require(device);
+            d.checkQueue(queue);
+            QueueState qs = devices.queue(d, queue);
+            reconciler.restartNow(d, qs);
+            checks.refreshStates();
+            return info(qs);
+        });
+    }
+
+    /** Lifts a provider's quarantine and forgets its faults; see {@link pagepool.api.binding.PoolBindings#resetProvider}. */
+    ProviderInfo resetProvider(String name) {
+        return thread.call(() -> {
+            List<GuardedProvider> named = providers.entries().stream().filter(p -> p.name.equals(name)).toList();
+            if (named.isEmpty()) {
+                throw Checks.invalid("provider", "'" + name + "' is unknown",
+                        "one of " + providers.entries().stream().map(p -> p.name).distinct().sorted().toList());
+            }
+            for (GuardedProvider p : named) {
+                p.quarantine = null;
+                p.faults.clear();
+                devices.queues().forEach(qs -> qs.avoid.remove(p));
+            }
+            LOG.log(Level.INFO, "provider ''{0}'' reset by an operator: its queues may use it again", name);
+            reconcileAll();
+            return info(providers.byName(name));
+        });
+    }
+
+    // ---- what drivers and providers report -------------------------------------------------------------
+
+    /** A pool's provider threw; any thread, so the work goes to the engine thread without waiting. */
+    private void onProviderFault(GuardedProvider p, PagePoolImpl pool, Faults.Call call, String what) {
+        QueueId q = pool.params().queue();
+        thread.post("handling a fault of " + p, () -> {
+            reconciler.providerFault(p, q, what, faultLimit);
+            checks.refreshStates();
+        });
+    }
+
+    private void checkHealth() {
+        long now = System.nanoTime();
+        boolean changed = false;
+        for (Device d : devices.all()) {
+            changed |= reconciler.checkHealth(d, now);
+        }
+        if (changed) {
+            checks.refreshStates();
+        }
+        // Said once done, so whoever waits for a device to be down finds its rings freed, and
+        // whoever waits for it to be up finds its queues started and its bindings applied.
+        for (Device d : devices.all()) {
+            d.up = d.enabled;
+        }
+    }
+
+    private void reconcileAll() {
+        reconciler.all();
+        checks.refreshStates();
+    }
+
+    // ---- introspection ---------------------------------------------------------------------------------
+
+    List<BindingInfo> bindings() {
+        return table.all().stream().map(Binding::info).toList();
+    }
+
+    List<DeviceInfo> devices() {
+        return devices.all().stream().map(d -> new DeviceInfo(d.name, d.queueCount, d.headerSplit, d.up))
+                .sorted(Comparator.comparing(DeviceInfo::name)).toList();
+    }
+
+    List<QueueInfo> queues() {
+        List<QueueInfo> out = new ArrayList<>();
+        for (QueueState qs : devices.queues()) {
+            if (devices.contains(qs.id.device())) {
+                out.add(info(qs));
+            }
+        }
+        out.sort(Comparator.comparing((QueueInfo i) -> i.queue().device()).thenComparingInt(i -> i.queue().index()));
+        return out;
+    }
+
+    private QueueInfo info(QueueState qs) {
+        Binding b = table.holder(qs.id);
+        QueueInfo.State state = qs.state;
+        if (state == QueueInfo.State.OK && b != null && providers.byName(b.provider) == null) {
+            state = QueueInfo.State.PENDING;
+        }
+        GuardedProvider cur = qs.current;
+        return new QueueInfo(qs.id, cur == null ? "" : cur.name, b == null ? 0 : b.id, qs.poolId, state, qs.restarts,
+                qs.message);
+    }
+
+    List<ProviderInfo> providers() {
+        return providers.entries().stream().map(this::info).toList();
+    }
+
+    private ProviderInfo info(GuardedProvider p) {
+        String q = p.quarantine;
+        return new ProviderInfo(p.name, p.caps.readable(), p == providers.defaultProvider(), p.ranking,
+                pools.poolsOf(p.provider).size(), q == null ? ProviderInfo.State.ACTIVE : ProviderInfo.State.QUARANTINED,
+                p.faults.snapshot(), q == null ? "" : q);
+    }
+
+    List<PoolInfo> pools() {
+        return pools.pools();
+    }
+
+    /**
+     * Stops the engine thread and the detach retry. Pools still open stay usable by their drivers,
+     * and detached ones still destroy themselves when their last page comes back.
+     */
+    @Override
+    public void close() {
+        thread.close();
+        pools.close();
+    }
+}

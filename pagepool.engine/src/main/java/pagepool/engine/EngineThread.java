@@ -1,0 +1,119 @@
+package pagepool.engine;
+
+import java.lang.System.Logger.Level;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The engine's one thread, {@code pagepool-reconciler}: every change of bindings, providers and
+ * devices runs on it, in order, so none needs a lock; callers wait for theirs. Nothing the work
+ * throws ends the thread or the work after it.
+ */
+final class EngineThread implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(EngineThread.class.getName());
+    private static final long WAIT_SECONDS = 30;
+
+    private final ScheduledThreadPoolExecutor executor;
+    private volatile Thread thread;
+
+    EngineThread() {
+        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "pagepool-reconciler");
+            t.setDaemon(true);
+            thread = t;
+            return t;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+    }
+
+    boolean stopped() {
+        return executor.isShutdown();
+    }
+
+    /**
+     * Runs {@code task} on the engine thread (at once if called from it) and returns its result;
+     * what it throws, the caller gets.
+     *
+     * @throws IllegalStateException when the engine is stopped, or the task did not finish in 30 s
+     */
+    <T> T call(Callable<T> task) {
+        if (stopped()) {
+            throw new IllegalStateException("the pagepool engine is stopped");
+        }
+        if (Thread.currentThread() == thread) {
+            try {
+                return task.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        Future<T> f;
+        try {
+            f = executor.submit(task);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("the pagepool engine is stopped");
+        }
+        try {
+            return f.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the engine thread did not finish within " + WAIT_SECONDS + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the engine thread", e);
+        }
+    }
+
+    /** Runs a service event's work and waits for it, unless the engine is stopping (DS unbinds after deactivate). */
+    void event(Runnable work) {
+        if (!stopped()) {
+            call(() -> {
+                work.run();
+                return null;
+            });
+        }
+    }
+
+    /** Queues work without waiting, from any thread (a NAPI thread meeting a provider fault included). */
+    void post(String what, Runnable work) {
+        try {
+            executor.execute(() -> guarded(what, work));
+        } catch (RejectedExecutionException e) {
+            // The engine is stopping.
+        }
+    }
+
+    /** Runs work every {@code millis}; null when the engine is stopped. */
+    ScheduledFuture<?> every(long millis, String what, Runnable work) {
+        if (stopped()) {
+            return null;
+        }
+        return executor.scheduleWithFixedDelay(() -> guarded(what, work), millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private static void guarded(String what, Runnable work) {
+        try {
+            work.run();
+        } catch (Throwable t) {
+            LOG.log(Level.ERROR, what + " failed", t);
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}
