@@ -1,5 +1,9 @@
 package pagepool.bench;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -10,13 +14,21 @@ import pagepool.engine.RestartRecord;
 /**
  * Swaps queue 0 of a 4-queue simulated NIC between two providers {@code swaps} times under
  * traffic (10k packets/s per queue of 1500 bytes, as the runtime's sim0), and reports the restart
- * latency (alloc new memory, stop, start, free old) and the drops on the swapped queue and the
- * others. Run with {@code ./bench swap [swaps]}.
+ * latency and the drops on the swapped queue and the others. With {@code --csv FILE} it also
+ * writes each swap's times, for {@link SwapPlot}. Run with {@code ./bench swap [swaps] [--csv FILE]}.
  */
 public final class SwapLatency {
 
     public static void main(String[] args) throws Exception {
-        int swaps = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+        int swaps = 1000;
+        Path csv = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--csv") && i + 1 < args.length) {
+                csv = Path.of(args[++i]);
+            } else {
+                swaps = Integer.parseInt(args[i]);
+            }
+        }
         SimSettings settings = SimSettings.builder("sim0").build();
         try (BenchRig rig = new BenchRig(settings)) {
             rig.addSecondHeap();
@@ -27,41 +39,49 @@ public final class SwapLatency {
             for (int i = 0; i < 100; i++) {
                 swap(rig, i);
             }
-            long[] nicBefore = new long[4];
-            long[] backlogBefore = new long[4];
-            long[] packetsBefore = new long[4];
-            for (int q = 0; q < 4; q++) {
-                nicBefore[q] = rig.stat(q, "drops-stopped") + rig.stat(q, "drops-no-buffer");
-                backlogBefore[q] = rig.stat(q, "drops-backlog");
-                packetsBefore[q] = rig.stat(q, "packets");
-            }
-            long[] restart = new long[swaps];
+            long[][] before = counters(rig);
             long[] swap = new long[swaps];
-            long[] pause = new long[swaps];
+            long[] stopped = new long[swaps];
+            long[] total = new long[swaps];
             long[] call = new long[swaps];
             long t0 = System.nanoTime();
             for (int i = 0; i < swaps; i++) {
                 long c = System.nanoTime();
                 swap(rig, i);
                 call[i] = System.nanoTime() - c;
-                restart[i] = last[0].totalNanos();
-                pause[i] = last[0].stoppedNanos();
                 swap[i] = last[0].swapNanos();
+                stopped[i] = last[0].stoppedNanos();
+                total[i] = last[0].totalNanos();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            // What the last swaps let through reaches the counters at the next polls.
+            Thread.sleep(100);
+            long[][] after = counters(rig);
             System.out.printf("%d swaps of sim0/0 in %.2f s under 4 x 10k pps of 1500 bytes%n", swaps, seconds);
-            report("swap (alloc new, stop, started on new)", swap);
-            report("queue stopped (stop to started)", pause);
-            report("restart incl. freeing the old memory", restart);
-            report("bind/unbind call (incl. reconciler)", call);
+            report("swap (alloc new, until running on it)", swap);
+            report("queue stopped", stopped);
+            report("restart incl. freeing the old memory", total);
+            report("bind/unbind call (incl. the engine thread)", call);
             for (int q = 0; q < 4; q++) {
-                long nic = rig.stat(q, "drops-stopped") + rig.stat(q, "drops-no-buffer") - nicBefore[q];
-                long backlog = rig.stat(q, "drops-backlog") - backlogBefore[q];
-                long packets = rig.stat(q, "packets") - packetsBefore[q];
                 System.out.printf("queue %d%s: %d packets, NIC drops %d (stopped + no buffer), socket backlog drops %d%n",
-                        q, q == 0 ? " (swapped)" : "", packets, nic, backlog);
+                        q, q == 0 ? " (swapped)" : "", after[q][0] - before[q][0], after[q][1] - before[q][1],
+                        after[q][2] - before[q][2]);
+            }
+            if (csv != null) {
+                write(csv, swap, stopped, total, call);
+                System.out.println("each swap's times: " + csv);
             }
         }
+    }
+
+    /** Per queue: packets, NIC drops (stopped + no buffer), socket backlog drops. */
+    private static long[][] counters(BenchRig rig) {
+        long[][] c = new long[4][];
+        for (int q = 0; q < 4; q++) {
+            c[q] = new long[] {rig.stat(q, "packets"), rig.stat(q, "drops-stopped") + rig.stat(q, "drops-no-buffer"),
+                rig.stat(q, "drops-backlog")};
+        }
+        return c;
     }
 
     private static void swap(BenchRig rig, int i) {
@@ -78,7 +98,19 @@ public final class SwapLatency {
     private static void report(String what, long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
-        System.out.printf("%-38s p50 %7.1f us  p99 %7.1f us  max %7.1f us%n", what, s[s.length / 2] / 1e3,
-                s[(int) (s.length * 0.99) - 1] / 1e3, s[s.length - 1] / 1e3);
+        System.out.printf("%-42s p50 %7.1f us  p99 %7.1f us  max %7.1f us%n", what, s[s.length / 2] / 1e3,
+                s[(int) Math.ceil(s.length * 0.99) - 1] / 1e3, s[s.length - 1] / 1e3);
+    }
+
+    private static void write(Path csv, long[] swap, long[] stopped, long[] total, long[] call) throws IOException {
+        if (csv.getParent() != null) {
+            Files.createDirectories(csv.getParent());
+        }
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(csv))) {
+            w.println("swap_us,stopped_us,total_us,call_us");
+            for (int i = 0; i < swap.length; i++) {
+                w.printf("%.1f,%.1f,%.1f,%.1f%n", swap[i] / 1e3, stopped[i] / 1e3, total[i] / 1e3, call[i] / 1e3);
+            }
+        }
     }
 }

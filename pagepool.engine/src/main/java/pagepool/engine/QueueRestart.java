@@ -4,14 +4,18 @@ import java.lang.System.Logger.Level;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import pagepool.api.QueueId;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.queue.QueueMemory;
 
 /**
  * Linux's {@code netdev_rx_queue_restart}: allocate the new memory first, stop the queue, start it
  * on the new memory, free the old; if the start fails, start again on the old memory. A queue that
- * ran on nothing (just registered, or stopped by a failure) starts the same way. Also the other
- * half of the queue API, {@link #shutDown}, for a device going down.
+ * ran on nothing (just registered, or stopped by a failure) starts the same way. A running queue
+ * whose driver can swap ({@link pagepool.api.queue.NetDevice#canSwap}) is switched instead,
+ * make-before-break: allocate, swap between two polls, free the old; it is never stopped, and a
+ * swap that fails leaves it on its old memory. Also the other half of the queue API,
+ * {@link #shutDown}, for a device going down.
  *
  * <p>Drivers are other people's code: every call into one is guarded here, and whatever it throws
  * leaves the queue in a state that says so. Runs on the engine thread.
@@ -28,7 +32,8 @@ final class QueueRestart {
     }
 
     /**
-     * Restarts the queue onto {@code target}, and settles its state against {@code want}.
+     * Restarts the queue onto {@code target}, and settles its state against {@code want}: a
+     * running queue whose driver can swap switches without stopping; any other stops and starts.
      *
      * @return whether the queue runs on {@code target} now
      */
@@ -36,7 +41,7 @@ final class QueueRestart {
         int q = qs.id.index();
         GuardedProvider old = qs.current;
         long faultsBefore = target.faults.total();
-        long t0 = System.nanoTime();
+        Phases t = new Phases();
         QueueMemory fresh;
         qs.installed.clear();
         qs.installing = target;
@@ -47,31 +52,40 @@ final class QueueRestart {
             }
         } catch (Throwable e) {
             closeLeftovers(qs);
-            return failed(qs, old, target, t0, 0, old == null ? QueueInfo.State.DOWN : QueueInfo.State.UNHEALTHY,
-                    "allocating memory on provider '" + target.name + "' failed: "
+            return failed(qs, old, target, t.allocated(), false, old == null ? QueueInfo.State.DOWN
+                    : QueueInfo.State.UNHEALTHY, "allocating memory on provider '" + target.name + "' failed: "
                             + withFault(message(e), target, faultsBefore));
         } finally {
             qs.installing = null;
         }
         qs.installed.clear();
+        t.allocated();
+        boolean hitless = old != null && canSwap(dev, q);
         QueueMemory previous;
-        long stopAt = System.nanoTime();
-        try {
-            previous = dev.dev.stop(q);
-        } catch (Throwable e) {
-            memFree(dev, fresh);
-            return failed(qs, old, target, t0, 0, QueueInfo.State.UNHEALTHY, "stopping the queue failed: " + message(e));
+        if (hitless) {
+            try {
+                previous = dev.dev.swap(q, fresh);
+            } catch (Throwable e) {
+                memFree(dev, fresh);
+                return failed(qs, old, target, t.switched(), true, QueueInfo.State.UNHEALTHY,
+                        "swapping onto provider '" + target.name + "' failed: " + message(e));
+            }
+        } else {
+            try {
+                previous = dev.dev.stop(q);
+            } catch (Throwable e) {
+                memFree(dev, fresh);
+                return failed(qs, old, target, t.switched(), false, QueueInfo.State.UNHEALTHY,
+                        "stopping the queue failed: " + message(e));
+            }
+            try {
+                dev.dev.start(q, fresh);
+            } catch (Throwable e) {
+                return rollBack(dev, qs, old, target, fresh, previous, t,
+                        "starting on provider '" + target.name + "' failed: " + message(e));
+            }
         }
-        try {
-            dev.dev.start(q, fresh);
-        } catch (Throwable e) {
-            return rollBack(dev, qs, old, target, fresh, previous, t0, stopAt,
-                    "starting on provider '" + target.name + "' failed: " + message(e));
-        }
-        long started = System.nanoTime();
-        if (previous != null) {
-            memFree(dev, previous);
-        }
+        t.switched();
         qs.current = target;
         qs.poolId = poolId(fresh);
         if (previous != null) {
@@ -79,40 +93,77 @@ final class QueueRestart {
         }
         qs.driverFault = null;
         qs.settle(want);
+        if (previous != null) {
+            memFree(dev, previous);
+        }
         if (old != null && old != target) {
             old.uninstall(qs.id);
         }
-        report(new RestartRecord(qs.id, name(old), target.name, true, "", started - t0, started - stopAt,
-                System.nanoTime() - t0));
+        report(t.record(qs.id, old, target, true, hitless, ""));
         return true;
+    }
+
+    /** Whether the driver can switch the running queue without stopping it; a driver that cannot say cannot. */
+    private static boolean canSwap(Device dev, int queue) {
+        try {
+            return dev.dev.canSwap(queue);
+        } catch (Throwable t) {
+            LOG.log(Level.WARNING, "{0}: canSwap failed: {1}", dev.name, message(t));
+            return false;
+        }
     }
 
     /** The start on new memory failed: start again on the previous memory, if there was any. */
     private boolean rollBack(Device dev, QueueState qs, GuardedProvider old, GuardedProvider target, QueueMemory fresh,
-            QueueMemory previous, long t0, long stopAt, String why) {
+            QueueMemory previous, Phases t, String why) {
         memFree(dev, fresh);
         if (previous == null) {
             qs.lost();
-            return failed(qs, old, target, t0, System.nanoTime() - stopAt, QueueInfo.State.DOWN,
+            return failed(qs, old, target, t.switched(), false, QueueInfo.State.DOWN,
                     why + "; it had no memory to fall back to");
         }
         try {
             dev.dev.start(qs.id.index(), previous);
-            return failed(qs, old, target, t0, System.nanoTime() - stopAt, QueueInfo.State.UNHEALTHY,
+            return failed(qs, old, target, t.switched(), false, QueueInfo.State.UNHEALTHY,
                     why + "; restarted on its previous memory");
         } catch (Throwable again) {
             memFree(dev, previous);
             qs.lost();
-            return failed(qs, old, target, t0, System.nanoTime() - stopAt, QueueInfo.State.DOWN,
+            return failed(qs, old, target, t.switched(), false, QueueInfo.State.DOWN,
                     why + "; restarting on its previous memory failed too: " + message(again));
         }
     }
 
-    private boolean failed(QueueState qs, GuardedProvider old, GuardedProvider target, long t0, long stoppedNanos,
+    private boolean failed(QueueState qs, GuardedProvider old, GuardedProvider target, Phases t, boolean hitless,
             QueueInfo.State state, String why) {
         qs.failedOnto(target, state, why);
-        report(new RestartRecord(qs.id, name(old), target.name, false, why, 0, stoppedNanos, System.nanoTime() - t0));
+        report(t.record(qs.id, old, target, false, hitless, why));
         return false;
+    }
+
+    /** When each phase of one restart ended. */
+    private static final class Phases {
+        private final long start = System.nanoTime();
+        private long allocated;
+        private long switched;
+
+        Phases allocated() {
+            allocated = System.nanoTime();
+            return this;
+        }
+
+        Phases switched() {
+            switched = System.nanoTime();
+            return this;
+        }
+
+        RestartRecord record(QueueId queue, GuardedProvider from, GuardedProvider to, boolean done, boolean hitless,
+                String failure) {
+            long now = System.nanoTime();
+            long a = allocated == 0 ? now : allocated;
+            long s = switched == 0 ? a : switched;
+            return new RestartRecord(queue, name(from), to.name, done, hitless, failure, a - start, s - a, now - s);
+        }
     }
 
     /**
@@ -139,11 +190,11 @@ final class QueueRestart {
 
     private void report(RestartRecord r) {
         if (LOG.isLoggable(Level.DEBUG)) {
-            LOG.log(Level.DEBUG, r.done()
-                    ? "queue {0}: restarted from ''{1}'' onto ''{2}'' in {3} us (stopped {4} us)"
-                    : "queue {0}: restart from ''{1}'' onto ''{2}'' failed after {3} us (stopped {4} us)",
-                    r.queue(), r.from(), r.to(), String.valueOf(micros(r.totalNanos())),
-                    String.valueOf(micros(r.stoppedNanos())));
+            LOG.log(Level.DEBUG, (r.done() ? "queue {0}: {1} from ''{2}'' onto ''{3}''"
+                    : "queue {0}: {1} from ''{2}'' onto ''{3}'' failed") + " in {4} us (alloc {5}, switch {6}, free {7})",
+                    r.queue(), r.hitless() ? "swapped" : "restarted", r.from(), r.to(),
+                    String.valueOf(micros(r.totalNanos())), String.valueOf(micros(r.allocNanos())),
+                    String.valueOf(micros(r.switchNanos())), String.valueOf(micros(r.freeNanos())));
         }
         try {
             listener.accept(r);

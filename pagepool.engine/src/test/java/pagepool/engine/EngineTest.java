@@ -8,6 +8,7 @@ import static pagepool.api.testing.Await.await;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -81,6 +82,40 @@ class EngineTest {
             assertEquals(0, queue(q).restarts(), "a first start is no restart");
             assertNotNull(dev.running(q));
         }
+    }
+
+    @Test
+    void aDriverThatSwapsIsNeverStoppedAndAFailedSwapLeavesTheQueueOnItsMemory() {
+        add(new TestProvider("heap2"), false, -1, false);
+        dev.swaps = true;
+        List<RestartRecord> restarts = new CopyOnWriteArrayList<>();
+        engine.onRestart(restarts::add);
+        long startsBefore = dev.starts.get(1);
+
+        BindingInfo b = engine.bind("fake0", List.of(1), "heap2", "t", -1, "", true);
+
+        assertEquals(BindingInfo.State.APPLIED, b.state());
+        assertEquals("heap2", queue(1).provider());
+        assertEquals(1, dev.swapped.get(1), "swapped");
+        assertEquals(startsBefore, dev.starts.get(1), "never stopped and started");
+        RestartRecord r = restarts.get(restarts.size() - 1);
+        assertTrue(r.done() && r.hitless(), r.toString());
+        assertEquals(0, r.stoppedNanos());
+        assertEquals(1, queue(1).restarts());
+
+        dev.failing.put("swap", () -> new IllegalStateException("ring busy"));
+        engine.unbind(b.id(), null);
+
+        QueueInfo q = queue(1);
+        assertEquals("heap2", q.provider(), "still on its memory");
+        assertEquals(QueueInfo.State.UNHEALTHY, q.state());
+        assertEquals("swapping onto provider 'heap' failed: ring busy; it runs on 'heap2' instead", q.message());
+        assertEquals(1, poolsOf("heap2").stream().filter(p -> p.state() == PoolInfo.State.ACTIVE).count(),
+                "the new memory was freed, the running one kept");
+        dev.failing.remove("swap");
+        engine.restartQueue("fake0", 1);
+        assertEquals("heap", queue(1).provider());
+        assertEquals(QueueInfo.State.OK, queue(1).state());
     }
 
     @Test

@@ -37,6 +37,9 @@ final class FakeDevice implements NetDevice {
     final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
     final String[] faults;
     volatile boolean headerSplit;
+    /** Whether the driver offers make-before-break swaps; off: it only stops and starts. */
+    volatile boolean swaps;
+    final AtomicLongArray swapped;
 
     FakeDevice(String name, int queues, PagePoolFactory pools) {
         this.name = name;
@@ -46,6 +49,7 @@ final class FakeDevice implements NetDevice {
         this.starts = new AtomicLongArray(queues);
         this.memAllocs = new AtomicLongArray(queues);
         this.faults = new String[queues];
+        this.swapped = new AtomicLongArray(queues);
     }
 
     private void maybeFail(String op) throws QueueOperationException {
@@ -107,6 +111,21 @@ final class FakeDevice implements NetDevice {
         running[queue] = (Memory) memory;
         starts.incrementAndGet(queue);
         faults[queue] = null;
+    }
+
+    @Override
+    public synchronized boolean canSwap(int queue) {
+        return swaps && running[queue] != null;
+    }
+
+    @Override
+    public synchronized QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
+        maybeFail("swap");
+        Memory old = running[queue];
+        running[queue] = (Memory) memory;
+        swapped.incrementAndGet(queue);
+        faults[queue] = null;
+        return old;
     }
 
     @Override

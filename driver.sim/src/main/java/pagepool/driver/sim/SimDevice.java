@@ -134,11 +134,26 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
 
     @Override
     public void start(int queue, QueueMemory memory) throws QueueOperationException {
+        queue(queue).start(ownMemory(queue, memory));
+    }
+
+    private QueueMem ownMemory(int queue, QueueMemory memory) throws QueueOperationException {
         if (!(memory instanceof QueueMem m) || m.queue != queue) {
             throw new QueueOperationException("queue " + settings.name() + "/" + queue + ": memory " + memory
                     + " was not allocated for it by memAlloc");
         }
-        queue(queue).start(m);
+        return m;
+    }
+
+    /** A running queue swaps, unless queue resets are set to take a new NAPI context ({@link QueueDebug}). */
+    @Override
+    public boolean canSwap(int queue) {
+        return resetMode() == ResetMode.POOL && queueOrThrow(queue).running();
+    }
+
+    @Override
+    public QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
+        return queue(queue).swap(ownMemory(queue, memory));
     }
 
     @Override

@@ -146,6 +146,35 @@ final class SimQueue {
         });
     }
 
+    /**
+     * Make-before-break: switches the running queue to {@code m} between two polls, so no packet
+     * finds it stopped; the NAPI context stays. The next poll receives into the new ring; the old
+     * one keeps its unused buffers for memFree.
+     *
+     * @return the memory it ran on
+     */
+    QueueMem swap(QueueMem m) throws QueueOperationException {
+        return onNapi(() -> {
+            QueueMem old = mem;
+            if (old == null) {
+                throw new QueueOperationException("queue " + id + " is stopped (expected: a running queue)");
+            }
+            String bad = m.unreachable(settings.dmaMaskBits());
+            if (bad != null) {
+                throw new QueueOperationException("queue " + id + ": " + bad);
+            }
+            setMem(m);
+            fault = null;
+            counters.restarts.incrementAndGet();
+            return old;
+        });
+    }
+
+    /** Whether the queue runs on memory (started, not stopped). */
+    boolean running() {
+        return published != null;
+    }
+
     private void setMem(QueueMem m) {
         mem = m;
         published = m;

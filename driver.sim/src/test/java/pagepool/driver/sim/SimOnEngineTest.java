@@ -18,6 +18,7 @@ import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.provider.ProviderCapabilities;
+import pagepool.api.queue.QueueDebug;
 import pagepool.api.testing.TestProvider;
 import pagepool.provider.hugepage.HugePageProvider;
 
@@ -165,8 +166,35 @@ class SimOnEngineTest extends SimEngineRig {
     }
 
     @Test
-    void failedStartRollsBackToTheOldMemoryAndTrafficContinues() throws Exception {
+    void aSwapThatFailsLeavesTheQueueRunningOnItsMemoryWithoutADrop() throws Exception {
         open(sim0());
+        TestProvider far = new TestProvider("far").iovaBase(1L << 52);
+        engine.addProvider(far, false);
+        awaitTrafficOnAllQueues(100);
+        long stoppedBefore = stat(2, "drops-stopped");
+
+        BindingInfo b = bindings.bind("sim0", List.of(2), "far");
+
+        assertEquals(BindingInfo.State.FAILED, bindings.bindings().get(0).state());
+        QueueInfo q2 = queue(2);
+        assertEquals(QueueInfo.State.UNHEALTHY, q2.state());
+        assertEquals("heap", q2.provider(), "still on its old memory");
+        assertTrue(q2.message().startsWith("swapping onto provider 'far' failed: queue sim0/2: buffer at DMA address"),
+                q2.message());
+        assertTrue(q2.message().endsWith("is beyond the NIC's 48-bit DMA mask; it runs on 'heap' instead"), q2.message());
+        assertEquals(stoppedBefore, stat(2, "drops-stopped"), "never stopped");
+        long packets = stat(2, "packets");
+        await("traffic on queue 2", () -> stat(2, "packets") > packets + 200);
+        await("the pool that never ran is gone", () -> noPoolsOf("far"));
+
+        bindings.unbind(b.id());
+        assertEquals(QueueInfo.State.OK, queue(2).state());
+    }
+
+    @Test
+    void aFailedStartOfADriverThatStopsRollsBackToTheOldMemoryAndTrafficContinues() throws Exception {
+        open(sim0());
+        device.resetMode(QueueDebug.ResetMode.NAPI); // a new NAPI context per restart: stop, then start
         TestProvider far = new TestProvider("far").iovaBase(1L << 52);
         engine.addProvider(far, false);
         awaitTrafficOnAllQueues(100);
@@ -254,7 +282,7 @@ class SimOnEngineTest extends SimEngineRig {
     }
 
     @Test
-    void twoHundredSwapsUnderTrafficLoseNothing() throws Exception {
+    void twoHundredSwapsUnderTrafficLoseNothingAndNeverStopAQueue() throws Exception {
         open(sim0().ratePps(50_000));
         TestProvider fast = new TestProvider("fast");
         engine.addProvider(fast, false);
@@ -274,6 +302,7 @@ class SimOnEngineTest extends SimEngineRig {
             assertEquals(s.get("packets"), s.get("verified"), "every delivered packet was verified: " + s);
             assertEquals(0, s.get("corrupt"), device.lastCorruption(q));
             assertEquals(100, s.get("restarts"), "queue " + q + " restarted 100 times");
+            assertEquals(0, s.get("drops-stopped"), "swapped, never stopped: " + s);
         }
         device = null;
         await("every pool destroyed", () -> bindings.pools().isEmpty());

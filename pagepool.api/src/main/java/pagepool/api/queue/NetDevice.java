@@ -6,7 +6,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  * A network device with RX queues, registered by its driver as an OSGi service. The engine
  * switches a queue's memory the Linux way ({@code netdev_rx_queue_restart}): {@link #memAlloc}
  * new memory first, {@link #stop} the queue, {@link #start} it on the new memory, {@link #memFree}
- * the old; if start fails, it starts the queue again on the old memory.
+ * the old; if start fails, it starts the queue again on the old memory. A queue drops what
+ * arrives while it is stopped. A driver whose NAPI context owns its ring can do better, and says
+ * so with {@link #canSwap}: the engine then {@link #swap swaps} a running queue onto the new
+ * memory between two polls, make-before-break, and nothing is dropped.
  *
  * <p>The engine calls these methods from one thread at a time per device. The driver creates
  * its pools through {@link pagepool.api.PagePoolFactory} with {@link pagepool.api.PoolParams#queue()}
@@ -56,6 +59,29 @@ public interface NetDevice {
 
     /** Frees memory no queue runs on ({@code ndo_queue_mem_free}): its pools close and detach. */
     void memFree(QueueMemory memory);
+
+    /**
+     * Whether {@link #swap} can switch this queue now: it is running, and the driver can move it
+     * to new memory between two NAPI polls. A driver that can only stop and start keeps the
+     * default, false.
+     */
+    default boolean canSwap(int queue) {
+        return false;
+    }
+
+    /**
+     * Make-before-break: switches the running queue to {@code memory} (from {@link #memAlloc}) in
+     * one step between two polls, so it is never stopped and drops nothing. The old memory keeps
+     * its unused buffers and the pages in flight; the caller frees it with {@link #memFree}.
+     *
+     * @return the memory the queue ran on
+     * @throws QueueOperationException when the queue could not switch; it still runs on its old
+     *         memory, and {@code memory} still belongs to the caller
+     */
+    default QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
+        throw new QueueOperationException("device " + name() + " cannot swap a queue's memory (expected: stop, then"
+                + " start)");
+    }
 
     /**
      * The driver's counters of one queue, by name ({@code ethtool -S}), e.g. packets, bytes,
