@@ -7,11 +7,13 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -31,9 +33,11 @@ import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 import org.osgi.framework.startlevel.BundleStartLevel;
@@ -88,6 +92,17 @@ public final class Launcher {
         Framework fw = newFramework(home, exec != null);
         fw.init();
         long tInit = System.nanoTime();
+        boolean timing = Boolean.getBoolean("pagepool.timing");
+        List<String> started = new ArrayList<>();
+        if (timing) {
+            // When each bundle is up, from the framework's start.
+            fw.getBundleContext().addBundleListener((SynchronousBundleListener) e -> {
+                if (e.getType() == BundleEvent.STARTED) {
+                    started.add(e.getBundle().getSymbolicName() + " "
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - tInit) + " ms");
+                }
+            });
+        }
         List<Bundle> installed = install(fw.getBundleContext(), home.resolve("bundle"), exec != null);
         long tInstall = System.nanoTime();
         // Marked for start before the framework starts, so start levels order them: drivers come
@@ -103,9 +118,12 @@ public final class Launcher {
             }
         }
         fw.start();
-        if (Boolean.getBoolean("pagepool.timing")) {
-            System.err.printf("pagepool: init %d ms, install %d ms, start %d ms%n", (tInit - t0) / 1_000_000,
-                    (tInstall - tInit) / 1_000_000, (System.nanoTime() - tInstall) / 1_000_000);
+        if (timing) {
+            System.err.printf("pagepool: JVM %d ms, init %d ms, install %d ms, start %d ms%n",
+                    ManagementFactory.getRuntimeMXBean().getUptime() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime()
+                            - t0), (tInit - t0) / 1_000_000, (tInstall - tInit) / 1_000_000,
+                    (System.nanoTime() - tInstall) / 1_000_000);
+            System.err.println("pagepool: started (ms since init): " + String.join(", ", started));
         }
         long upMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         if (exec == null) {
@@ -174,7 +192,11 @@ public final class Launcher {
     private static List<Bundle> install(BundleContext ctx, Path dir, boolean batch) throws IOException, BundleException {
         List<Path> jars;
         try (Stream<Path> s = Files.list(dir)) {
-            jars = s.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
+            // The shell first: Felix starts the bundles of a start level in install order, and the
+            // console's terminal set-up then runs on its own thread while the rest starts.
+            jars = s.filter(f -> f.toString().endsWith(".jar"))
+                    .sorted(Comparator.comparing((Path f) -> !isShell(f.getFileName().toString())).thenComparing(f -> f))
+                    .toList();
         }
         List<Bundle> out = new ArrayList<>();
         for (Path jar : jars) {
@@ -189,6 +211,10 @@ public final class Launcher {
             out.add(b);
         }
         return out;
+    }
+
+    private static boolean isShell(String jar) {
+        return jar.startsWith("org.apache.felix.gogo.") || jar.startsWith("jline-");
     }
 
     /**
