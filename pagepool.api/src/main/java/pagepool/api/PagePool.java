@@ -29,6 +29,16 @@ public interface PagePool extends AutoCloseable {
     Netmem alloc();
 
     /**
+     * Takes up to {@code max} pages at once, each with one reference, into {@code out} from
+     * index 0: a ring refill's worth for the cost of one call's checks. NAPI context only.
+     *
+     * @return how many; fewer than {@code max} (0 included) when the provider has no more memory now
+     * @throws IllegalArgumentException when {@code max} is negative or more than {@code out} holds
+     * @throws IllegalStateException when called outside the pool's NAPI context, or after close
+     */
+    int alloc(Netmem[] out, int max);
+
+    /**
      * Takes {@code size} bytes of a page shared with other fragments, and describes them in
      * {@code out}. NAPI context only.
      *
@@ -68,6 +78,20 @@ public interface PagePool extends AutoCloseable {
      * @throws BadReleaseException when the page is not out of this pool, or the generation is stale
      */
     void release(Netmem netmem, int generation);
+
+    /**
+     * {@code page_pool_put_netmem_bulk}: drops one reference from each of {@code count} pages,
+     * from any thread, each checked as {@link #release(Netmem, int)} checks it against its
+     * generation; the pages this frees go to the pool's ring with one reservation for the batch
+     * (to the provider what does not fit). As in Linux, {@code netmems} is the pool's scratch
+     * space during the call: its first {@code count} entries are undefined afterwards.
+     *
+     * @throws BadReleaseException after every good page of the batch was given back, naming the
+     *         first page refused (not out of this pool, or stale) and how many were; each is
+     *         counted as a bad release
+     * @throws IllegalArgumentException when {@code count} is negative or more than either array holds
+     */
+    void release(Netmem[] netmems, int[] generations, int count);
 
     /**
      * The NIC writes into an unreadable page it has from this pool (DMA into device memory),

@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import pagepool.api.MemoryArea;
@@ -169,6 +170,45 @@ public class PagePoolBenchmark {
         }
     }
 
+    /** A batch of received pages on the stack side, with the generations they came with. */
+    @State(Scope.Thread)
+    public static class Batch {
+        final Netmem[] pages = new Netmem[64];
+        final int[] generations = new int[64];
+    }
+
+    /** (2c) NAPI side of the bulk variant: the same as (2b). */
+    @Benchmark
+    @Group("crossThreadBulk")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public Netmem napiAllocForBulk(SharedPool s, Moved moved) {
+        return napiAlloc(s, moved);
+    }
+
+    /**
+     * (2c) Stack side, page_pool_put_netmem_bulk: up to 64 received pages at a time, given back
+     * with one bulk release (one ring reservation), each checked against its generation.
+     */
+    @Benchmark
+    @Group("crossThreadBulk")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public void stackReleaseBulk(SharedPool s, Batch b) {
+        int n = 0;
+        for (Netmem nm; n < b.pages.length && (nm = s.handoff.poll()) != null; n++) {
+            b.pages[n] = nm;
+            b.generations[n] = nm.generation();
+        }
+        if (n > 0) {
+            s.pool.release(b.pages, b.generations, n);
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
     /**
      * The control for (2b): the same two threads and handoff, with 128 plain objects going round
      * through a second handoff instead of the pool's ring. What (2b) costs above this is the pool.
@@ -243,6 +283,26 @@ public class PagePoolBenchmark {
     /** (3) The same 4 KiB alloc/release with Netty's PooledByteBufAllocator. */
     @Benchmark
     public ByteBuf nettyPooledDirect(Netty s) {
+        ByteBuf b = s.alloc.directBuffer(4096, 4096);
+        b.release();
+        return b;
+    }
+
+    /** Netty 4.2's default allocator, adaptive, with its caches for threads outside event loops. */
+    @State(Scope.Thread)
+    public static class NettyAdaptive {
+        AdaptiveByteBufAllocator alloc;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            alloc = new AdaptiveByteBufAllocator(true, true);
+            alloc.directBuffer(4096, 4096).release();
+        }
+    }
+
+    /** (3') The same 4 KiB alloc/release with Netty's AdaptiveByteBufAllocator. */
+    @Benchmark
+    public ByteBuf nettyAdaptiveDirect(NettyAdaptive s) {
         ByteBuf b = s.alloc.directBuffer(4096, 4096);
         b.release();
         return b;

@@ -166,9 +166,45 @@ final class PagePoolImpl implements PagePool, PoolContext {
                 return null;
             }
         }
+        handOut(p);
+        return p;
+    }
+
+    @Override
+    public int alloc(Netmem[] out, int max) {
+        if (max < 0 || max > out.length) {
+            throw Checks.invalid("max", max, "0.." + out.length + ", the length of the array");
+        }
+        if (Thread.currentThread() != napiOwner) {
+            claimNapi();
+        }
+        int n = 0;
+        while (n < max) {
+            int c = cacheCount;
+            if (c == 0) {
+                PoolNetmem p = allocFromRingOrProvider();
+                if (p == null) {
+                    break;
+                }
+                handOut(p);
+                out[n++] = p;
+                continue;
+            }
+            int take = Math.min(c, max - n);
+            for (int i = 0; i < take; i++) {
+                PoolNetmem p = cache[--c];
+                handOut(p);
+                out[n++] = p;
+            }
+            cacheCount = c;
+            allocFast += take;
+        }
+        return n;
+    }
+
+    private static void handOut(PoolNetmem p) {
         p.generation++;
         p.setRefs(1);
-        return p;
     }
 
     private void claimNapi() {
@@ -370,6 +406,56 @@ final class PagePoolImpl implements PagePool, PoolContext {
     }
 
     @Override
+    public void release(Netmem[] netmems, int[] generations, int count) {
+        if (count < 0 || count > netmems.length || count > generations.length) {
+            throw Checks.invalid("count", count, "0.." + Math.min(netmems.length, generations.length)
+                    + ", what both arrays hold");
+        }
+        int freed = 0;
+        BadReleaseException first = null;
+        int refused = 0;
+        for (int i = 0; i < count; i++) {
+            try {
+                PoolNetmem p = current(netmems[i], generations[i]);
+                if (dropRef(p)) {
+                    netmems[freed++] = p; // the array is scratch space: freed pages to the front
+                }
+            } catch (BadReleaseException e) {
+                // Counted already; the rest of the batch still goes back.
+                first = first == null ? e : first;
+                refused++;
+            }
+        }
+        recycleBulk(netmems, freed);
+        if (first != null) {
+            throw refused == 1 ? first
+                    : new BadReleaseException(first.getMessage() + " (and " + (refused - 1) + " more of the batch)");
+        }
+    }
+
+    /** The pages freed by a bulk release: one ring reservation for the recyclable ones. */
+    private void recycleBulk(Netmem[] freed, int n) {
+        int recyclable = 0;
+        for (int i = 0; i < n; i++) {
+            PoolNetmem p = (PoolNetmem) freed[i];
+            if (!p.recyclable) {
+                recycleReleasedRefcnt.incrementAndGet();
+                returnToProvider(p);
+            } else {
+                freed[recyclable++] = p;
+            }
+        }
+        int offered = state == ACTIVE ? ring.offer(freed, recyclable) : 0;
+        if (offered < recyclable && state == ACTIVE) {
+            recycleRingFull.addAndGet(recyclable - offered);
+        }
+        for (int i = offered; i < recyclable; i++) {
+            // Detached, or the ring is full: these go home.
+            returnToProvider((PoolNetmem) freed[i]);
+        }
+    }
+
+    @Override
     public void recycleDirect(Netmem netmem, int generation) {
         recycleDirect(current(netmem, generation));
     }
@@ -431,7 +517,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     /** The last reference is gone: cache, ring, or back to the provider. */
     private void recycle(PoolNetmem p, boolean direct) {
-        if (!p.area().isRecyclable()) {
+        if (!p.recyclable) {
             recycleReleasedRefcnt.incrementAndGet();
             returnToProvider(p);
             return;

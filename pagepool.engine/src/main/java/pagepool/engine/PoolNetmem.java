@@ -11,7 +11,7 @@ import pagepool.api.Netmem;
  * A netmem with the pool's bookkeeping: the pool that has it out and its reference count (the
  * kernel's {@code pp} and {@code pp_ref_count} in {@code struct page}), and its generation. 40
  * bytes with compressed oops: 12 header, area and index from {@link Netmem}; pool, device view,
- * generation, refs and gone here (37, aligned to 40).
+ * generation, refs, recyclable and gone here (38, aligned to 40).
  */
 final class PoolNetmem extends Netmem {
 
@@ -27,6 +27,12 @@ final class PoolNetmem extends Netmem {
 
     /** The pool the page is in (cache, ring or out with a user); null while the provider has it. */
     PagePoolImpl pool;
+
+    /**
+     * {@code MemoryArea.isRecyclable()}, kept here: the recycle path reads it from the page it
+     * already touches instead of through the area (a dependent load, 0.36 ns of 3.5).
+     */
+    final boolean recyclable;
 
     /** The device's view of unreadable memory, for the pool's driver only; null for host memory. */
     final DeviceMemory device;
@@ -50,6 +56,7 @@ final class PoolNetmem extends Netmem {
     PoolNetmem(MemoryArea area, int index, DeviceMemory device) {
         super(area, index);
         this.device = device;
+        this.recyclable = area.isRecyclable();
     }
 
     @Override

@@ -59,6 +59,33 @@ final class RecycleRing<E> extends RecycleRingFields {
     }
 
     /**
+     * Adds the first {@code n} elements of {@code src} from any thread, with one reservation: as
+     * many as there is room for, in order.
+     *
+     * @return how many were added
+     */
+    int offer(Object[] src, int n) {
+        long limit = (long) PRODUCER_LIMIT.getOpaque(this);
+        long pi;
+        int k;
+        do {
+            pi = (long) PRODUCER_INDEX.getVolatile(this);
+            if (pi + n > limit) {
+                limit = (long) CONSUMER_INDEX.getAcquire(this) + capacity;
+                PRODUCER_LIMIT.setOpaque(this, limit);
+            }
+            k = (int) Math.min(n, limit - pi);
+            if (k <= 0) {
+                return 0;
+            }
+        } while (!PRODUCER_INDEX.compareAndSet(this, pi, pi + k));
+        for (int i = 0; i < k; i++) {
+            SLOT.setRelease(slots, (int) ((pi + i) & mask), src[i]);
+        }
+        return k;
+    }
+
+    /**
      * Takes the oldest element; consumer only. Returns null when the ring is empty, or when the
      * producer of the next slot has claimed it but not yet published (it will be there next time).
      */

@@ -32,6 +32,11 @@ final class NapiThread implements Runnable {
         return Thread.currentThread() == thread;
     }
 
+    /** Ends a sleep between polls. */
+    void wake() {
+        LockSupport.unpark(thread);
+    }
+
     /** Runs {@code task} on this thread between two polls. */
     void submit(Runnable task) {
         tasks.add(task);

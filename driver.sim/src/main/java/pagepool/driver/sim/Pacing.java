@@ -36,6 +36,13 @@ final class Pacing {
         return n;
     }
 
+    /** Packets {@link #due} offered that were not taken (the receiver held the sender back): due again. */
+    void giveBack(int n) {
+        if (ratePps != 0) {
+            offered -= n;
+        }
+    }
+
     /**
      * How long NAPI may sleep when nothing is due: long enough for half a budget of packets to
      * arrive, at most 1 ms (interrupt coalescing), so a paced queue wakes a few hundred times a

@@ -19,6 +19,8 @@ final class QueueCounters {
     long allocFailures;
     long verifiedInNapi;
     long corruptInNapi;
+    /** Times a full socket made the sender hold back (socket.backpressure). */
+    long backpressure;
     // Everyone else's.
     final AtomicLong restarts = new AtomicLong();
     final AtomicLong verifiedBySocket = new AtomicLong();
@@ -44,7 +46,7 @@ final class QueueCounters {
     /** The counters now, with what the queue's memory, IOTLB and NAPI context say. */
     QueueStats snapshot(Iotlb iotlb, long poolId, long napiId, long heldPages) {
         return new QueueStats(generated, delivered, bytes, dropsNoBuffer, dropsStopped, dropsBacklog, dropsFailed,
-                errors.get(), allocFailures, restarts.get(), verifiedInNapi + verifiedBySocket.get(),
+                backpressure, errors.get(), allocFailures, restarts.get(), verifiedInNapi + verifiedBySocket.get(),
                 corruptInNapi + corruptBySocket.get(), devmemFrags.get(), tokensOut.get(), iotlb.lookups, iotlb.misses,
                 poolId, napiId, heldPages);
     }

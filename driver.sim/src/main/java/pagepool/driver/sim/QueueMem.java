@@ -44,6 +44,11 @@ final class QueueMem implements QueueMemory {
         return count == ring.length;
     }
 
+    /** Free descriptors in the ring. */
+    int room() {
+        return ring.length - count;
+    }
+
     /** Posts a buffer for the NIC to fill. */
     void post(Netmem nm) {
         ring[(head + count++) & mask] = nm;

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param dropsStopped dropped while the queue was stopped
  * @param dropsBacklog dropped at a full socket backlog
  * @param dropsFailed dropped because the queue failed, or its device memory did
+ * @param backpressure times a full socket made the sender hold back (its packets stayed on the wire)
  * @param errors unexpected errors met by NAPI or a socket thread
  * @param allocFailures ring refills the pool could not serve
  * @param restarts starts after the first
@@ -28,8 +29,9 @@ import java.util.Map;
  * @param heldPages pages held outside the queue (pp_hold)
  */
 record QueueStats(long generated, long packets, long bytes, long dropsNoBuffer, long dropsStopped, long dropsBacklog,
-        long dropsFailed, long errors, long allocFailures, long restarts, long verified, long corrupt, long devmemFrags,
-        long tokensOut, long iotlbLookups, long iotlbMisses, long poolId, long napiId, long heldPages) {
+        long dropsFailed, long backpressure, long errors, long allocFailures, long restarts, long verified, long corrupt,
+        long devmemFrags, long tokensOut, long iotlbLookups, long iotlbMisses, long poolId, long napiId,
+        long heldPages) {
 
     long drops() {
         return dropsNoBuffer + dropsStopped + dropsBacklog + dropsFailed;
@@ -45,6 +47,7 @@ record QueueStats(long generated, long packets, long bytes, long dropsNoBuffer, 
         m.put("drops-stopped", dropsStopped);
         m.put("drops-backlog", dropsBacklog);
         m.put("drops-failed", dropsFailed);
+        m.put("backpressure", backpressure);
         m.put("errors", errors);
         m.put("alloc-fail", allocFailures);
         m.put("restarts", restarts);

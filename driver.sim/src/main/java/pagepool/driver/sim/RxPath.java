@@ -22,6 +22,8 @@ final class RxPath {
     private final Iotlb iotlb;
     private final SplittableRandom rnd;
     private final Frag headerFrag = new Frag();
+    /** Pages a refill takes from the pool in one call: at most a NAPI budget's worth. */
+    private final Netmem[] refill = new Netmem[64];
     /** Where the simulated GPU reads device-memory payloads to verify them. */
     private final MemorySegment deviceScratch = Arena.ofAuto().allocate(Packet.MAX_SIZE);
 
@@ -39,21 +41,35 @@ final class RxPath {
      *
      * @param m the memory the queue runs on, or null while it is stopped
      * @param failed whether the queue failed (it drops what arrives until its next start)
+     * @return false when the packet stays on the wire: its socket is full and the sender holds
+     *         back (socket.backpressure), counted
      */
-    void receive(QueueMem m, boolean failed) {
-        long seq = counters.generated++;
+    boolean receive(QueueMem m, boolean failed) {
         if (m == null) {
+            counters.generated++;
             counters.dropsStopped++;
-            return;
+            return true;
         }
         if (failed) {
+            counters.generated++;
             counters.dropsFailed++;
-            return;
+            return true;
         }
+        boolean toSocket = settings.socketFraction() > 0 && rnd.nextDouble() < settings.socketFraction();
+        if (toSocket && settings.socketBackpressure() && !queue.socket.hasRoom()) {
+            counters.backpressure++;
+            queue.socket.producerWaiting = true;
+            // Taken after all if the reader made room meanwhile (it may have missed the flag).
+            if (!queue.socket.hasRoom()) {
+                return false;
+            }
+            queue.socket.producerWaiting = false;
+        }
+        long seq = counters.generated++;
         Netmem data = m.take();
         if (data == null) {
             counters.dropsNoBuffer++;
-            return;
+            return true;
         }
         Netmem header = null;
         try {
@@ -66,7 +82,7 @@ final class RxPath {
                 if (!m.headerPool.allocFrag(Packet.HEADER_LEN, headerFrag)) {
                     m.untake(data);
                     counters.dropsNoBuffer++;
-                    return;
+                    return true;
                 }
                 header = headerFrag.netmem();
                 headerAt = headerFrag.offset();
@@ -78,17 +94,17 @@ final class RxPath {
             if (!dmaWrite(m, header != null ? header : data, headerAt, data, payloadAt, seq, payloadLen)) {
                 counters.dropsFailed++;
                 drop(m, data, header);
-                return;
+                return true;
             }
             Netmem d = data;
             Netmem h = header;
             data = null; // delivered from here on: the consumer gives both back
             header = null;
-            boolean toSocket = settings.socketFraction() > 0 && rnd.nextDouble() < settings.socketFraction();
             if (toSocket ? toSocket(m, d, payloadAt, h, headerAt) : consumeInNapi(m, d, payloadAt, h, headerAt)) {
                 counters.delivered++;
                 counters.bytes += size;
             }
+            return true;
         } finally {
             if (data != null) {
                 // Something failed before delivery: the packet is counted as dropped, its buffers
@@ -119,10 +135,10 @@ final class RxPath {
             iotlb.translate(header.dmaAddress() + headerAt, header.area().dmaMappingShift());
         }
         long checksum = template.checksum(seq, payloadLen);
-        MemorySegment hdr = header.segment();
-        Packet.writeHeader(hdr, headerAt, seq, payloadLen, queue.index, checksum);
+        Packet.writeHeader(header.area().memory(), Packet.pageOffset(header) + headerAt, seq, payloadLen, queue.index,
+                checksum);
         if (data.isReadable()) {
-            Packet.writePayload(template, seq, data == header ? hdr : data.segment(), payloadAt, payloadLen);
+            Packet.writePayload(template, seq, data.area().memory(), Packet.pageOffset(data) + payloadAt, payloadLen);
             return true;
         }
         return m.dataPool.deviceWrite(data, payloadAt, template.bytes, template.payloadOffset(seq), payloadLen);
@@ -165,15 +181,19 @@ final class RxPath {
         return true;
     }
 
-    /** Posts buffers until the ring is full or the pool has none. */
+    /** Posts buffers until the ring is full or the pool has none, taking them in bulk calls. */
     void refill(QueueMem m) {
-        while (!m.full()) {
-            Netmem nm = m.dataPool.alloc();
-            if (nm == null) {
+        int room;
+        while ((room = Math.min(m.room(), refill.length)) > 0) {
+            int n = m.dataPool.alloc(refill, room);
+            for (int i = 0; i < n; i++) {
+                m.post(refill[i]);
+                refill[i] = null;
+            }
+            if (n < room) {
                 counters.allocFailures++;
                 return;
             }
-            m.post(nm);
         }
     }
 }

@@ -257,14 +257,16 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
      */
     String verify(SimQueue q, PagePool dataPool, Netmem data, int payloadAt, Netmem header, int headerAt,
             MemorySegment deviceScratch) {
-        MemorySegment hdr = header != null ? header.segment() : data.segment();
+        Netmem h = header != null ? header : data;
+        MemorySegment hdr = h.area().memory();
+        long hdrAt = Packet.pageOffset(h) + headerAt;
         MemorySegment payload;
         long at;
         if (data.isReadable()) {
-            payload = header != null ? data.segment() : hdr;
-            at = payloadAt;
+            payload = data.area().memory();
+            at = Packet.pageOffset(data) + payloadAt;
         } else {
-            int len = hdr.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, headerAt + Packet.LEN);
+            int len = hdr.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, hdrAt + Packet.LEN);
             if (len < 0 || payloadAt + len > data.size()) {
                 return "bad length " + len;
             }
@@ -274,7 +276,7 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
             payload = deviceScratch;
             at = 0;
         }
-        return Packet.verify(template, hdr, headerAt, payload, at, q.index);
+        return Packet.verify(template, hdr, hdrAt, payload, at, q.index);
     }
 
     // ---- life -----------------------------------------------------------------------------------

@@ -70,6 +70,9 @@ public final class SimDeviceComponent {
         @AttributeDefinition(description = "How long socket threads hold pages, in microseconds")
         long hold_micros() default 200;
 
+        @AttributeDefinition(description = "A full socket makes the sender hold back (TCP's window); false: it drops (UDP)")
+        boolean socket_backpressure() default true;
+
         @AttributeDefinition(description = "Socket threads")
         int consumer_threads() default 1;
 
@@ -210,6 +213,7 @@ public final class SimDeviceComponent {
         long rate = v.integer("rate.pps", c::rate_pps, 0, 100_000_000L);
         double share = v.decimal("socket.fraction", c::socket_fraction, 0, 1);
         long hold = v.integer("hold.micros", c::hold_micros, 0, 60_000_000L);
+        boolean backpressure = v.bool("socket.backpressure", c::socket_backpressure);
         int consumers = v.integer("consumer.threads", c::consumer_threads, 1, 16);
         int napis = v.integer("napi.threads", c::napi_threads, 0, SimSettings.MAX_QUEUES);
         int mask = v.integer("dma.mask.bits", c::dma_mask_bits, 32, 64);
@@ -225,8 +229,10 @@ public final class SimDeviceComponent {
             return null;
         }
         try {
-            return new SimSettings(name, queues, ring, split, min, max, rate, share, hold, consumers, napis, mask,
-                    traffic, up, entries, ways);
+            return SimSettings.builder(name).rxQueues(queues).ringSize(ring).headerSplit(split).packetSizes(min, max)
+                    .ratePps(rate).socketFraction(share).holdMicros(hold).socketBackpressure(backpressure)
+                    .consumerThreads(consumers).napiThreads(napis).dmaMaskBits(mask).traffic(traffic).up(up)
+                    .iotlb(entries, ways).build();
         } catch (IllegalArgumentException e) {
             v.problem(e.getMessage());
             return null;

@@ -91,13 +91,17 @@ final class SimQueue {
         return onNapi(() -> {
             QueueMem m = pools.create(index);
             try {
-                while (!m.full()) {
-                    Netmem nm = m.dataPool.alloc();
-                    if (nm == null) {
+                Netmem[] batch = new Netmem[64];
+                int room;
+                while ((room = Math.min(m.room(), batch.length)) > 0) {
+                    int n = m.dataPool.alloc(batch, room);
+                    for (int i = 0; i < n; i++) {
+                        m.post(batch[i]);
+                    }
+                    if (n < room) {
                         throw new QueueOperationException("queue " + id + ": provider '" + m.dataPool.info().provider()
                                 + "' gave " + m.posted() + " of " + settings.ringSize() + " RX buffers");
                     }
-                    m.post(nm);
                 }
             } catch (QueueOperationException | RuntimeException | Error e) {
                 m.free();
@@ -168,6 +172,11 @@ final class SimQueue {
             counters.restarts.incrementAndGet();
             return old;
         });
+    }
+
+    /** Ends the NAPI thread's sleep: a socket the queue held back for has room again. */
+    void wakeNapi() {
+        napi.wake();
     }
 
     /** Whether the queue runs on memory (started, not stopped). */
@@ -258,13 +267,15 @@ final class SimQueue {
         // A queue that was never enabled receives nothing: its wire starts with its first start.
         int budget = pacing.due(started && device.trafficOn(), NAPI_BUDGET);
         boolean failed = fault != null;
-        for (int i = 0; i < budget; i++) {
-            rx.receive(m, failed);
+        int taken = 0;
+        while (taken < budget && rx.receive(m, failed)) {
+            taken++;
         }
+        pacing.giveBack(budget - taken); // held back by a full socket: due again at the next poll
         if (m != null && fault == null) {
             rx.refill(m);
         }
-        return budget;
+        return taken;
     }
 
     long nanosToNextPacket() {

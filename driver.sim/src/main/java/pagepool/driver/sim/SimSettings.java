@@ -16,6 +16,10 @@ import pagepool.api.Checks;
  * @param socketFraction share of packets handed to socket threads (released from there, the
  *        ring path); the rest is consumed in NAPI and recycled directly
  * @param holdMicros how long socket threads hold a page before they release it
+ * @param socketBackpressure when a socket's backlog is full, the sender holds back (as a TCP
+ *        receive window makes it) and NAPI leaves the packets on the wire, counted as
+ *        {@code backpressure}; false: the stack drops them (as for UDP), counted as
+ *        {@code drops-backlog}
  * @param consumerThreads socket threads of the device
  * @param napiThreads NAPI threads the queues share (queue i is served by thread i mod n); 0 for
  *        one per queue up to the number of cores
@@ -26,7 +30,8 @@ import pagepool.api.Checks;
  * @param iotlbWays its associativity
  */
 public record SimSettings(String name, int rxQueues, int ringSize, boolean headerSplit, int packetSizeMin,
-        int packetSizeMax, long ratePps, double socketFraction, long holdMicros, int consumerThreads, int napiThreads,
+        int packetSizeMax, long ratePps, double socketFraction, long holdMicros, boolean socketBackpressure,
+        int consumerThreads, int napiThreads,
         int dmaMaskBits, boolean traffic, boolean up, int iotlbEntries, int iotlbWays) {
 
     /** The most RX queues a simulated device has; each has a ring and pools of its own. */
@@ -73,8 +78,8 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
     public Builder toBuilder() {
         return new Builder(name).rxQueues(rxQueues).ringSize(ringSize).headerSplit(headerSplit)
                 .packetSizes(packetSizeMin, packetSizeMax).ratePps(ratePps).socketFraction(socketFraction)
-                .holdMicros(holdMicros).consumerThreads(consumerThreads).napiThreads(napiThreads)
-                .dmaMaskBits(dmaMaskBits).traffic(traffic).up(up).iotlb(iotlbEntries, iotlbWays);
+                .holdMicros(holdMicros).socketBackpressure(socketBackpressure).consumerThreads(consumerThreads)
+                .napiThreads(napiThreads).dmaMaskBits(dmaMaskBits).traffic(traffic).up(up).iotlb(iotlbEntries, iotlbWays);
     }
 
     /** Builds {@link SimSettings}; every value is checked in {@link #build()}. */
@@ -88,6 +93,7 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
         private long ratePps = 10_000;
         private double socketFraction = 0.5;
         private long holdMicros = 200;
+        private boolean socketBackpressure = true;
         private int consumerThreads = 1;
         private int napiThreads;
         private int dmaMaskBits = 48;
@@ -136,6 +142,11 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
             return this;
         }
 
+        public Builder socketBackpressure(boolean on) {
+            this.socketBackpressure = on;
+            return this;
+        }
+
         public Builder consumerThreads(int n) {
             this.consumerThreads = n;
             return this;
@@ -170,8 +181,8 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
         /** @throws IllegalArgumentException naming the first bad value and what was expected */
         public SimSettings build() {
             return new SimSettings(name, rxQueues, ringSize, headerSplit, packetSizeMin, packetSizeMax, ratePps,
-                    socketFraction, holdMicros, consumerThreads, napiThreads, dmaMaskBits, traffic, up, iotlbEntries,
-                    iotlbWays);
+                    socketFraction, holdMicros, socketBackpressure, consumerThreads, napiThreads, dmaMaskBits, traffic, up,
+                    iotlbEntries, iotlbWays);
         }
     }
 }

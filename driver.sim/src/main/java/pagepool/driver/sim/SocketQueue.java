@@ -64,6 +64,25 @@ final class SocketQueue {
         this.mask = capacity - 1;
     }
 
+    /** Set by the producer when it found the socket full and held back; cleared by the consumer. */
+    volatile boolean producerWaiting;
+
+    /** Producer: whether an entry is free. */
+    boolean hasRoom() {
+        return (long) TAIL.getOpaque(this) - (long) HEAD.getAcquire(this) < entries.length;
+    }
+
+    /**
+     * Consumer: after taking entries, wakes a producer that held back once a quarter of the socket
+     * is free again (the window update).
+     */
+    void windowUpdate() {
+        if (producerWaiting && (long) TAIL.getAcquire(this) - (long) HEAD.getOpaque(this) <= 3L * entries.length / 4) {
+            producerWaiting = false;
+            queue.wakeNapi();
+        }
+    }
+
     /** Producer: the entry to fill, or null when the socket is full. Publish with {@link #publish()}. */
     Delivery claim() {
         long t = (long) TAIL.getOpaque(this);

@@ -38,6 +38,8 @@ final class SocketReader implements Runnable {
     private final long[] returning = new long[TokenTable.MAX_PER_CALL];
     private final DevmemFrag frag = new DevmemFrag();
     private int returningCount;
+    /** Pages going back to their pools, a batch at a time. */
+    private final ReleaseBatches releases = new ReleaseBatches();
     private final java.lang.foreign.MemorySegment deviceScratch =
             java.lang.foreign.Arena.ofAuto().allocate(Packet.MAX_SIZE);
 
@@ -120,6 +122,7 @@ final class SocketReader implements Runnable {
             hold(d, token);
             d.clear();
             s.consumed();
+            s.windowUpdate();
         }
         return any;
     }
@@ -129,8 +132,9 @@ final class SocketReader implements Runnable {
      * and has the device that owns the buffer (the simulated GPU) check the payload there.
      */
     private String receiveDevmem(SimQueue queue, SocketQueue.Delivery d, long token) {
-        java.lang.foreign.MemorySegment hdr = d.header.segment();
-        int len = hdr.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, d.headerAt + Packet.LEN);
+        java.lang.foreign.MemorySegment hdr = d.header.area().memory();
+        long hdrAt = Packet.pageOffset(d.header) + d.headerAt;
+        int len = hdr.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, hdrAt + Packet.LEN);
         frag.set(d.data.area().bufferId(), (long) d.data.index() * d.data.size() + d.payloadAt, len, token);
         if (frag.size < 0 || d.payloadAt + frag.size > d.data.size()) {
             return "bad length in " + frag;
@@ -139,7 +143,7 @@ final class SocketReader implements Runnable {
             return "device memory failed while reading " + frag;
         }
         queue.counters.devmemFrags.incrementAndGet();
-        return Packet.verify(queue.device.template(), hdr, d.headerAt, deviceScratch, 0, queue.index);
+        return Packet.verify(queue.device.template(), hdr, hdrAt, deviceScratch, 0, queue.index);
     }
 
     /** Holds the packet's pages: a device-memory payload by its token (-1: none, or the table was full). */
@@ -162,6 +166,7 @@ final class SocketReader implements Runnable {
         while (heldCount > 0 && heldUntil[heldHead] <= now) {
             releaseOldest();
         }
+        releases.flush();
         flushTokens();
     }
 
@@ -196,19 +201,10 @@ final class SocketReader implements Runnable {
                 flushTokens();
             }
         } else {
-            release(dataPool, data, dataGen);
+            releases.add(dataPool, data, dataGen);
         }
         if (header != null) {
-            release(headerPool, header, headerGen);
-        }
-    }
-
-    private static void release(PagePool pool, Netmem page, int generation) {
-        try {
-            pool.release(page, generation);
-        } catch (RuntimeException e) {
-            // The pool refused (a bug of ours: counted by the pool as a bad release); go on.
-            LOG.log(System.Logger.Level.ERROR, "releasing " + page + " failed", e);
+            releases.add(headerPool, header, headerGen);
         }
     }
 

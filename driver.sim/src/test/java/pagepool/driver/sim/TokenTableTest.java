@@ -44,6 +44,18 @@ class TokenTableTest {
         }
 
         @Override
+        public int alloc(Netmem[] out, int max) {
+            throw new AssertionError();
+        }
+
+        @Override
+        public void release(Netmem[] netmems, int[] generations, int count) {
+            for (int i = 0; i < count; i++) {
+                release(netmems[i]);
+            }
+        }
+
+        @Override
         public boolean allocFrag(int size, Frag out) {
             throw new AssertionError();
         }
