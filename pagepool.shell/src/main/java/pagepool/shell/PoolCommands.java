@@ -1,6 +1,7 @@
 package pagepool.shell;
 
 import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -28,6 +29,7 @@ import pagepool.api.config.ConfigProblem;
 import pagepool.api.devmem.DevmemBindingInfo;
 import pagepool.api.devmem.DmaBufInfo;
 import pagepool.api.devmem.DmaBufs;
+import pagepool.api.datagram.DatagramSender;
 import pagepool.api.queue.NetDevice;
 import pagepool.api.queue.QueueDebug;
 
@@ -47,7 +49,8 @@ import pagepool.api.queue.QueueDebug;
         "osgi.command.function=traffic", "osgi.command.function=link", "osgi.command.function=pp_hold",
         "osgi.command.function=queue_reset", "osgi.command.function=problems", "osgi.command.function=dmabufs",
         "osgi.command.function=dmabuf_create", "osgi.command.function=dmabuf_bind",
-        "osgi.command.function=dmabuf_unbind", "osgi.command.function=dmabuf_destroy", "osgi.command.function=help"})
+        "osgi.command.function=dmabuf_unbind", "osgi.command.function=dmabuf_destroy", "osgi.command.function=udp_send",
+        "osgi.command.function=help"})
 public final class PoolCommands {
 
     private static final System.Logger LOG = System.getLogger(PoolCommands.class.getName());
@@ -71,7 +74,9 @@ public final class PoolCommands {
             "pp:dmabuf_create <bytes>               a device-memory buffer (multiple of 4096; K, M, G suffixes)",
             "pp:dmabuf_bind <buffer> <device> <queues>  bind a buffer to RX queues (needs header split)",
             "pp:dmabuf_unbind <binding>             unbind: queues back to the default provider",
-            "pp:dmabuf_destroy <buffer>             destroy a buffer (unbinding it first)");
+            "pp:dmabuf_destroy <buffer>             destroy a buffer (unbinding it first)",
+            "pp:udp_send <device|host:port> [size] [count] [rate]  send verifiable UDP datagrams (1472 bytes,"
+                    + " 100000, 0 = as fast as possible)");
 
     private final PoolBindings bindings;
 
@@ -83,6 +88,9 @@ public final class PoolCommands {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile DmaBufs dmabufs;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile DatagramSender sender;
 
     @Activate
     public PoolCommands(@Reference PoolBindings bindings) {
@@ -185,22 +193,37 @@ public final class PoolCommands {
     public String devices(String... args) {
         return run("devices", () -> {
             boolean json = json(args, 0);
-            Output out = new Output("name", "rx-queues", "header-split", "up", "carrier", "config", "message");
+            Output out = new Output("name", "rx-queues", "header-split", "up", "carrier", "details", "config", "message");
             List<ConfigProblem> refused = problems("device ");
             for (DeviceInfo d : bindings.devices()) {
                 NetDevice dev = device(d.name());
                 ConfigProblem p = refused.stream().filter(x -> x.subject().equals("device " + d.name())).findFirst()
                         .orElse(null);
-                out.row(d.name(), d.rxQueues(), d.headerSplit(), d.up(), dev != null && carrier(dev),
+                out.row(d.name(), d.rxQueues(), d.headerSplit(), d.up(), dev != null && carrier(dev), details(dev),
                         p == null ? "applied" : "refused", p == null ? "" : p.source() + ": " + p.message());
                 refused.remove(p);
             }
             for (ConfigProblem p : refused) {
-                out.row(p.subject().substring("device ".length()), null, null, null, null, "refused",
+                out.row(p.subject().substring("device ".length()), null, null, null, null, null, "refused",
                         p.source() + ": " + p.message());
             }
             return out.render(json);
         });
+    }
+
+    /** The driver's details, "key=value key=value"; what it throws is said in their place. */
+    private static String details(NetDevice dev) {
+        if (dev == null) {
+            return "";
+        }
+        try {
+            StringBuilder b = new StringBuilder();
+            new java.util.TreeMap<>(dev.details()).forEach((k, v) -> b.append(b.isEmpty() ? "" : " ").append(k).append('=')
+                    .append(v));
+            return b.toString();
+        } catch (RuntimeException e) {
+            return "details failed: " + e;
+        }
     }
 
     private static boolean carrier(NetDevice dev) {
@@ -488,6 +511,63 @@ public final class PoolCommands {
             // said below
         }
         throw Checks.invalid(what, "'" + text + "'", expected);
+    }
+
+    /**
+     * Sends verifiable datagrams to a device by name (the address it receives on, from its
+     * details) or to any host:port, and says how many went and how fast.
+     */
+    public String udp_send(String... args) {
+        return run("udp_send", () -> {
+            if (args.length < 1 || args.length > 4) {
+                throw new IllegalArgumentException("usage: pp:udp_send <device|host:port> [size] [count] [rate],"
+                        + " e.g. pp:udp_send udp0 1472 100000");
+            }
+            DatagramSender s = sender;
+            if (s == null) {
+                throw new IllegalStateException("no datagram sender: install driver.uring"
+                        + " (copy extra/driver.uring-*.jar into load/)");
+            }
+            String target = args[0];
+            NetDevice dev = device(target);
+            if (dev != null) {
+                Object address = dev.details().get("address");
+                if (address == null) {
+                    throw Checks.invalid("device", "'" + target + "' has no address", "a UDP device, e.g. udp0");
+                }
+                target = address.toString();
+            }
+            int colon = target.lastIndexOf(':');
+            if (colon <= 0) {
+                throw Checks.invalid("target", "'" + args[0] + "'", "a device or host:port");
+            }
+            int port = (int) number("port", target.substring(colon + 1), 1, 65535);
+            int size = args.length > 1 ? (int) number("size", args[1], 64, 65507) : 1472;
+            long count = args.length > 2 ? number("count", args[2], 1, Long.MAX_VALUE) : 100_000;
+            long rate = args.length > 3 ? number("rate", args[3], 0, Long.MAX_VALUE) : 0;
+            InetSocketAddress to = new InetSocketAddress(target.substring(0, colon), port);
+            if (to.isUnresolved()) {
+                throw Checks.invalid("host", "'" + target.substring(0, colon) + "'", "an IPv4 address or a name that"
+                        + " resolves");
+            }
+            DatagramSender.SendReport r = s.send(to, size, count, rate);
+            return String.format(java.util.Locale.ROOT, "sent %d datagrams of %d bytes to %s in %.3f s (%.0f/s)%s",
+                    r.sent(), size, target, r.nanos() / 1e9, r.perSecond(), r.failed() == 0 ? ""
+                            : "; " + r.failed() + " refused by the kernel");
+        });
+    }
+
+    private static long number(String what, String text, long min, long max) {
+        try {
+            long n = Long.parseLong(text.strip().replace("_", ""));
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw Checks.invalid(what, "'" + text + "'", max == Long.MAX_VALUE ? "an integer of at least " + min
+                : "an integer in " + min + ".." + max);
     }
 
     private DmaBufs dmabufs() {

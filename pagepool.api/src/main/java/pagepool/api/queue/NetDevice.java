@@ -117,6 +117,14 @@ public interface NetDevice {
         throw new IllegalStateException("device " + name() + " cannot be set " + (up ? "up" : "down"));
     }
 
+    /**
+     * What else an operator should know of the device, shown by {@code pp:devices}: e.g. the
+     * address it receives on and how ({@code path=io_uring}).
+     */
+    default java.util.Map<String, Object> details() {
+        return java.util.Map.of();
+    }
+
     /** Whether the link is up: packets arrive only with carrier. */
     boolean carrier();
 
