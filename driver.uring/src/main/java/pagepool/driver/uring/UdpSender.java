@@ -1,0 +1,160 @@
+package pagepool.driver.uring;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.util.concurrent.locks.LockSupport;
+
+import org.osgi.service.component.annotations.Component;
+
+import pagepool.api.Checks;
+import pagepool.api.datagram.DatagramSender;
+
+/**
+ * Verifiable UDP traffic ({@link Traffic}) with {@code sendmmsg}: batches of {@value #BATCH}
+ * datagrams from {@value #FLOWS} sockets in turn, each a flow of its own (its source port), so
+ * the receiver's {@code SO_REUSEPORT} hash spreads them over its queues as RSS would. Each
+ * datagram of a batch has its own payload, written once; only the sequence numbers change.
+ * Runs in the framework as a {@link DatagramSender} service ({@code pp:udp_send}) and from the
+ * command line ({@code ./udp-send}).
+ */
+@Component
+public final class UdpSender implements DatagramSender {
+
+    static final int BATCH = 64;
+    static final int FLOWS = 64;
+    private static final int MMSGHDR = 64;
+
+    @Override
+    public SendReport send(InetSocketAddress target, int size, long count, long ratePps) {
+        Checks.inRange("size", size, Traffic.MIN_SIZE, Traffic.MAX_SIZE);
+        Checks.atLeast("count", count, 0);
+        Checks.atLeast("rate", ratePps, 0);
+        if (target == null || target.isUnresolved() || !(target.getAddress() instanceof Inet4Address v4)) {
+            throw Checks.invalid("target", target, "a resolved IPv4 address and port");
+        }
+        byte[] b = v4.getAddress();
+        int address = ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+        return send(address, target.getPort(), size, count, ratePps);
+    }
+
+    static SendReport send(int address, int port, int size, long count, long ratePps) {
+        try (Arena arena = Arena.ofConfined()) {
+            Sys sys = new Sys(arena);
+            MemorySegment name = arena.allocate(Net.SOCKADDR_IN, 8);
+            Net.sockaddr(name, 0, address, port);
+            MemorySegment payloads = arena.allocate((long) size * BATCH, 64);
+            MemorySegment iovecs = arena.allocate(16L * BATCH, 8);
+            MemorySegment msgvec = arena.allocate((long) MMSGHDR * BATCH, 8);
+            int[] flows = new int[FLOWS];
+            java.util.Arrays.fill(flows, -1);
+            try {
+                for (int f = 0; f < FLOWS; f++) {
+                    flows[f] = sys.udpSocket();
+                    sys.setInt(flows[f], Sys.SOL_SOCKET, Sys.SO_SNDBUF, 4 << 20, "SO_SNDBUF");
+                }
+                for (int i = 0; i < BATCH; i++) {
+                    Traffic.write(payloads, (long) size * i, size, 0, i % FLOWS, i);
+                    iovecs.set(JAVA_LONG, 16L * i, payloads.address() + (long) size * i);
+                    iovecs.set(JAVA_LONG, 16L * i + 8, size);
+                    long m = (long) MMSGHDR * i;
+                    msgvec.set(ADDRESS, m, name);
+                    msgvec.set(JAVA_INT, m + 8, Net.SOCKADDR_IN);
+                    msgvec.set(ADDRESS, m + 16, iovecs.asSlice(16L * i, 16));
+                    msgvec.set(JAVA_LONG, m + 24, 1L);
+                }
+                return sendAll(sys, flows, payloads, msgvec, size, count, ratePps);
+            } finally {
+                for (int fd : flows) {
+                    if (fd >= 0) {
+                        sys.close(fd);
+                    }
+                }
+            }
+        }
+    }
+
+    private static SendReport sendAll(Sys sys, int[] flows, MemorySegment payloads, MemorySegment msgvec, int size,
+            long count, long ratePps) {
+        long start = System.nanoTime();
+        long sent = 0;
+        long failed = 0;
+        long seq = 0;
+        int flow = 0;
+        // Paced traffic goes in bursts of about a millisecond's worth, not of a whole batch.
+        int burst = ratePps > 0 ? (int) Math.max(1, Math.min(BATCH, ratePps / 1000)) : BATCH;
+        while (sent + failed < count) {
+            int n = (int) Math.min(burst, count - sent - failed);
+            for (int i = 0; i < n; i++) {
+                Traffic.sequence(payloads, (long) size * i, seq + i);
+            }
+            if (ratePps > 0) {
+                long due = start + (long) ((sent + failed) * 1e9 / ratePps);
+                for (long wait; (wait = due - System.nanoTime()) > 0;) {
+                    LockSupport.parkNanos(wait);
+                }
+            }
+            int done = 0;
+            while (done < n) {
+                int r = sys.sendmmsg(flows[flow], msgvec.asSlice((long) MMSGHDR * done), n - done);
+                if (r == 0) {
+                    failed++; // refused (ENOBUFS): counted, not retried
+                    done++;
+                } else {
+                    sent += r;
+                    done += r;
+                }
+            }
+            seq += n;
+            flow = (flow + 1) % flows.length;
+        }
+        return new SendReport(sent, failed, System.nanoTime() - start);
+    }
+
+    /** {@code ./udp-send host:port [size] [count] [rate]}: sends and prints what it did. */
+    public static void main(String[] args) {
+        if (args.length < 1 || args.length > 4) {
+            System.err.println("usage: udp-send <host:port> [size 1472] [count 1000000] [rate-pps 0 (as fast as"
+                    + " possible)]");
+            System.exit(2);
+        }
+        try {
+            String t = args[0];
+            int colon = t.lastIndexOf(':');
+            if (colon < 0) {
+                throw Checks.invalid("target", t, "host:port");
+            }
+            int port = Checks.inRange("port", parse("port", t.substring(colon + 1)), 1, 65535);
+            int size = args.length > 1 ? parse("size", args[1]) : 1472;
+            long count = args.length > 2 ? parseLong("count", args[2]) : 1_000_000;
+            long rate = args.length > 3 ? parseLong("rate", args[3]) : 0;
+            SendReport r = new UdpSender().send(new InetSocketAddress(t.substring(0, colon), port), size, count, rate);
+            System.out.printf("sent %d datagrams of %d bytes to %s in %.3f s: %.0f/s, %d refused%n", r.sent(), size,
+                    t, r.nanos() / 1e9, r.perSecond(), r.failed());
+        } catch (IllegalArgumentException e) {
+            System.err.println("udp-send: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static int parse(String what, String s) {
+        long v = parseLong(what, s);
+        if (v > Integer.MAX_VALUE) {
+            throw Checks.invalid(what, s, "an integer up to " + Integer.MAX_VALUE);
+        }
+        return (int) v;
+    }
+
+    private static long parseLong(String what, String s) {
+        try {
+            return Long.parseLong(s.strip().replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw Checks.invalid(what, s, "an integer");
+        }
+    }
+}

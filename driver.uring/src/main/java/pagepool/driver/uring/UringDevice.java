@@ -1,0 +1,370 @@
+package pagepool.driver.uring;
+
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import pagepool.api.Checks;
+import pagepool.api.PagePool;
+import pagepool.api.PagePoolFactory;
+import pagepool.api.PoolParams;
+import pagepool.api.datagram.DatagramConsumer;
+import pagepool.api.queue.NetDevice;
+import pagepool.api.queue.QueueMemory;
+import pagepool.api.queue.QueueOperationException;
+
+/**
+ * A UDP device: {@code rxQueues} sockets bound to one address with {@code SO_REUSEPORT}, each an
+ * RX queue with its own thread ({@link UringQueue}). The sockets are bound when the device is
+ * made, so an address in use is an error of the configuration, not of a queue; whether io_uring
+ * works is probed then too (a ring and a provided-buffer ring), and the device says which path
+ * it runs and why in {@link #details()}. It creates its pools through the {@link PagePoolFactory}
+ * and never learns which provider is behind them.
+ */
+public final class UringDevice implements NetDevice, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(UringDevice.class.getName());
+    private static final int SO_RCVBUFFORCE = 33;
+
+    private final UringSettings settings;
+    private final PagePoolFactory pools;
+    private final Arena arena = Arena.ofShared();
+    /** For the calls other threads make: guarded by itself (its scratch memory is shared). */
+    private final Sys sys = new Sys(arena);
+    private final MemorySegment meminfo = arena.allocate(72, 8);
+    private final int[] sockets;
+    private final int port;
+    private final int rcvbuf;
+    private final boolean ioUring;
+    private final String path;
+    private final UringQueue[] queues;
+    private volatile boolean carrier = true;
+    private volatile boolean adminUp;
+    private volatile DatagramConsumer consumer;
+    private volatile String lastConsumerError;
+    private boolean closed;
+
+    /**
+     * Binds the sockets and starts every queue's thread, with every queue stopped.
+     *
+     * @throws IllegalStateException naming the address and the reason when a socket cannot be bound
+     */
+    public UringDevice(UringSettings settings, PagePoolFactory pools) {
+        this.settings = settings;
+        this.pools = pools;
+        this.adminUp = settings.up();
+        this.sockets = new int[settings.rxQueues()];
+        java.util.Arrays.fill(sockets, -1);
+        int bound = settings.port();
+        int buf = 0;
+        try {
+            MemorySegment sa = arena.allocate(Net.SOCKADDR_IN, 8);
+            for (int i = 0; i < sockets.length; i++) {
+                sockets[i] = sys.udpSocket();
+                sys.setInt(sockets[i], Sys.SOL_SOCKET, Sys.SO_REUSEPORT, 1, "SO_REUSEPORT");
+                buf = receiveBuffer(sockets[i], settings.rcvbufBytes());
+                Net.sockaddr(sa, 0, settings.address(), bound);
+                try {
+                    sys.bind(sockets[i], sa);
+                } catch (Sys.SysException e) {
+                    throw new IllegalStateException("bind " + Net.text(settings.address()) + ":" + bound + ": "
+                            + Sys.name(e.errno), e);
+                }
+                if (bound == 0) {
+                    bound = sys.localPort(sockets[i], sa); // the other queues share the port the kernel picked
+                }
+            }
+        } catch (RuntimeException e) {
+            closeSockets();
+            arena.close();
+            throw e;
+        }
+        this.port = bound;
+        this.rcvbuf = buf;
+        String why = settings.ioUring() ? probeIoUring() : "forced by io_uring=false";
+        this.ioUring = why == null;
+        this.path = ioUring ? "io_uring" : "recvmmsg (" + why + ")";
+        this.queues = new UringQueue[sockets.length];
+        for (int i = 0; i < queues.length; i++) {
+            queues[i] = new UringQueue(this, i, sockets[i], ioUring, settings.ringSize(), settings.coalesceMicros());
+        }
+        try {
+            for (UringQueue q : queues) {
+                q.open();
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        LOG.log(Level.INFO, "{0}: {1} queues on {2}:{3,number,#} by {4}", settings.name(), queues.length,
+                Net.text(settings.address()), port, path);
+    }
+
+    /** Sets the receive buffer, beyond {@code rmem_max} where allowed; returns what the kernel set. */
+    private int receiveBuffer(int fd, int bytes) {
+        if (bytes > 0) {
+            try {
+                sys.setInt(fd, Sys.SOL_SOCKET, SO_RCVBUFFORCE, bytes, "SO_RCVBUFFORCE");
+            } catch (Sys.SysException e) {
+                sys.setInt(fd, Sys.SOL_SOCKET, Sys.SO_RCVBUF, bytes, "SO_RCVBUF"); // capped at net.core.rmem_max
+            }
+        }
+        return sys.getInt(fd, Sys.SOL_SOCKET, Sys.SO_RCVBUF, "SO_RCVBUF");
+    }
+
+    /** Null when io_uring and provided-buffer rings work here; otherwise why not. */
+    private String probeIoUring() {
+        try (Arena a = Arena.ofConfined()) {
+            Sys s = new Sys(a);
+            IoUring r = new IoUring(s, a, 16);
+            try {
+                BufferRing br = new BufferRing(a, 16, 1);
+                r.register(br);
+                r.unregister(br);
+            } finally {
+                r.close();
+            }
+            return null;
+        } catch (RuntimeException e) {
+            return "io_uring unavailable: " + e.getMessage();
+        }
+    }
+
+    public UringSettings settings() {
+        return settings;
+    }
+
+    /** The port the queues receive on (the kernel's pick when the settings say 0). */
+    public int port() {
+        return port;
+    }
+
+    /** Whether the queues receive through io_uring (false: recvmmsg). */
+    public boolean ioUring() {
+        return ioUring;
+    }
+
+    // ---- consumers --------------------------------------------------------------------------------
+
+    /** Sets the application datagrams go to; null: the device verifies them itself. */
+    public void consumer(DatagramConsumer c) {
+        consumer = c;
+    }
+
+    DatagramConsumer consumer() {
+        return consumer;
+    }
+
+    void consumerFailed(DatagramConsumer c, Throwable t) {
+        // Logged once per kind of failure, not per datagram: the queue counts each one.
+        String why = c.getClass().getName() + " threw " + t.getClass().getName();
+        if (!why.equals(lastConsumerError)) {
+            LOG.log(Level.WARNING, settings.name() + ": a datagram consumer threw; counted, the page recycled: " + why,
+                    t);
+        }
+        lastConsumerError = why;
+    }
+
+    // ---- what queues need from the device ----------------------------------------------------------
+
+    PagePool createPool(int queue) {
+        PoolParams p = PoolParams.builder().flags(PoolParams.DMA_MAP).order(settings.pageOrder())
+                .poolSize(Math.min(PoolParams.MAX_POOL_SIZE, Math.max(1024, settings.ringSize())))
+                .queue(settings.name(), queue).build();
+        return pools.create(p);
+    }
+
+    void signal(int eventfd) {
+        synchronized (sys) {
+            sys.signal(eventfd);
+        }
+    }
+
+    void closeEventfd(int fd) {
+        synchronized (sys) {
+            sys.close(fd);
+        }
+    }
+
+    // ---- NetDevice ----------------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return settings.name();
+    }
+
+    @Override
+    public int rxQueueCount() {
+        return queues.length;
+    }
+
+    @Override
+    public boolean headerSplit() {
+        return false;
+    }
+
+    @Override
+    public QueueMemory memAlloc(int queue) throws QueueOperationException {
+        return queue(queue).memAlloc();
+    }
+
+    @Override
+    public QueueMemory stop(int queue) throws QueueOperationException {
+        return queue(queue).stop();
+    }
+
+    @Override
+    public void start(int queue, QueueMemory memory) throws QueueOperationException {
+        queue(queue).start(own(queue, memory));
+    }
+
+    @Override
+    public boolean canSwap(int queue) {
+        return queueOrThrow(queue).running();
+    }
+
+    @Override
+    public QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
+        return queue(queue).swap(own(queue, memory));
+    }
+
+    @Override
+    public void memFree(QueueMemory memory) {
+        if (memory instanceof UringMem m && m.queue >= 0 && m.queue < queues.length) {
+            queues[m.queue].memFree(m);
+        }
+    }
+
+    private UringMem own(int queue, QueueMemory memory) throws QueueOperationException {
+        if (!(memory instanceof UringMem m) || m.queue != queue) {
+            throw new QueueOperationException("queue " + settings.name() + "/" + queue + ": memory " + memory
+                    + " was not allocated for it by memAlloc");
+        }
+        return m;
+    }
+
+    @Override
+    public String queueFault(int queue) {
+        return queueOrThrow(queue).fault();
+    }
+
+    /**
+     * The queue's counters, with the kernel's drops for its socket ({@code sk_drops}): every
+     * datagram sent to the queue was received ({@code packets}) or dropped ({@code drops}).
+     */
+    @Override
+    public Map<String, Long> queueStats(int queue) {
+        UringQueue q = queueOrThrow(queue);
+        Map<String, Long> m = new LinkedHashMap<>(q.counters.toMap());
+        m.put("drops", kernelDrops(queue));
+        PagePool p = q.pool();
+        m.put("pool-id", p == null ? 0L : p.id());
+        m.put("posted", q.posted());
+        m.put("io-uring", ioUring ? 1L : 0L);
+        return m;
+    }
+
+    /** The kernel's count of datagrams it dropped for the queue's socket (a full receive buffer). */
+    public long kernelDrops(int queue) {
+        synchronized (sys) {
+            return closed ? 0 : sys.drops(sockets[queue], meminfo);
+        }
+    }
+
+    @Override
+    public boolean adminUp() {
+        return adminUp;
+    }
+
+    @Override
+    public void setAdminUp(boolean up) {
+        adminUp = up;
+    }
+
+    /** The socket always has carrier; what arrives while the queue is down waits in its buffer or is dropped. */
+    @Override
+    public boolean carrier() {
+        return carrier;
+    }
+
+    @Override
+    public void setCarrier(boolean up) {
+        carrier = up;
+    }
+
+    @Override
+    public Map<String, Object> details() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("address", Net.text(settings.address()) + ":" + port);
+        d.put("path", path);
+        d.put("ring", settings.ringSize());
+        d.put("buffer", settings.pageSize());
+        d.put("rcvbuf", rcvbuf);
+        if (ioUring) {
+            d.put("coalesce-usecs", settings.coalesceMicros());
+        }
+        return d;
+    }
+
+    private UringQueue queue(int queue) throws QueueOperationException {
+        try {
+            return queueOrThrow(queue);
+        } catch (IllegalArgumentException e) {
+            throw new QueueOperationException(e.getMessage());
+        }
+    }
+
+    private UringQueue queueOrThrow(int queue) {
+        if (queue < 0 || queue >= queues.length) {
+            throw Checks.invalid("queue", queue, "0.." + (queues.length - 1) + " on " + settings.name());
+        }
+        return queues[queue];
+    }
+
+    // ---- life ---------------------------------------------------------------------------------------
+
+    /**
+     * Stops every queue and frees its memory (each pool closes; pages consumers still hold come
+     * back to it later), ends the queues' threads and their rings, then closes the sockets.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        for (UringQueue q : queues) {
+            if (q == null) {
+                continue;
+            }
+            try {
+                UringMem m = q.stop();
+                if (m != null) {
+                    q.memFree(m);
+                }
+            } catch (QueueOperationException | RuntimeException e) {
+                LOG.log(Level.ERROR, "closing " + q.id + ": " + e.getMessage(), e);
+            }
+            q.close();
+        }
+        synchronized (sys) {
+            closed = true;
+            closeSockets();
+        }
+        arena.close();
+    }
+
+    private void closeSockets() {
+        for (int i = 0; i < sockets.length; i++) {
+            if (sockets[i] >= 0) {
+                try {
+                    sys.close(sockets[i]);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "closing a socket of " + settings.name() + ": " + e.getMessage());
+                }
+                sockets[i] = -1;
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package pagepool.driver.uring;
+
+import pagepool.api.Checks;
+
+/**
+ * How a UDP device is built: where it receives, how many queues (sockets sharing the address with
+ * {@code SO_REUSEPORT}, which the kernel spreads flows over as RSS spreads them over NIC queues),
+ * and each queue's RX memory. Made with {@link #builder(String)}.
+ *
+ * @param name device name
+ * @param address the IPv4 address to bind, big-endian in an int
+ * @param port the UDP port; 0 for one the kernel picks (the device says which)
+ * @param rxQueues sockets, each with its ring and thread
+ * @param ringSize buffers in each queue's provided-buffer ring (recvmmsg: at most 256 per call)
+ * @param pageOrder the pool's page size, 4 KiB << order: the largest datagram a buffer takes
+ * @param rcvbufBytes each socket's receive buffer ({@code SO_RCVBUFFORCE}); 0 for the kernel's default
+ * @param ioUring false to receive with {@code recvmmsg} even where io_uring works
+ * @param coalesceMicros interrupt moderation ({@code ethtool -C rx-usecs}): with io_uring, a queue's
+ *        thread wakes for a batch of datagrams or after this long, not for each; 0 wakes for each
+ * @param up whether the device is administratively up from the start
+ */
+public record UringSettings(String name, int address, int port, int rxQueues, int ringSize, int pageOrder,
+        int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean up) {
+
+    /** The most queues a device has: a thread, a socket and a ring each. */
+    public static final int MAX_QUEUES = 64;
+    /** Interrupt moderation by default: a batch of datagrams or 50 us, whichever comes first. */
+    public static final int DEFAULT_COALESCE_MICROS = 50;
+    /** The most buffers in a queue's ring. */
+    public static final int MAX_RING = 16384;
+
+    public UringSettings {
+        Checks.notBlank("name", name, "a device name");
+        Checks.inRange("port", port, 0, 65535);
+        Checks.inRange("rx.queues", rxQueues, 1, MAX_QUEUES);
+        if (ringSize < 16 || ringSize > MAX_RING || Integer.bitCount(ringSize) != 1) {
+            throw Checks.invalid("ring.size", ringSize, "a power of 2 in 16.." + MAX_RING);
+        }
+        Checks.inRange("page.order", pageOrder, 0, 4);
+        Checks.inRange("rcvbuf.bytes", rcvbufBytes, 0, 1 << 30);
+        Checks.inRange("coalesce.usecs", coalesceMicros, 0, MAX_COALESCE_MICROS);
+    }
+
+    /** The longest a queue waits to fill a batch. */
+    public static final int MAX_COALESCE_MICROS = 10_000;
+
+    /**
+     * A builder with the defaults: 127.0.0.1, a port the kernel picks, 1 queue, 1024 buffers of
+     * 4 KiB, io_uring, 50 us interrupt moderation.
+     */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    int pageSize() {
+        return 4096 << pageOrder;
+    }
+
+    /** Builds {@link UringSettings}; every value is checked in {@link #build()}. */
+    public static final class Builder {
+        private final String name;
+        private int address = 0x7f000001;
+        private int port;
+        private int rxQueues = 1;
+        private int ringSize = 1024;
+        private int pageOrder;
+        private int rcvbufBytes;
+        private boolean ioUring = true;
+        private int coalesceMicros = DEFAULT_COALESCE_MICROS;
+        private boolean up = true;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        /** @throws IllegalArgumentException when it is not an IPv4 address */
+        public Builder bind(String address, int port) {
+            this.address = Net.ipv4(address, "bind.address");
+            this.port = port;
+            return this;
+        }
+
+        public Builder rxQueues(int n) {
+            this.rxQueues = n;
+            return this;
+        }
+
+        public Builder ringSize(int n) {
+            this.ringSize = n;
+            return this;
+        }
+
+        public Builder pageOrder(int order) {
+            this.pageOrder = order;
+            return this;
+        }
+
+        public Builder rcvbufBytes(int bytes) {
+            this.rcvbufBytes = bytes;
+            return this;
+        }
+
+        public Builder ioUring(boolean on) {
+            this.ioUring = on;
+            return this;
+        }
+
+        public Builder coalesceMicros(int micros) {
+            this.coalesceMicros = micros;
+            return this;
+        }
+
+        public Builder up(boolean on) {
+            this.up = on;
+            return this;
+        }
+
+        public UringSettings build() {
+            return new UringSettings(name, address, port, rxQueues, ringSize, pageOrder, rcvbufBytes, ioUring, coalesceMicros, up);
+        }
+    }
+}

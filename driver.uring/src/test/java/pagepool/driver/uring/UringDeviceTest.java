@@ -1,0 +1,241 @@
+package pagepool.driver.uring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pagepool.api.testing.Await.await;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.QueueInfo;
+import pagepool.api.datagram.DatagramSender.SendReport;
+import pagepool.api.provider.ProviderCapabilities;
+import pagepool.api.testing.TestProvider;
+import pagepool.engine.StandaloneEngine;
+import pagepool.provider.heap.HeapMemoryProvider;
+
+/** Real datagrams over loopback into a device on the engine, through io_uring and through recvmmsg. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class UringDeviceTest {
+
+    final StandaloneEngine engine = new StandaloneEngine(10, 60_000);
+    final HeapMemoryProvider heap = new HeapMemoryProvider(1L << 30);
+    UringDevice device;
+
+    @AfterEach
+    void tearDown() {
+        if (device != null) {
+            device.close();
+        }
+        engine.close();
+    }
+
+    UringDevice open(boolean ioUring, int queues) throws InterruptedException {
+        engine.addProvider(heap, true);
+        device = new UringDevice(UringSettings.builder("udp0").rxQueues(queues).ringSize(256).rcvbufBytes(8 << 20)
+                .ioUring(ioUring).build(), engine.factory());
+        engine.addDevice(device);
+        await("every queue running", () -> engine.bindings().queues().stream()
+                .allMatch(q -> q.state() == QueueInfo.State.OK));
+        return device;
+    }
+
+    long total(String counter) {
+        long n = 0;
+        for (int q = 0; q < device.rxQueueCount(); q++) {
+            n += device.queueStats(q).get(counter);
+        }
+        return n;
+    }
+
+    SendReport send(int size, long count, long rate) {
+        return UdpSender.send(0x7f000001, device.port(), size, count, rate);
+    }
+
+    /** Every datagram sent was received or dropped by the kernel, and none received was corrupt. */
+    void assertAccounted(long sent) throws InterruptedException {
+        await("sent = received + dropped", () -> total("packets") + total("drops") == sent);
+        assertEquals(0, total("corrupt"));
+        assertEquals(total("packets"), total("verified") + total("unverifiable"));
+    }
+
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {true, false})
+    void datagramsLandInPoolPagesVerifiedAndAccounted(boolean ioUring) throws Exception {
+        open(ioUring, 2);
+        assertEquals(ioUring, device.ioUring(), String.valueOf(device.details()));
+        assertEquals(ioUring ? "io_uring" : "recvmmsg (forced by io_uring=false)", device.details().get("path"));
+        SendReport r = send(1472, 20_000, 0);
+        assertEquals(20_000, r.sent());
+        assertAccounted(r.sent());
+        assertEquals(r.sent(), total("verified"), "nothing dropped on loopback with 8 MiB buffers: " + stats());
+        assertTrue(device.queueStats(0).get("packets") > 0 && device.queueStats(1).get("packets") > 0,
+                "the reuseport hash spread the sender's flows over both queues: " + stats());
+        assertEquals(0, total("errors"));
+    }
+
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {true, false})
+    void queuesSwapProvidersUnderTrafficWithoutLosingADatagram(boolean ioUring) throws Exception {
+        open(ioUring, 2);
+        TestProvider other = new TestProvider("other");
+        engine.addProvider(other, false);
+        AtomicLong sent = new AtomicLong();
+        Thread sender = new Thread(() -> sent.set(send(512, 200_000, 100_000).sent()));
+        sender.start();
+        await("traffic", () -> total("packets") > 1000);
+        for (int i = 0; i < 10; i++) {
+            BindingInfo b = engine.bindings().bind("udp0", List.of(0, 1), "other");
+            assertEquals(BindingInfo.State.APPLIED, b.state(), b.message());
+            assertEquals("other", queueInfo(0).provider());
+            engine.bindings().unbind("udp0", List.of(0, 1));
+            assertEquals("heap", queueInfo(1).provider());
+        }
+        sender.join();
+        assertAccounted(sent.get());
+        assertEquals(0, total("drops"), "swaps lose nothing: datagrams wait in the socket buffer: " + stats());
+        assertEquals(40, total("restarts"));
+        await("the other provider's pools drained and destroyed", () -> other.pagesOut.get() == 0
+                && other.destroys.get() == other.inits.get());
+    }
+
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {true, false})
+    void stopCancelsTheReceiveAndStartResumesWithNothingLost(boolean ioUring) throws Exception {
+        open(ioUring, 1);
+        var mem = device.stop(0);
+        SendReport r = send(256, 1000, 0);
+        Thread.sleep(50); // nothing to wait for: a stopped queue receives nothing, which is what is checked
+        assertEquals(0, total("packets"), "a stopped queue takes nothing from the socket");
+        device.start(0, mem);
+        assertAccounted(r.sent());
+        assertEquals(1000, total("verified"));
+    }
+
+    @Test
+    void anyOtherSendersDatagramsAreDeliveredAsUnverifiableNotCorrupt() throws Exception {
+        open(true, 1);
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.send(ByteBuffer.wrap("hello, pagepool".getBytes()), new InetSocketAddress("127.0.0.1", device.port()));
+        }
+        await("one datagram", () -> total("packets") == 1);
+        assertEquals(1, total("unverifiable"));
+        assertEquals(0, total("corrupt"));
+        assertEquals(15, total("bytes"));
+    }
+
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {true, false})
+    void aConsumerSeesThePageAndSourceKeepsPagesAndItsExceptionsAreCounted(boolean ioUring) throws Exception {
+        open(ioUring, 1);
+        List<Netmem> kept = new ArrayList<>();
+        List<Integer> generations = new ArrayList<>();
+        List<PagePool> pools = new ArrayList<>();
+        AtomicLong seen = new AtomicLong();
+        AtomicLong sources = new AtomicLong();
+        device.consumer(d -> {
+            long n = seen.incrementAndGet();
+            assertEquals(Traffic.VERIFIED, Traffic.verify(d.data(), 0, d.length()));
+            if (d.sourceAddress() == 0x7f000001 && d.sourcePort() > 0) {
+                sources.incrementAndGet();
+            }
+            if (n % 10 == 0) {
+                d.keep();
+                kept.add(d.page());
+                generations.add(d.generation());
+                pools.add(d.pool());
+            }
+            if (n % 7 == 0) {
+                throw new IllegalStateException("consumer bug " + n);
+            }
+        });
+        SendReport r = send(300, 1000, 0);
+        await("all delivered", () -> total("packets") + total("drops") == r.sent());
+        assertEquals(r.sent(), seen.get());
+        assertEquals(r.sent(), sources.get(), "every datagram names its sender");
+        assertEquals(r.sent() / 7, total("consumer-errors"));
+        assertEquals(r.sent() / 10, total("kept"));
+        assertEquals(r.sent() - r.sent() / 7, total("delivered"));
+        assertEquals(0, total("errors"), "the queue went on: " + stats());
+        for (int i = 0; i < kept.size(); i++) {
+            pools.get(i).release(kept.get(i), generations.get(i)); // the consumer gives its pages back
+        }
+        device.consumer(null);
+        SendReport more = send(300, 100, 0);
+        await("verified again without a consumer", () -> total("verified") == more.sent());
+    }
+
+    @Test
+    void deviceMemoryIsRefusedForItsQueuesWhichStayOnTheirMemory() throws Exception {
+        open(true, 1);
+        TestProvider gpu = new TestProvider("gpu", new ProviderCapabilities(false, 0, false, false));
+        engine.addProvider(gpu, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> engine.bindings().bind("udp0", List.of(0), "gpu"));
+        assertEquals("provider 'gpu' is unreadable (device memory) and udp0 has header split off (expected: a device"
+                + " with header split on)", e.getMessage());
+        assertEquals("heap", queueInfo(0).provider());
+        SendReport r = send(200, 100, 0);
+        assertAccounted(r.sent());
+    }
+
+    @Test
+    void anAddressInUseIsRefusedWithTheAddressAndTheReason() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new UringDevice(
+                    UringSettings.builder("udp1").bind("127.0.0.1", taken.getLocalPort()).build(), engine.factory()));
+            assertEquals("bind 127.0.0.1:" + taken.getLocalPort() + ": EADDRINUSE (address in use)", e.getMessage());
+        }
+    }
+
+    @Test
+    void closeStopsEveryQueueAndEveryPoolIsDestroyed() throws Exception {
+        engine.addProvider(heap, true);
+        TestProvider counted = new TestProvider("counted");
+        engine.addProvider(counted, false);
+        device = new UringDevice(UringSettings.builder("udp0").rxQueues(2).ringSize(64).build(), engine.factory());
+        engine.addDevice(device);
+        engine.bindings().bind("udp0", List.of(0, 1), "counted");
+        Thread sender = new Thread(() -> send(128, 50_000, 200_000));
+        sender.start();
+        await("traffic", () -> total("packets") > 100);
+        engine.removeDevice(device);
+        device.close();
+        sender.join();
+        await("every pool destroyed, every page back", () -> counted.pagesOut.get() == 0
+                && counted.destroys.get() == counted.inits.get());
+        device = null;
+    }
+
+    QueueInfo queueInfo(int i) {
+        return engine.bindings().queues().stream().filter(q -> q.queue().index() == i).findFirst().orElseThrow();
+    }
+
+    String stats() {
+        StringBuilder b = new StringBuilder();
+        for (int q = 0; q < device.rxQueueCount(); q++) {
+            Map<String, Long> s = device.queueStats(q);
+            b.append("\n  queue ").append(q).append(": ").append(s);
+        }
+        return b.toString();
+    }
+
+}
