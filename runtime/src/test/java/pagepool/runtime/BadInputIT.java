@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,8 +65,21 @@ class BadInputIT {
         if (rt != null) {
             rt.close();
         }
+        if (taken != null) {
+            taken.close();
+        }
         Files.createDirectories(Path.of("target"));
         Files.write(Path.of("target/bad-inputs.md"), TABLE);
+    }
+
+    /** Everything a command printed, both streams. */
+    private static String output(String command) {
+        try {
+            RunningRuntime.Result r = rt.run(command);
+            return r.out() + "\n" + r.err();
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static String json(String command) {
@@ -154,7 +169,8 @@ class BadInputIT {
                 command("pp:pp_hold sim0 9 on", "queue: '9' (expected: 0..3 on sim0)"),
                 command("pp:pp_hold sim0 1 maybe", "usage: pp:pp_hold <device> <queue> on|off"),
                 command("pp:queue_reset sim0 1 sideways", "mode: 'sideways' (expected: pool, napi or napi-stopped-first)"),
-                command("pp:queue_reset sim0 x", "queue: 'x' (expected: 0..3 on sim0)"));
+                command("pp:queue_reset sim0 x", "queue: 'x' (expected: 0..3 on sim0)"),
+                command("pp:udp_send 127.0.0.1:9", "no datagram sender: install driver.uring"));
     }
 
     // ---- configuration files -------------------------------------------------------------------
@@ -174,7 +190,7 @@ class BadInputIT {
             assertTrue(said.get(0).contains(expected), said.get(0));
             assertPlain(rt.console(mark));
             assertEquals(before, snapshot(), "state unchanged by " + name);
-            if (name.startsWith("pagepool.sim.device")) {
+            if (name.startsWith("pagepool.sim.device") || name.startsWith("pagepool.uring.device")) {
                 assertTrue(json("pp:devices --json").contains(expected), "pp:devices lists the refusal");
             }
             rt.delete(name);
@@ -349,5 +365,49 @@ class BadInputIT {
                         "on.exhaustion: 'drop' (expected: one of fail, fallback)"),
                 file("pagepool.provider.devmem.cfg", "memory.bytes=5000\n",
                         "memory.bytes: 5000 (expected: a multiple of 4096); device memory stays"));
+    }
+
+    // ---- with the UDP driver installed ------------------------------------------------------------
+
+    /** A port another socket holds, for as long as the tests run. */
+    private static DatagramSocket taken;
+
+    @TestFactory
+    @Order(6)
+    Stream<DynamicTest> withTheUdpDriver() throws Exception {
+        try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
+            Path jar = s.filter(f -> f.getFileName().toString().startsWith("driver.uring")).findFirst().orElseThrow();
+            Files.copy(jar, rt.load(jar.getFileName().toString()));
+        }
+        rt.await("the datagram sender", () -> !json("pp:help").isEmpty() && !output("pp:udp_send")
+                .contains("no datagram sender"));
+        taken = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+        int port = taken.getLocalPort();
+        String dev = "pagepool.uring.device-bad.cfg";
+        return Stream.of(
+                file(dev, "name=udp1\nport=70000\n", "port: 70000 (expected: 0..65535)"),
+                file(dev, "name=udp1\nrx.queues=0\n", "rx.queues: 0 (expected: 1..64)"),
+                file(dev, "name=udp1\nring.size=1000\n", "ring.size: 1000 (expected: a power of 2 in 16..16384)"),
+                file(dev, "name=udp1\nring.size=65536\n", "ring.size: 65536 (expected: 16..16384)"),
+                file(dev, "name=udp1\npage.order=7\n", "page.order: 7 (expected: 0..4)"),
+                file(dev, "name=udp1\nbind.address=::1\n", "bind.address: '::1' (expected: an IPv4 address)"),
+                file(dev, "name=udp1\nbind.address=no.such.host.invalid\n", "bind.address: 'no.such.host.invalid'"
+                        + " (expected: an IPv4 address or a host name that resolves to one)"),
+                file(dev, "name=udp1\nio.uring=perhaps\n", "io.uring: 'perhaps' (expected: true or false)"),
+                file(dev, "name=udp1\ncoalesce.usecs=-1\n", "coalesce.usecs: -1 (expected: 0..10000)"),
+                file(dev, "name=udp1\nrx_queues=2\n", "rx_queues: unknown key (expected: one of"),
+                file(dev, "name=sim0\nport=0\n", "name: 'sim0' is taken by bundle driver.sim (expected: a name no other"
+                        + " device has)"),
+                file(dev, "name=udp1\nport=" + port + "\n", "bind 127.0.0.1:" + port + ": EADDRINUSE (address in use);"
+                        + " no device is created"),
+                command("pp:udp_send", "usage: pp:udp_send <device|host:port> [size] [count] [rate]"),
+                command("pp:udp_send sim0", "device: 'sim0' has no address (expected: a UDP device, e.g. udp0)"),
+                command("pp:udp_send nowhere", "target: 'nowhere' (expected: a device or host:port)"),
+                command("pp:udp_send 127.0.0.1:0", "port: '0' (expected: an integer in 1..65535)"),
+                command("pp:udp_send 127.0.0.1:9 10", "size: '10' (expected: an integer in 64..65507)"),
+                command("pp:udp_send 127.0.0.1:9 100 0", "count: '0' (expected: an integer of at least 1)"),
+                command("pp:udp_send 127.0.0.1:9 100 5 fast", "rate: 'fast' (expected: an integer of at least 0)"),
+                command("pp:udp_send no.such.host.invalid:9", "host: 'no.such.host.invalid' (expected: an IPv4 address"
+                        + " or a name that resolves)"));
     }
 }

@@ -1,0 +1,160 @@
+package pagepool.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.ServiceReference;
+
+import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.QueueInfo;
+import pagepool.api.config.ConfigProblem;
+import pagepool.api.datagram.DatagramSender;
+import pagepool.api.queue.NetDevice;
+
+/**
+ * driver.uring in Felix: real UDP datagrams over loopback into 4 queues, two of them moved to
+ * hot-installed huge pages and back under traffic, then the driver uninstalled under traffic.
+ * Through io_uring and through the recvmmsg fallback.
+ */
+public class UringIT extends PagepoolTestBase {
+
+    @Test
+    public void ioUringQueuesSwapToHugePagesUnderRealTrafficAndLeaveCleanly() throws Exception {
+        scenario(true);
+    }
+
+    @Test
+    public void recvmmsgQueuesSwapToHugePagesUnderRealTrafficAndLeaveCleanly() throws Exception {
+        scenario(false);
+    }
+
+    private NetDevice udp0() {
+        try {
+            var refs = context.getServiceReferences(NetDevice.class, "(" + NetDevice.NAME + "=udp0)");
+            return refs.isEmpty() ? null : context.getService(refs.iterator().next());
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static long total(NetDevice dev, String counter) {
+        long n = 0;
+        for (int q = 0; q < dev.rxQueueCount(); q++) {
+            n += stat(dev, q, counter);
+        }
+        return n;
+    }
+
+    private void scenario(boolean ioUring) throws Exception {
+        Bundle driver = context.installBundle(Felix.bundleLocation("driver.uring"));
+        driver.start();
+        deviceConfig = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("name", "udp0");
+        p.put("port", 0);
+        p.put("rx.queues", 4);
+        p.put("ring.size", 256);
+        p.put("io.uring", ioUring);
+        deviceConfig.update(p);
+        Felix.await("udp0 registered", () -> udp0() != null);
+        NetDevice dev = udp0();
+        assertEquals(ioUring ? "io_uring" : "recvmmsg (forced by io_uring=false)", dev.details().get("path"));
+        Felix.await("4 queues on heap", () -> bindings.queues().stream().filter(q -> q.queue().device().equals("udp0"))
+                .filter(q -> q.provider().equals("heap") && q.state() == QueueInfo.State.OK).count() == 4);
+        String address = (String) dev.details().get("address");
+        int port = Integer.parseInt(address.substring(address.indexOf(':') + 1));
+        if (ioUring) {
+            // A second device on the same port is refused: the kernel would split the traffic unseen.
+            org.osgi.service.cm.Configuration second = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");
+            Dictionary<String, Object> q = new Hashtable<>();
+            q.put("name", "udp1");
+            q.put("port", port);
+            second.update(q);
+            Felix.await("udp1 refused", () -> context.getServiceReference(ConfigProblem.class) != null);
+            ConfigProblem refused = context.getService(context.getServiceReference(ConfigProblem.class));
+            assertEquals("device udp1", refused.subject());
+            assertEquals("port: " + port + " (expected: a port no other device receives on: udp0 receives on "
+                    + address + "); no device is created", refused.message());
+            second.delete();
+            Felix.await("the refusal withdrawn", () -> context.getServiceReference(ConfigProblem.class) == null);
+        }
+        InetSocketAddress target = new InetSocketAddress("127.0.0.1", port);
+        ServiceReference<DatagramSender> senderRef = context.getServiceReference(DatagramSender.class);
+        DatagramSender sender = context.getService(senderRef);
+
+        // Phase 1: 150,000 datagrams at 50k/s while queues 1 and 2 move to huge pages and back.
+        AtomicLong sent = new AtomicLong(-1);
+        AtomicReference<Throwable> sendFailed = new AtomicReference<>();
+        Thread traffic = new Thread(() -> {
+            try {
+                sent.set(sender.send(target, 512, 150_000, 50_000).sent());
+            } catch (Throwable t) {
+                sendFailed.set(t);
+            }
+        });
+        traffic.start();
+        Felix.await("traffic on every queue", () -> {
+            for (int q = 0; q < 4; q++) {
+                if (stat(dev, q, "packets") < 200) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        org.osgi.service.cm.Configuration hugeConfig = configAdmin.getConfiguration("pagepool.provider.hugepage", "?");
+        Dictionary<String, Object> h = new Hashtable<>();
+        h.put("pages", 16);
+        hugeConfig.update(h);
+        Bundle huge = context.installBundle(Felix.bundleLocation("provider.hugepage"));
+        huge.start();
+        Felix.await("hugepage registered", () -> bindings.providers().stream().anyMatch(x -> x.name().equals("hugepage")));
+        BindingInfo b = bindings.bind("udp0", List.of(1, 2), "hugepage");
+        assertEquals(b.message(), BindingInfo.State.APPLIED, b.state());
+        assertEquals(List.of("heap", "hugepage", "hugepage", "heap"), providers());
+        long[] before = {stat(dev, 1, "packets"), stat(dev, 2, "packets")};
+        Felix.await("queues 1 and 2 receive into huge pages", () -> stat(dev, 1, "packets") > before[0] + 500
+                && stat(dev, 2, "packets") > before[1] + 500);
+        bindings.unbind("udp0", List.of(1, 2));
+        assertEquals(List.of("heap", "heap", "heap", "heap"), providers());
+        traffic.join(60_000);
+        assertNull("the sender: " + sendFailed.get(), sendFailed.get());
+        Felix.await("sent = received + dropped", () -> total(dev, "packets") + total(dev, "drops") == sent.get());
+        assertEquals(0L, total(dev, "corrupt"));
+        assertEquals(total(dev, "packets"), total(dev, "verified"));
+        assertEquals(0L, total(dev, "errors"));
+        Felix.await("huge-page pools drained and destroyed", () -> bindings.pools().stream()
+                .noneMatch(x -> x.provider().equals("hugepage")));
+
+        // Phase 2: the driver leaves under traffic: sockets closed, every pool destroyed.
+        Thread more = new Thread(() -> sender.send(target, 512, 100_000, 50_000));
+        more.start();
+        long now = total(dev, "packets");
+        Felix.await("traffic again", () -> total(dev, "packets") > now + 1000);
+        driver.uninstall();
+        assertNull("udp0 is gone", udp0());
+        Felix.await("every pool destroyed", () -> bindings.pools().isEmpty());
+        try (DatagramSocket s = new DatagramSocket(port, InetAddress.getLoopbackAddress())) {
+            assertTrue("the port is free again: every socket closed", s.isBound());
+        }
+        more.join(60_000);
+        huge.uninstall();
+        hugeConfig.delete();
+    }
+
+    private List<String> providers() {
+        return bindings.queues().stream().filter(q -> q.queue().device().equals("udp0"))
+                .sorted(java.util.Comparator.comparingInt(q -> q.queue().index())).map(QueueInfo::provider).toList();
+    }
+}
