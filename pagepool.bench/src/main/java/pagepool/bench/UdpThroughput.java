@@ -74,6 +74,11 @@ public final class UdpThroughput {
         /** The prefix of the names of the threads that receive, for their CPU time. */
         String threads();
 
+        /** What else the receiver says of the run. */
+        default String note() {
+            return "";
+        }
+
         @Override
         void close() throws Exception;
     }
@@ -151,6 +156,9 @@ public final class UdpThroughput {
             long last = settle(r, warm + sent.get());
             long received = r.received() - base;
             long cpu = cpu(r.threads()) - cpu0;
+            if (!r.note().isEmpty()) {
+                System.out.println("# " + r.note());
+            }
             return new double[] {sent.get(), received, r.corrupt(), received * 1e9 / (last - start),
                 (double) cpu / Math.max(1, received)};
         }
@@ -259,6 +267,13 @@ public final class UdpThroughput {
         @Override
         public String threads() {
             return "napi-" + name + "-";
+        }
+
+        /** Datagrams per wake-up of the queues' threads: the batch moderation makes. */
+        @Override
+        public String note() {
+            return String.format(Locale.ROOT, "%.1f datagrams/poll, %d ring-empty, %d alloc-fail", sum("packets")
+                    / (double) Math.max(1, sum("polls")), sum("no-buffer"), sum("alloc-fail"));
         }
 
         @Override

@@ -465,7 +465,9 @@ final class UringQueue implements Runnable, IoUring.Completions {
     private void receiveUring() {
         // With moderation: wake for a batch, or once coalesce.usecs passed with anything to reap.
         ring.enter(coalesceMicros > 0 ? COALESCE_BATCH : 1, WAIT_NANOS, coalesceMicros);
-        ring.reap(this);
+        if (ring.reap(this) > 0) {
+            counters.add(UringCounters.POLLS, 1);
+        }
         UringMem m = mem;
         if (m != null) {
             refill(m);
@@ -601,6 +603,7 @@ final class UringQueue implements Runnable, IoUring.Completions {
             if (m.filled > 0) {
                 int n = sys.recvmmsg(socket, m.msgvec, m.filled);
                 if (n > 0) {
+                    counters.add(UringCounters.POLLS, 1);
                     for (int i = 0; i < n; i++) {
                         receivedSlot(m, i);
                     }
