@@ -47,8 +47,8 @@ import pagepool.provider.heap.HeapMemoryProvider;
 import pagepool.provider.hugepage.HugePageProvider;
 
 /**
- * {@code ./bench udp [runs] [count] [receiver]}: the same loopback UDP traffic (one sender thread, sendmmsg,
- * as fast as the kernel takes it; 64- and 1,472-byte datagrams) received by pagepool's
+ * {@code ./bench udp [runs] [count] [receiver] [gso]}: the same loopback UDP traffic (one sender thread,
+ * sendmmsg, as fast as the kernel takes it; 64- and 1,472-byte datagrams) received by pagepool's
  * {@code driver.uring} and by what a Java user would pick instead: NIO {@code DatagramChannel}
  * with a direct buffer, Netty 4.2's io_uring transport and its epoll transport with recvmmsg.
  * Every receiver checks every byte of every datagram the same way ({@link Traffic#verify}).
@@ -56,7 +56,10 @@ import pagepool.provider.hugepage.HugePageProvider;
  * <p>For each: datagrams received and verified per second (from the first send until the last
  * datagram arrived), the kernel's drops (sent - received: the receive buffers overflowed), and
  * the receiving threads' CPU time per datagram. Receivers run in turn, {@code runs} rounds; with
- * {@code receiver}, only those whose name contains it.
+ * {@code receiver}, only those whose name contains it ("" for all). On this loopback one sender
+ * thread is slower than any receiver, so every receiver receives at the sender's rate; with
+ * {@code gso} the sender hands the kernel up to 64 datagrams per message ({@code UDP_SEGMENT})
+ * and the receivers become the bottleneck: then datagrams/s tell them apart.
  */
 public final class UdpThroughput {
 
@@ -87,15 +90,15 @@ public final class UdpThroughput {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         long count = args.length > 1 ? Long.parseLong(args[1]) : 2_000_000;
         String only = args.length > 2 ? args[2] : "";
+        boolean segmented = args.length > 3 && args[3].equals("gso");
         THREADS.setThreadCpuTimeEnabled(true);
         Map<String, Supplier<Receiver>> receivers = new LinkedHashMap<>();
-        int moderation = UringSettings.DEFAULT_COALESCE_MICROS;
-        receivers.put("pagepool io_uring 1 queue", () -> new Pagepool(1, true, false, moderation));
-        receivers.put("pagepool io_uring 2 queues", () -> new Pagepool(2, true, false, moderation));
-        receivers.put("pagepool io_uring 1 queue, no moderation", () -> new Pagepool(1, true, false, 0));
+        receivers.put("pagepool io_uring 1 queue", () -> new Pagepool(1, true, false, 0));
+        receivers.put("pagepool io_uring 2 queues", () -> new Pagepool(2, true, false, 0));
+        receivers.put("pagepool io_uring 1 queue, 50 us moderation", () -> new Pagepool(1, true, false, 50));
         receivers.put("pagepool recvmmsg 1 queue", () -> new Pagepool(1, false, false, 0));
-        receivers.put("pagepool io_uring 1 queue, huge pages", () -> new Pagepool(1, true, true, moderation));
-        receivers.put("pagepool io_uring 2 queues, huge pages", () -> new Pagepool(2, true, true, moderation));
+        receivers.put("pagepool io_uring 1 queue, huge pages", () -> new Pagepool(1, true, true, 0));
+        receivers.put("pagepool io_uring 2 queues, huge pages", () -> new Pagepool(2, true, true, 0));
         receivers.put("NIO DatagramChannel 1 thread", () -> new Nio(1));
         receivers.put("NIO DatagramChannel 2 threads", () -> new Nio(2));
         receivers.put("Netty io_uring 1 thread", () -> new NettyReceiver(1, true));
@@ -103,8 +106,9 @@ public final class UdpThroughput {
         receivers.put("Netty epoll recvmmsg 1 thread", () -> new NettyReceiver(1, false));
         receivers.put("Netty epoll recvmmsg 2 threads", () -> new NettyReceiver(2, false));
         System.out.printf(Locale.ROOT, "# %d round(s) of %,d datagrams per receiver and size; %d cores; Netty io_uring"
-                + " available: %s, epoll: %s%n", runs, count, Runtime.getRuntime().availableProcessors(),
-                IoUring.isAvailable(), Epoll.isAvailable());
+                + " available: %s, epoll: %s; sender: sendmmsg%s%n", runs, count,
+                Runtime.getRuntime().availableProcessors(), IoUring.isAvailable(), Epoll.isAvailable(),
+                segmented ? " with UDP_SEGMENT (the kernel cuts each message into up to 64 datagrams)" : "");
         System.out.println("size\treceiver\tround\tsent\treceived\tdrops\tcorrupt\treceived/s\tcpu ns/datagram");
         Map<String, List<double[]>> results = new LinkedHashMap<>();
         for (int size : new int[] {64, 1472}) {
@@ -113,7 +117,8 @@ public final class UdpThroughput {
                     if (!e.getKey().contains(only)) {
                         continue;
                     }
-                    double[] r = measure(e.getValue(), size, count);
+                    int segments = segmented ? Math.min(UdpSender.MAX_SEGMENTS, Traffic.MAX_SIZE / size) : 1;
+                    double[] r = measure(e.getValue(), size, count, segments);
                     System.out.printf(Locale.ROOT, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f%n", size, e.getKey(), round,
                             (long) r[0], (long) r[1], (long) (r[0] - r[1]), (long) r[2], r[3], r[4]);
                     results.computeIfAbsent(size + "\t" + e.getKey(), k -> new ArrayList<>()).add(r);
@@ -139,7 +144,7 @@ public final class UdpThroughput {
     }
 
     /** One receiver, one size: {sent, received, corrupt, received/s, cpu ns per datagram}. */
-    private static double[] measure(Supplier<Receiver> make, int size, long count) throws Exception {
+    private static double[] measure(Supplier<Receiver> make, int size, long count, int segments) throws Exception {
         try (Receiver r = make.get()) {
             InetSocketAddress to = new InetSocketAddress("127.0.0.1", r.port());
             UdpSender sender = new UdpSender();
@@ -150,7 +155,7 @@ public final class UdpThroughput {
             long cpu0 = cpu(r.threads());
             long start = System.nanoTime();
             AtomicLong sent = new AtomicLong(-1);
-            Thread t = new Thread(() -> sent.set(sender.send(to, size, count, 0).sent()), "udp-sender");
+            Thread t = new Thread(() -> sent.set(sender.send(to, size, count, 0, segments).sent()), "udp-sender");
             t.start();
             t.join();
             long last = settle(r, warm + sent.get());
@@ -228,7 +233,7 @@ public final class UdpThroughput {
                     : new HeapMemoryProvider(1L << 30);
             engine.addProvider(provider, true);
             name = "udpb" + System.nanoTime() % 100_000;
-            device = new UringDevice(UringSettings.builder(name).rxQueues(queues).ringSize(4096).rcvbufBytes(RCVBUF)
+            device = new UringDevice(UringSettings.builder(name).rxQueues(queues).ringSize(Integer.getInteger("pagepool.udp.ring", UringSettings.DEFAULT_RING)).rcvbufBytes(RCVBUF)
                     .ioUring(ioUring).coalesceMicros(coalesceMicros).build(), engine.factory());
             engine.addDevice(device);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -257,8 +257,12 @@ public final class UringDevice implements NetDevice, AutoCloseable {
     @Override
     public Map<String, Long> queueStats(int queue) {
         UringQueue q = queueOrThrow(queue);
-        Map<String, Long> m = new LinkedHashMap<>(q.counters.toMap());
+        Map<String, Long> counters = q.counters.toMap();
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("packets", counters.remove("packets"));
+        m.put("bytes", counters.remove("bytes"));
         m.put("drops", kernelDrops(queue));
+        m.putAll(counters);
         PagePool p = q.pool();
         m.put("pool-id", p == null ? 0L : p.id());
         m.put("posted", q.posted());

@@ -62,7 +62,7 @@ public final class UringDeviceComponent {
         int rx_queues() default 2;
 
         @AttributeDefinition(description = "Buffers in each queue's ring (power of 2)")
-        int ring_size() default 1024;
+        int ring_size() default UringSettings.DEFAULT_RING;
 
         @AttributeDefinition(description = "Buffer size, 4096 << page.order bytes: the largest datagram a buffer takes")
         int page_order() default 0;

@@ -131,6 +131,17 @@ class UringDeviceTest {
     }
 
     @Test
+    void segmentedSendsArriveAsTheSameVerifiableDatagrams() throws Exception {
+        open(true, 2);
+        SendReport r = new UdpSender().send(new InetSocketAddress("127.0.0.1", device.port()), 1000, 10_001, 0, 16);
+        assertEquals(10_001, r.sent(), "the last message carries the one datagram left over");
+        assertAccounted(r.sent());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new UdpSender().send(
+                new InetSocketAddress("127.0.0.1", device.port()), 1472, 10, 0, 45));
+        assertEquals("segments: 45 (expected: 1..44)", e.getMessage());
+    }
+
+    @Test
     void anyOtherSendersDatagramsAreDeliveredAsUnverifiableNotCorrupt() throws Exception {
         open(true, 1);
         try (DatagramChannel ch = DatagramChannel.open()) {
