@@ -88,6 +88,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private long allocSlow;
     private long allocSlowHighOrder;
     private long allocEmpty;
+    /** Whether the provider's last answer was nothing; NAPI context only. */
+    private boolean dry;
     private long allocRefill;
     private long allocWaive;
     private long recycleCached;
@@ -277,8 +279,10 @@ final class PagePoolImpl implements PagePool, PoolContext {
             }
         }
         if (took == 0) {
+            providerDry();
             return null;
         }
+        dry = false;
         holdCount += took;
         if (params.order() == 0) {
             allocSlow++;
@@ -286,6 +290,22 @@ final class PagePoolImpl implements PagePool, PoolContext {
             allocSlowHighOrder++;
         }
         return cache[--cacheCount];
+    }
+
+    /** The provider gave nothing: recorded once per dry spell (JFR {@code pagepool.ProviderExhausted}). */
+    private void providerDry() {
+        if (dry) {
+            return;
+        }
+        dry = true;
+        PoolEvents.ProviderExhausted e = new PoolEvents.ProviderExhausted();
+        if (e.shouldCommit()) {
+            e.pool = id;
+            e.queue = queueName();
+            e.provider = provider.name;
+            e.hold = holdCount;
+            e.commit();
+        }
     }
 
     /**
@@ -391,8 +411,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
         int before = p.unref();
         if (FRAG_BIAS - (before - 1) > fragUsers) {
             p.unref(-1); // undo the drop: nothing changes
-            badReleases.incrementAndGet();
-            throw new BadReleaseException("fragment of " + p + " released to pool " + id + " " + describeQueue()
+            throw refused("fragment of " + p + " released to pool " + id + " " + describeQueue()
                     + " more often than it was cut: " + fragUsers + " fragments handed out");
         }
     }
@@ -469,9 +488,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private PoolNetmem current(Netmem netmem, int generation) {
         PoolNetmem p = owned(netmem);
         if (p.generation != generation) {
-            badReleases.incrementAndGet();
-            throw new BadReleaseException(p + " released to pool " + id + " " + describeQueue() + " with generation "
-                    + generation + ", but it was given back and handed out again since (generation " + p.generation
+            throw refused(p + " released to pool " + id + " " + describeQueue() + " with generation " + generation
+                    + ", but it was given back and handed out again since (generation " + p.generation
                     + "): a stale reference");
         }
         return p;
@@ -491,28 +509,37 @@ final class PagePoolImpl implements PagePool, PoolContext {
     /** @param before the reference count before the drop; true when the drop freed the page */
     private boolean checkDrop(PoolNetmem p, int before) {
         if (before <= 0) {
-            badReleases.incrementAndGet();
-            throw new BadReleaseException(p + " released to pool " + id + " " + describeQueue()
-                    + " twice: it has no reference out");
+            throw refused(p + " released to pool " + id + " " + describeQueue() + " twice: it has no reference out");
         }
         return before == 1;
     }
 
     private BadReleaseException badRelease(Netmem netmem) {
-        badReleases.incrementAndGet();
         if (netmem == null) {
-            return new BadReleaseException("null released to pool " + id + " (expected: a netmem it handed out)");
+            return refused("null released to pool " + id + " (expected: a netmem it handed out)");
         }
         if (!(netmem instanceof PoolNetmem p)) {
-            return new BadReleaseException(netmem + " released to pool " + id + " was not handed out by a page pool");
+            return refused(netmem + " released to pool " + id + " was not handed out by a page pool");
         }
         PagePoolImpl other = p.pool;
         if (other == null) {
-            return new BadReleaseException(p + " released to pool " + id + " " + describeQueue()
-                    + " twice: it is back with its provider");
+            return refused(p + " released to pool " + id + " " + describeQueue() + " twice: it is back with its provider");
         }
-        return new BadReleaseException(p + " released to pool " + id + " " + describeQueue()
-                + " belongs to pool " + other.id + " " + other.describeQueue());
+        return refused(p + " released to pool " + id + " " + describeQueue() + " belongs to pool " + other.id + " "
+                + other.describeQueue());
+    }
+
+    /** A release refused: counted, recorded (JFR {@code pagepool.BadRelease}), and said to the caller. */
+    private BadReleaseException refused(String message) {
+        badReleases.incrementAndGet();
+        PoolEvents.BadRelease e = new PoolEvents.BadRelease();
+        if (e.shouldCommit()) {
+            e.pool = id;
+            e.queue = queueName();
+            e.message = message;
+            e.commit();
+        }
+        return new BadReleaseException(message);
     }
 
     /** The last reference is gone: cache, ring, or back to the provider. */
@@ -665,6 +692,15 @@ final class PagePoolImpl implements PagePool, PoolContext {
             LOG.log(Level.WARNING, "page pool " + id + " " + describeQueue() + " (provider " + provider.name
                     + ") stalled: " + inflight + " pages (" + inflight * params.pageSize() + " bytes) still in flight "
                     + waitedMillis + " ms after close");
+            PoolEvents.PoolStall e = new PoolEvents.PoolStall();
+            if (e.shouldCommit()) {
+                e.pool = id;
+                e.queue = queueName();
+                e.provider = provider.name;
+                e.inflight = inflight;
+                e.waitedMillis = waitedMillis;
+                e.commit();
+            }
         }
     }
 
@@ -727,6 +763,20 @@ final class PagePoolImpl implements PagePool, PoolContext {
         return new PoolInfo(id, params.queue(), provider.name, st, hold - released,
                 (hold - released) * params.pageSize(), hold, released, detachTime, stalled, badReleases.get(),
                 faults.snapshot(), described, stats());
+    }
+
+    /** The queue's name ({@code sim0/1}), or "" for a pool of no queue. */
+    String queueName() {
+        return params.queue() == null ? "" : params.queue().toString();
+    }
+
+    String providerName() {
+        return provider.name;
+    }
+
+    /** When the pool detached, or null. */
+    Instant detachTime() {
+        return detachTime;
     }
 
     String describeQueue() {

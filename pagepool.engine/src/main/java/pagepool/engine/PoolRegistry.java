@@ -11,10 +11,12 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import jdk.jfr.FlightRecorder;
 import pagepool.api.Checks;
 import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
+import pagepool.api.PoolStats;
 import pagepool.api.provider.MemoryProvider;
 
 /**
@@ -51,7 +53,34 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        FlightRecorder.addPeriodicEvent(PoolEvents.PoolStatistics.class, statistics);
     }
+
+    /** JFR's periodic {@code pagepool.PoolStatistics}: one event per pool, on JFR's own thread. */
+    private final Runnable statistics = () -> {
+        for (PagePoolImpl pool : pools.values()) {
+            PoolEvents.PoolStatistics e = new PoolEvents.PoolStatistics();
+            PoolInfo info = pool.info();
+            PoolStats st = info.stats();
+            e.pool = info.id();
+            e.queue = pool.queueName();
+            e.provider = info.provider();
+            e.state = info.state().name();
+            e.inflight = info.inflight();
+            e.allocFast = st.allocFast();
+            e.allocSlow = st.allocSlow();
+            e.allocSlowHighOrder = st.allocSlowHighOrder();
+            e.allocEmpty = st.allocEmpty();
+            e.allocRefill = st.allocRefill();
+            e.allocWaive = st.allocWaive();
+            e.recycleCached = st.recycleCached();
+            e.recycleCacheFull = st.recycleCacheFull();
+            e.recycleRing = st.recycleRing();
+            e.recycleRingFull = st.recycleRingFull();
+            e.recycleReleasedRefcnt = st.recycleReleasedRefcnt();
+            e.commit();
+        }
+    };
 
     /**
      * New times for pools detached from now on.
@@ -113,6 +142,15 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     @Override
     public void detached(PagePoolImpl pool) {
         long detachedAt = System.nanoTime();
+        PoolEvents.PoolDetach event = new PoolEvents.PoolDetach();
+        if (event.shouldCommit()) {
+            event.pool = pool.id();
+            event.queue = pool.queueName();
+            event.provider = pool.providerName();
+            event.inflight = pool.inflight();
+            event.inflightBytes = event.inflight * pool.params().pageSize();
+            event.commit();
+        }
         long stall = stallMillis;
         long every = retryMillis;
         ScheduledFuture<?> f;
@@ -141,6 +179,16 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
 
     @Override
     public void destroyed(PagePoolImpl pool) {
+        PoolEvents.PoolDestroy e = new PoolEvents.PoolDestroy();
+        if (e.shouldCommit() && pools.containsKey(pool.id())) {
+            e.pool = pool.id();
+            e.queue = pool.queueName();
+            e.provider = pool.providerName();
+            java.time.Instant detached = pool.detachTime();
+            e.detachedNanos = detached == null ? 0 : java.time.Duration.between(detached, java.time.Instant.now())
+                    .toNanos();
+            e.commit();
+        }
         pools.remove(pool.id());
         ScheduledFuture<?> f = retries.remove(pool.id());
         if (f != null) {
@@ -154,6 +202,7 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
      */
     @Override
     public void close() {
+        FlightRecorder.removePeriodicEvent(statistics);
         retry.shutdownNow();
     }
 }

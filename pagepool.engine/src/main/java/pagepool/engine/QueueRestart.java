@@ -41,7 +41,7 @@ final class QueueRestart {
         int q = qs.id.index();
         GuardedProvider old = qs.current;
         long faultsBefore = target.faults.total();
-        Phases t = new Phases();
+        Phases t = new Phases(dev, q);
         QueueMemory fresh;
         qs.installed.clear();
         qs.installing = target;
@@ -141,11 +141,22 @@ final class QueueRestart {
         return false;
     }
 
-    /** When each phase of one restart ended. */
+    /** When each phase of one restart ended; and its JFR event, when recording. */
     private static final class Phases {
+        private final Device dev;
+        private final int index;
+        private final PoolEvents.QueueRestart event = new PoolEvents.QueueRestart();
+        private final long dropsBefore;
         private final long start = System.nanoTime();
         private long allocated;
         private long switched;
+
+        Phases(Device dev, int index) {
+            this.dev = dev;
+            this.index = index;
+            this.dropsBefore = event.isEnabled() ? drops(dev, index) : -1;
+            event.begin();
+        }
 
         Phases allocated() {
             allocated = System.nanoTime();
@@ -162,7 +173,35 @@ final class QueueRestart {
             long now = System.nanoTime();
             long a = allocated == 0 ? now : allocated;
             long s = switched == 0 ? a : switched;
-            return new RestartRecord(queue, name(from), to.name, done, hitless, failure, a - start, s - a, now - s);
+            RestartRecord r = new RestartRecord(queue, name(from), to.name, done, hitless, failure, a - start, s - a,
+                    now - s);
+            event.end();
+            if (event.shouldCommit()) {
+                event.device = queue.device();
+                event.queue = queue.index();
+                event.fromProvider = r.from();
+                event.toProvider = r.to();
+                event.done = done;
+                event.hitless = hitless;
+                event.failure = failure;
+                event.allocNanos = r.allocNanos();
+                event.switchNanos = r.switchNanos();
+                event.freeNanos = r.freeNanos();
+                long after = dropsBefore < 0 ? -1 : drops(dev, index);
+                event.dropped = after < 0 ? -1 : after - dropsBefore;
+                event.commit();
+            }
+            return r;
+        }
+    }
+
+    /** The driver's drops counter of the queue, or -1 when it has none or its stats fail. */
+    private static long drops(Device dev, int queue) {
+        try {
+            Long d = dev.dev.queueStats(queue).get("drops");
+            return d == null ? -1 : d;
+        } catch (Throwable t) {
+            return -1;
         }
     }
 

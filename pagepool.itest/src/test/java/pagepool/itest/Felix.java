@@ -1,5 +1,6 @@
 package pagepool.itest;
 
+import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackages;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
@@ -32,6 +33,8 @@ final class Felix {
             opts.add(bundle(jar.toURI().toString()));
         }
         opts.add(junitBundles());
+        // As the runtime's felix.properties: JFR's rewritten event classes call its event writer.
+        opts.add(bootDelegationPackages("sun.*", "com.sun.*", "jdk.internal.*", "jdk.jfr.internal.*"));
         opts.add(cleanCaches(true));
         for (String key : List.of("pagepool.bundles", "pagepool.testprovider", "pagepool.soak.swaps",
                 "pagepool.soak.init.delay.millis")) {
