@@ -88,9 +88,7 @@ final class QueueRestart {
         t.switched();
         qs.current = target;
         qs.poolId = poolId(fresh);
-        if (previous != null) {
-            qs.restarts++; // a first start is no restart
-        }
+        countStart(qs);
         qs.driverFault = null;
         qs.settle(want);
         if (previous != null) {
@@ -101,6 +99,14 @@ final class QueueRestart {
         }
         report(t.record(qs.id, old, target, true, hitless, ""));
         return true;
+    }
+
+    /** A first start is no restart; every later one is, whatever the queue started from. */
+    private static void countStart(QueueState qs) {
+        if (qs.startedOnce) {
+            qs.restarts++;
+        }
+        qs.startedOnce = true;
     }
 
     /** Whether the driver can switch the running queue without stopping it; a driver that cannot say cannot. */
@@ -124,6 +130,7 @@ final class QueueRestart {
         }
         try {
             dev.dev.start(qs.id.index(), previous);
+            countStart(qs);
             return failed(qs, old, target, t.switched(), false, QueueInfo.State.UNHEALTHY,
                     why + "; restarted on its previous memory");
         } catch (Throwable again) {

@@ -31,7 +31,13 @@ final class QueueState {
     volatile int poolId;
     volatile QueueInfo.State state = QueueInfo.State.DOWN;
     volatile String message = "waiting for memory";
+    /**
+     * Starts after the queue's first, as drivers count them ({@code restarts} in their stats):
+     * restarts and swaps onto new memory, and starts from nothing after link down or a failure.
+     */
     volatile long restarts;
+    /** Whether the queue ever started; engine thread only. */
+    boolean startedOnce;
     /** What the driver reported, while the queue is failed. */
     volatile String driverFault;
     /** What a restart under way recovers from, said once the queue runs again; engine thread only. */

@@ -39,7 +39,9 @@ final class Output {
 
     private String table() {
         if (rows.isEmpty()) {
-            return "(none)";
+            // The columns say what is absent: "BUFFER  SIZE ..." over "(none)", not a bare "(none)".
+            return String.join("  ", columns.stream().map(c -> c.toUpperCase(java.util.Locale.ROOT)).toList())
+                    + "\n(none)";
         }
         int[] width = new int[columns.size()];
         for (int c = 0; c < width.length; c++) {

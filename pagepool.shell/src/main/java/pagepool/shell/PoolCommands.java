@@ -1,15 +1,20 @@
 package pagepool.shell;
 
 import java.lang.System.Logger.Level;
+import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -19,6 +24,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import pagepool.api.Checks;
 import pagepool.api.PoolInfo;
 import pagepool.api.ProviderFaults;
+import pagepool.api.QueueId;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.PoolBindings;
@@ -55,29 +61,6 @@ public final class PoolCommands {
 
     private static final System.Logger LOG = System.getLogger(PoolCommands.class.getName());
 
-    static final String USAGE = String.join("\n",
-            "pp:pools [--json]                      page pools with stats, inflight and provider faults (page-pool-get)",
-            "pp:queues [--json]                     RX queues and the provider behind each (queue-get)",
-            "pp:providers [--json]                  memory providers, their faults and quarantine",
-            "pp:provider_reset <provider>           lift a provider's quarantine and forget its faults",
-            "pp:bindings [--json]                   bindings of queues to providers, with their owner",
-            "pp:devices [--json]                    network devices, and device configurations refused",
-            "pp:bind <device> <queues> <provider>   bind queues (e.g. 1,2 or 0-3) to a provider (bind-rx)",
-            "pp:unbind <device> <queues>            back to the default provider (bindings made here only)",
-            "pp:devstats [device] [--json]          per-queue device counters (ethtool -S)",
-            "pp:traffic on|off [device]             carrier on or off: traffic flows or stops",
-            "pp:link <device> up|down               ip link set up|down: down stops the queues and frees the rings",
-            "pp:pp_hold <device> <queue> on|off     hold a page of the queue's pool outside it, or give it back",
-            "pp:queue_reset <device> <queue> [pool|napi|napi-stopped-first]  restart a queue onto new memory",
-            "pp:problems [--json]                   configurations and jars the runtime refused, and why",
-            "pp:dmabufs [--json]                    device-memory buffers and their bindings, with chunk use",
-            "pp:dmabuf_create <bytes>               a device-memory buffer (multiple of 4096; K, M, G suffixes)",
-            "pp:dmabuf_bind <buffer> <device> <queues>  bind a buffer to RX queues (needs header split)",
-            "pp:dmabuf_unbind <binding>             unbind: queues back to the default provider",
-            "pp:dmabuf_destroy <buffer>             destroy a buffer (unbinding it first)",
-            "pp:udp_send <device|host:port> [size] [count] [rate]  send verifiable UDP datagrams (1472 bytes,"
-                    + " 100000, 0 = as fast as possible)");
-
     private final PoolBindings bindings;
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -97,24 +80,81 @@ public final class PoolCommands {
         this.bindings = bindings;
     }
 
-    public String help() {
-        return USAGE;
+    @Descriptor("the pp commands, or one command's arguments")
+    public String help(@Descriptor("[command, e.g. pp:bind]") String... args) {
+        return run("help", () -> {
+            if (args.length > 1) {
+                throw new IllegalArgumentException("usage: pp:help [command], e.g. pp:help pp:bind");
+            }
+            List<Method> commands = Arrays.stream(PoolCommands.class.getMethods())
+                    .filter(m -> m.isAnnotationPresent(Descriptor.class)).sorted(Comparator.comparing(Method::getName))
+                    .toList();
+            if (args.length == 1) {
+                String name = args[0].startsWith("pp:") ? args[0].substring(3) : args[0];
+                Method m = commands.stream().filter(c -> c.getName().equals(name)).findFirst().orElseThrow(
+                        () -> Checks.invalid("command", "'" + args[0] + "'", "one of pp:help's list"));
+                return usage(m) + "\n    " + m.getAnnotation(Descriptor.class).value();
+            }
+            StringBuilder b = new StringBuilder();
+            for (Method m : commands) {
+                String u = usage(m);
+                b.append(u).append(u.length() < 44 ? " ".repeat(44 - u.length()) : "\n" + " ".repeat(44))
+                        .append(m.getAnnotation(Descriptor.class).value()).append('\n');
+            }
+            return b.append("(help pp:<command> says the same in Gogo's words; add --json where offered)").toString();
+        });
     }
 
-    public String pools(String... args) {
+    /** "pp:bind <device> <queues> <provider>", from the command's annotations: the one place usage is written. */
+    private static String usage(Method m) {
+        Descriptor params = m.getParameters().length == 0 ? null : m.getParameters()[0].getAnnotation(Descriptor.class);
+        return "pp:" + m.getName() + (params == null ? "" : " " + params.value());
+    }
+
+    @Descriptor("page pools with stats, inflight and provider faults (ynl page-pool-get)")
+    public String pools(@Descriptor("[--json]") String... args) {
         return run("pools", () -> {
             boolean json = json(args, 0);
-            Output out = new Output("id", "queue", "provider", "state", "inflight", "inflight-bytes", "hold", "release",
-                    "detach-time", "stalled", "bad-releases", "faults", "stats", "provider-info");
+            // Which pool of a queue carries what: the queue's own (pp:queues' POOL) takes the data,
+            // payloads on a header-split device; the other active one of such a device, the headers.
+            Map<QueueId, Integer> dataPools = new HashMap<>();
+            for (QueueInfo q : bindings.queues()) {
+                dataPools.put(q.queue(), q.poolId());
+            }
+            Set<String> split = new HashSet<>();
+            for (DeviceInfo d : bindings.devices()) {
+                if (d.headerSplit()) {
+                    split.add(d.name());
+                }
+            }
+            Output out = new Output("id", "queue", "role", "provider", "state", "inflight", "inflight-bytes",
+                    "pages-taken", "pages-returned", "detach-time", "stalled", "bad-releases", "faults", "stats",
+                    "provider-info");
             for (PoolInfo p : bindings.pools()) {
-                out.row(p.id(), p.queue() == null ? null : p.queue().toString(), p.provider(), p.state().name(),
-                        p.inflight(), p.inflightBytes(), p.holdCount(), p.releaseCount(),
+                out.row(p.id(), p.queue() == null ? null : p.queue().toString(), role(p, dataPools, split), p.provider(),
+                        p.state().name(), p.inflight(), p.inflightBytes(), p.holdCount(), p.releaseCount(),
                         p.detachTime() == null ? null : p.detachTime().toString(), p.stalled(), p.badReleases(),
                         faults(p.faults(), json), json ? new LinkedHashMap<>(p.stats().toMap()) : shortStats(p),
                         new LinkedHashMap<>(p.providerInfo()));
             }
             return out.render(json);
         });
+    }
+
+    /**
+     * "payload" and "header" for the two active pools of a header-split queue, "data" for the one
+     * pool of another queue, null for a pool no queue runs on (detached, or not a queue's).
+     */
+    private static String role(PoolInfo p, Map<QueueId, Integer> dataPools, Set<String> split) {
+        if (p.queue() == null) {
+            return null;
+        }
+        boolean headerSplit = split.contains(p.queue().device());
+        Integer data = dataPools.get(p.queue());
+        if (data != null && data == p.id()) {
+            return headerSplit ? "payload" : "data";
+        }
+        return headerSplit && p.state() == PoolInfo.State.ACTIVE ? "header" : null;
     }
 
     /** The counters that tell the paths apart, for the table. */
@@ -144,7 +184,8 @@ public final class PoolCommands {
         return m + " last: " + f.last();
     }
 
-    public String queues(String... args) {
+    @Descriptor("RX queues, the provider behind each, state and restarts (ynl queue-get)")
+    public String queues(@Descriptor("[--json]") String... args) {
         return run("queues", () -> {
             boolean json = json(args, 0);
             Output out = new Output("queue", "provider", "binding", "pool", "state", "restarts", "message");
@@ -156,7 +197,8 @@ public final class PoolCommands {
         });
     }
 
-    public String providers(String... args) {
+    @Descriptor("memory providers: the default, faults, quarantine")
+    public String providers(@Descriptor("[--json]") String... args) {
         return run("providers", () -> {
             boolean json = json(args, 0);
             Output out = new Output("name", "readable", "default", "ranking", "pools", "state", "faults", "message");
@@ -168,7 +210,8 @@ public final class PoolCommands {
         });
     }
 
-    public String provider_reset(String... args) {
+    @Descriptor("lift a provider's quarantine and forget its faults")
+    public String provider_reset(@Descriptor("<provider>") String... args) {
         return run("provider_reset", () -> {
             if (args.length != 1) {
                 throw new IllegalArgumentException("usage: pp:provider_reset <provider>, e.g. pp:provider_reset testmem");
@@ -178,7 +221,8 @@ public final class PoolCommands {
         });
     }
 
-    public String bindings(String... args) {
+    @Descriptor("bindings of queues to providers, with their owner and origin")
+    public String bindings(@Descriptor("[--json]") String... args) {
         return run("bindings", () -> {
             boolean json = json(args, 0);
             Output out = new Output("id", "device", "queues", "provider", "owner", "origin", "state", "message");
@@ -190,7 +234,8 @@ public final class PoolCommands {
         });
     }
 
-    public String devices(String... args) {
+    @Descriptor("network devices, their details, and device configurations refused")
+    public String devices(@Descriptor("[--json]") String... args) {
         return run("devices", () -> {
             boolean json = json(args, 0);
             Output out = new Output("name", "rx-queues", "header-split", "up", "carrier", "details", "config", "message");
@@ -234,7 +279,8 @@ public final class PoolCommands {
         }
     }
 
-    public String problems(String... args) {
+    @Descriptor("configurations and jars the runtime refused, and why")
+    public String problems(@Descriptor("[--json]") String... args) {
         return run("problems", () -> {
             boolean json = json(args, 0);
             Output out = new Output("source", "subject", "message", "since");
@@ -256,7 +302,8 @@ public final class PoolCommands {
         return out;
     }
 
-    public String bind(String... args) {
+    @Descriptor("bind queues to a provider (ynl bind-rx); they restart onto it")
+    public String bind(@Descriptor("<device> <queues, e.g. 1,2 or 0-3> <provider>") String... args) {
         return run("bind", () -> {
             if (args.length != 3) {
                 throw new IllegalArgumentException("usage: pp:bind <device> <queues> <provider>, e.g. pp:bind sim0 1,2 heap");
@@ -267,7 +314,8 @@ public final class PoolCommands {
         });
     }
 
-    public String unbind(String... args) {
+    @Descriptor("back to the default provider (bindings made in the shell only)")
+    public String unbind(@Descriptor("<device> <queues>") String... args) {
         return run("unbind", () -> {
             if (args.length != 2) {
                 throw new IllegalArgumentException("usage: pp:unbind <device> <queues>, e.g. pp:unbind sim0 1");
@@ -282,7 +330,8 @@ public final class PoolCommands {
         });
     }
 
-    public String devstats(String... args) {
+    @Descriptor("per-queue device counters (ethtool -S)")
+    public String devstats(@Descriptor("[device] [--json]") String... args) {
         return run("devstats", () -> {
             boolean json = json(args, 1);
             String only = Arrays.stream(args).filter(a -> !a.equals("--json")).findFirst().orElse(null);
@@ -322,7 +371,8 @@ public final class PoolCommands {
         });
     }
 
-    public String traffic(String... args) {
+    @Descriptor("carrier on or off: traffic flows or stops")
+    public String traffic(@Descriptor("on|off [device]") String... args) {
         return run("traffic", () -> {
             if (args.length < 1 || args.length > 2 || !(args[0].equals("on") || args[0].equals("off"))) {
                 throw new IllegalArgumentException("usage: pp:traffic on|off [device]");
@@ -334,7 +384,8 @@ public final class PoolCommands {
         });
     }
 
-    public String link(String... args) {
+    @Descriptor("ip link set up|down: down stops the queues and frees the rings")
+    public String link(@Descriptor("<device> up|down") String... args) {
         return run("link", () -> {
             if (args.length != 2 || !(args[1].equals("up") || args[1].equals("down"))) {
                 throw new IllegalArgumentException("usage: pp:link <device> up|down, e.g. pp:link sim0 down");
@@ -368,7 +419,8 @@ public final class PoolCommands {
         }
     }
 
-    public String pp_hold(String... args) {
+    @Descriptor("hold a page of the queue's pool outside it, or give it back (netdevsim's pp_hold)")
+    public String pp_hold(@Descriptor("<device> <queue> on|off") String... args) {
         return run("pp_hold", () -> {
             if (args.length != 3 || !(args[2].equals("on") || args[2].equals("off"))) {
                 throw new IllegalArgumentException("usage: pp:pp_hold <device> <queue> on|off, e.g. pp:pp_hold sim0 1 on");
@@ -386,7 +438,8 @@ public final class PoolCommands {
         });
     }
 
-    public String queue_reset(String... args) {
+    @Descriptor("restart a queue onto new memory")
+    public String queue_reset(@Descriptor("<device> <queue> [pool|napi|napi-stopped-first]") String... args) {
         return run("queue_reset", () -> {
             if (args.length < 2 || args.length > 3) {
                 throw new IllegalArgumentException("usage: pp:queue_reset <device> <queue> [pool|napi|napi-stopped-first]");
@@ -431,16 +484,18 @@ public final class PoolCommands {
         return q;
     }
 
-    public String dmabufs(String... args) {
+    @Descriptor("device-memory buffers and their bindings, with chunk use")
+    public String dmabufs(@Descriptor("[--json]") String... args) {
         return run("dmabufs", () -> {
             boolean json = json(args, 0);
             DmaBufs d = dmabufs();
-            Output buffers = new Output("buffer", "size", "owner", "binding");
+            // dmabuf-binding: ids of pp:dmabuf_bind, not of pp:bind's bindings (pp:queues' BINDING).
+            Output buffers = new Output("buffer", "size", "owner", "dmabuf-binding");
             for (DmaBufInfo b : d.buffers()) {
                 buffers.row(b.id(), b.size(), b.owner(), b.binding() == 0 ? null : b.binding());
             }
-            Output bound = new Output("binding", "buffer", "device", "queues", "provider", "chunks", "chunks-free",
-                    "chunks-out", "state");
+            Output bound = new Output("dmabuf-binding", "buffer", "device", "queues", "provider", "chunks",
+                    "chunks-free", "chunks-out", "state");
             for (DevmemBindingInfo b : d.bindings()) {
                 bound.row(b.id(), b.buffer(), b.device(), b.queues(), b.provider(), b.chunks(), b.chunksFree(),
                         b.chunksOut(), b.state().name());
@@ -452,7 +507,8 @@ public final class PoolCommands {
         });
     }
 
-    public String dmabuf_create(String... args) {
+    @Descriptor("a device-memory buffer")
+    public String dmabuf_create(@Descriptor("<bytes: a multiple of 4096; K, M, G suffixes>") String... args) {
         return run("dmabuf_create", () -> {
             if (args.length != 1) {
                 throw new IllegalArgumentException("usage: pp:dmabuf_create <bytes>, e.g. pp:dmabuf_create 64M");
@@ -462,7 +518,8 @@ public final class PoolCommands {
         });
     }
 
-    public String dmabuf_bind(String... args) {
+    @Descriptor("bind a buffer to RX queues of a header-split device")
+    public String dmabuf_bind(@Descriptor("<buffer> <device> <queues>") String... args) {
         return run("dmabuf_bind", () -> {
             if (args.length != 3) {
                 throw new IllegalArgumentException(
@@ -475,7 +532,8 @@ public final class PoolCommands {
         });
     }
 
-    public String dmabuf_unbind(String... args) {
+    @Descriptor("unbind a buffer: its queues go back to the default provider")
+    public String dmabuf_unbind(@Descriptor("<dmabuf-binding>") String... args) {
         return run("dmabuf_unbind", () -> {
             if (args.length != 1) {
                 throw new IllegalArgumentException("usage: pp:dmabuf_unbind <binding>");
@@ -488,7 +546,8 @@ public final class PoolCommands {
         });
     }
 
-    public String dmabuf_destroy(String... args) {
+    @Descriptor("destroy a buffer, unbinding it first")
+    public String dmabuf_destroy(@Descriptor("<buffer>") String... args) {
         return run("dmabuf_destroy", () -> {
             if (args.length != 1) {
                 throw new IllegalArgumentException("usage: pp:dmabuf_destroy <buffer>");
@@ -517,7 +576,8 @@ public final class PoolCommands {
      * Sends verifiable datagrams to a device by name (the address it receives on, from its
      * details) or to any host:port, and says how many went and how fast.
      */
-    public String udp_send(String... args) {
+    @Descriptor("send verifiable UDP datagrams to a device or any host:port")
+    public String udp_send(@Descriptor("<device|host:port> [size 1472] [count 100000] [datagrams/s, 0 = as fast as possible]") String... args) {
         return run("udp_send", () -> {
             if (args.length < 1 || args.length > 4) {
                 throw new IllegalArgumentException("usage: pp:udp_send <device|host:port> [size] [count] [rate],"

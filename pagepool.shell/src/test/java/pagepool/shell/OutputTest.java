@@ -29,7 +29,7 @@ class OutputTest {
 
     @Test
     void emptyTableSaysSo() {
-        assertEquals("(none)", new Output("a").render(false));
+        assertEquals("A  BB\n(none)", new Output("a", "bb").render(false), "an empty table still says what it lists");
         assertEquals("[]", new Output("a").render(true));
     }
 }

@@ -170,7 +170,9 @@ class BadInputIT {
                 command("pp:pp_hold sim0 1 maybe", "usage: pp:pp_hold <device> <queue> on|off"),
                 command("pp:queue_reset sim0 1 sideways", "mode: 'sideways' (expected: pool, napi or napi-stopped-first)"),
                 command("pp:queue_reset sim0 x", "queue: 'x' (expected: 0..3 on sim0)"),
-                command("pp:udp_send 127.0.0.1:9", "no datagram sender: install driver.uring"));
+                command("pp:udp_send 127.0.0.1:9", "no datagram sender: install driver.uring"),
+                command("pp:help pp:nope", "command: 'pp:nope' (expected: one of pp:help's list)"),
+                command("pp:help pp:bind pp:unbind", "usage: pp:help [command], e.g. pp:help pp:bind"));
     }
 
     // ---- configuration files -------------------------------------------------------------------

@@ -107,6 +107,11 @@ class DeviceLifecycleTest extends SimEngineRig {
         assertEquals(BindingInfo.State.APPLIED, bindings.bindings().get(0).state());
         awaitTrafficOnAllQueues(stat(3, "packets") + 500);
         assertTrue(poolsOfDevice().stream().allMatch(p -> p.state() == PoolInfo.State.ACTIVE));
+        for (int q = 0; q < 4; q++) {
+            // One definition of a restart: pp:queues (the engine) and pp:devstats (the driver) agree.
+            assertEquals(stat(q, "restarts"), queue(q).restarts(), "queue " + q);
+            assertEquals(1, queue(q).restarts(), "the start after link up (queue 2 went onto 'other' with it)");
+        }
     }
 
     @Test

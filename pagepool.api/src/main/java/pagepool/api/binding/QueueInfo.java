@@ -10,7 +10,8 @@ import pagepool.api.QueueId;
  * @param bindingId the binding that covers it, or 0
  * @param poolId the pool its payload buffers come from, or 0 when it has none
  * @param state whether the queue runs as configured
- * @param restarts how often the engine restarted it
+ * @param restarts starts after the queue's first: restarts and swaps onto new memory, and starts
+ *        from nothing after link down or a failure (the driver's {@code restarts} counts the same)
  * @param message the last failure, or empty
  */
 public record QueueInfo(QueueId queue, String provider, long bindingId, int poolId, State state, long restarts,
