@@ -12,6 +12,7 @@ import org.osgi.service.component.annotations.ServiceScope;
 
 import pagepool.api.PoolInfo;
 import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.Change;
 import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.ProviderInfo;
@@ -103,5 +104,10 @@ public final class BindingsComponent implements PoolBindings {
     @Override
     public List<PoolInfo> pools() {
         return engine.pools();
+    }
+
+    @Override
+    public Change.Subscription subscribe(java.util.function.Consumer<Change> listener) {
+        return engine.changes.subscribe(listener);
     }
 }

@@ -44,7 +44,8 @@ final class Engine implements AutoCloseable {
     final Devices devices = new Devices();
     private final BindingTable table = new BindingTable();
     private final BindingChecks checks = new BindingChecks(table, devices, providers);
-    private final QueueRestart restart = new QueueRestart();
+    final ChangeFeed changes = new ChangeFeed();
+    private final QueueRestart restart = new QueueRestart(changes);
     final Reconciler reconciler = new Reconciler(providers, devices, table, restart);
     private final EngineThread thread = new EngineThread();
     private volatile int faultLimit = 3;
@@ -52,7 +53,7 @@ final class Engine implements AutoCloseable {
 
     /** @see PoolRegistry#PoolRegistry(long, long) */
     Engine(long retryMillis, long stallMillis) {
-        this.pools = new PoolRegistry(retryMillis, stallMillis);
+        this.pools = new PoolRegistry(retryMillis, stallMillis, changes);
         pools.onFault(this::onProviderFault);
         configure(3, 100);
     }
@@ -394,5 +395,6 @@ final class Engine implements AutoCloseable {
     public void close() {
         thread.close();
         pools.close();
+        changes.close();
     }
 }

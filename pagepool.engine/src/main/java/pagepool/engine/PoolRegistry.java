@@ -17,6 +17,7 @@ import pagepool.api.PagePool;
 import pagepool.api.PoolInfo;
 import pagepool.api.PoolParams;
 import pagepool.api.PoolStats;
+import pagepool.api.binding.Change;
 import pagepool.api.provider.MemoryProvider;
 
 /**
@@ -34,6 +35,7 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     private final ScheduledExecutorService retry;
     private volatile long retryMillis;
     private volatile long stallMillis;
+    private final ChangeFeed changes;
     /** Told of provider faults: the engine. */
     private volatile FaultListener faultListener = (provider, pool, call, what) -> { };
 
@@ -47,6 +49,12 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
      * @param stallMillis how long a detached pool may wait for its pages before it is reported
      */
     PoolRegistry(long retryMillis, long stallMillis) {
+        this(retryMillis, stallMillis, new ChangeFeed());
+    }
+
+    /** @param changes where pools added, detached and destroyed are told */
+    PoolRegistry(long retryMillis, long stallMillis, ChangeFeed changes) {
+        this.changes = changes;
         setTimes(retryMillis, stallMillis);
         this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pagepool-detach-retry");
@@ -102,6 +110,7 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     PagePoolImpl create(PoolParams params, GuardedProvider provider) {
         PagePoolImpl pool = new PagePoolImpl(ids.incrementAndGet(), params, provider, this);
         pools.put(pool.id(), pool);
+        changes.publish(Change.Kind.POOL_ADDED, pool.id(), params.queue(), provider.name, "");
         return pool;
     }
 
@@ -142,6 +151,8 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     @Override
     public void detached(PagePoolImpl pool) {
         long detachedAt = System.nanoTime();
+        changes.publish(Change.Kind.POOL_DETACHED, pool.id(), pool.params().queue(), pool.providerName(),
+                pool.inflight() + " pages in flight");
         PoolEvents.PoolDetach event = new PoolEvents.PoolDetach();
         if (event.shouldCommit()) {
             event.pool = pool.id();
@@ -189,7 +200,9 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
                     .toNanos();
             e.commit();
         }
-        pools.remove(pool.id());
+        if (pools.remove(pool.id()) != null) {
+            changes.publish(Change.Kind.POOL_DESTROYED, pool.id(), pool.params().queue(), pool.providerName(), "");
+        }
         ScheduledFuture<?> f = retries.remove(pool.id());
         if (f != null) {
             f.cancel(false);

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import pagepool.api.QueueId;
+import pagepool.api.binding.Change;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.queue.QueueMemory;
 
@@ -25,6 +26,11 @@ final class QueueRestart {
     private static final System.Logger LOG = System.getLogger(QueueRestart.class.getName());
 
     private volatile Consumer<RestartRecord> listener = r -> { };
+    private final ChangeFeed changes;
+
+    QueueRestart(ChangeFeed changes) {
+        this.changes = changes;
+    }
 
     /** Who is told of each restart, besides the log; must not block. */
     void onRestart(Consumer<RestartRecord> listener) {
@@ -91,6 +97,9 @@ final class QueueRestart {
         countStart(qs);
         qs.driverFault = null;
         qs.settle(want);
+        // Told before the old memory goes: the queue moved first, then its old pool is destroyed.
+        changes.publish(Change.Kind.QUEUE_CHANGED, 0, qs.id, target.name, old == null ? "started"
+                : (hitless ? "swapped" : "restarted") + " from '" + old.name + "'");
         if (previous != null) {
             memFree(dev, previous);
         }
@@ -144,6 +153,9 @@ final class QueueRestart {
     private boolean failed(QueueState qs, GuardedProvider old, GuardedProvider target, Phases t, boolean hitless,
             QueueInfo.State state, String why) {
         qs.failedOnto(target, state, why);
+        GuardedProvider now = qs.current;
+        changes.publish(Change.Kind.QUEUE_CHANGED, 0, qs.id, now == null ? "" : now.name, state + ": restart onto '"
+                + target.name + "' failed: " + why);
         report(t.record(qs.id, old, target, false, hitless, why));
         return false;
     }
@@ -229,6 +241,7 @@ final class QueueRestart {
         qs.lost();
         qs.driverFault = null;
         qs.set(QueueInfo.State.DOWN, "the device is down");
+        changes.publish(Change.Kind.QUEUE_CHANGED, 0, qs.id, "", "stopped: the device is down");
         if (old != null) {
             old.uninstall(qs.id);
         }

@@ -26,6 +26,7 @@ import pagepool.api.PoolInfo;
 import pagepool.api.ProviderFaults;
 import pagepool.api.QueueId;
 import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.Change;
 import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.ProviderInfo;
@@ -56,6 +57,7 @@ import pagepool.api.queue.QueueDebug;
         "osgi.command.function=queue_reset", "osgi.command.function=problems", "osgi.command.function=dmabufs",
         "osgi.command.function=dmabuf_create", "osgi.command.function=dmabuf_bind",
         "osgi.command.function=dmabuf_unbind", "osgi.command.function=dmabuf_destroy", "osgi.command.function=udp_send",
+        "osgi.command.function=monitor",
         "osgi.command.function=help"})
 public final class PoolCommands {
 
@@ -570,6 +572,61 @@ public final class PoolCommands {
             // said below
         }
         throw Checks.invalid(what, "'" + text + "'", expected);
+    }
+
+    /**
+     * Prints changes as they happen, one line each, until interrupted (Ctrl-C) or for
+     * {@code seconds}: pools added, detached and destroyed, queues moving between providers.
+     */
+    @Descriptor("changes as they happen: pools added, detached, destroyed; queues changing provider or state"
+            + " (ynl --subscribe page-pool); Ctrl-C ends it")
+    public String monitor(@Descriptor("[seconds, 0 = until interrupted] [--json]") String... args) {
+        return run("monitor", () -> {
+            boolean json = Arrays.asList(args).contains("--json");
+            List<String> rest = Arrays.stream(args).filter(a -> !a.equals("--json")).toList();
+            if (rest.size() > 1) {
+                throw new IllegalArgumentException("usage: pp:monitor [seconds] [--json], e.g. pp:monitor 10");
+            }
+            long seconds = rest.isEmpty() ? 0 : number("seconds", rest.get(0), 0, 86_400);
+            java.util.concurrent.BlockingQueue<Change> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+            long seen = 0;
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(seconds);
+            try (Change.Subscription s = bindings.subscribe(queue::add)) {
+                while (seconds == 0 || System.nanoTime() - deadline < 0) {
+                    Change c = queue.poll(seconds == 0 ? 1_000_000_000L : Math.max(1, deadline - System.nanoTime()),
+                            java.util.concurrent.TimeUnit.NANOSECONDS);
+                    if (c != null) {
+                        System.out.println(json ? changeJson(c) : changeLine(c));
+                        System.out.flush();
+                        seen++;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // Ctrl-C: the end asked for
+            }
+            return json ? "" : "monitor: " + seen + " change(s)";
+        });
+    }
+
+    static String changeLine(Change c) {
+        String when = java.time.LocalTime.ofInstant(c.time(), java.time.ZoneId.systemDefault())
+                .truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+        String queue = c.queue() == null ? "no queue" : "queue " + c.queue();
+        return when + "  " + switch (c.kind()) {
+            case POOL_ADDED -> "pool " + c.pool() + " added: " + queue + ", provider " + c.provider();
+            case POOL_DETACHED -> "pool " + c.pool() + " detached: " + queue + ", provider " + c.provider() + ", "
+                    + c.detail();
+            case POOL_DESTROYED -> "pool " + c.pool() + " destroyed: " + queue + ", provider " + c.provider();
+            case QUEUE_CHANGED -> queue + " on " + (c.provider().isEmpty() ? "nothing" : c.provider()) + ": "
+                    + c.detail();
+        };
+    }
+
+    static String changeJson(Change c) {
+        String array = new Output("time", "kind", "pool", "queue", "provider", "detail").row(c.time().toString(),
+                c.kind().name(), c.pool(), c.queue() == null ? null : c.queue().toString(), c.provider(), c.detail())
+                .render(true);
+        return array.substring(1, array.length() - 1);
     }
 
     /**

@@ -72,6 +72,10 @@ public final class Launcher {
 
     private static void run(String[] args) throws Exception {
         long t0 = System.nanoTime();
+        // The process's own streams: Gogo later puts a per-thread stream in System.out that
+        // forwards to the session's, so a session made on System.out would write into itself.
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
         Path home = home();
         configureLogging(home);
         String exec = null;
@@ -132,7 +136,7 @@ public final class Launcher {
             fw.waitForStop(0);
             System.exit(0);
         }
-        int status = execute(fw, exec);
+        int status = execute(fw, exec, stdout, stderr);
         fw.stop();
         fw.waitForStop(10_000);
         System.exit(status);
@@ -262,7 +266,8 @@ public final class Launcher {
      * With {@code -Dpagepool.exec.marker=TEXT}, the text follows each command on both streams, for
      * programs that drive the runtime.
      */
-    private static int execute(Framework fw, String commands) throws Exception {
+    private static int execute(Framework fw, String commands, PrintStream stdout, PrintStream stderr)
+            throws Exception {
         BundleContext ctx = fw.getBundleContext();
         Object processor = awaitService(ctx, "org.apache.felix.service.command.CommandProcessor");
         for (String service : List.of("pagepool.api.binding.PoolBindings", "pagepool.api.queue.NetDevice")) {
@@ -284,7 +289,7 @@ public final class Launcher {
         if (create == null) {
             throw new IllegalStateException("Gogo's CommandProcessor has no createSession(in, out, err)");
         }
-        Object session = create.invoke(processor, System.in, System.out, System.err);
+        Object session = create.invoke(processor, System.in, stdout, stderr);
         Method execute = session.getClass().getMethod("execute", CharSequence.class);
         execute.setAccessible(true);
         String marker = System.getProperty("pagepool.exec.marker");

@@ -172,7 +172,9 @@ class BadInputIT {
                 command("pp:queue_reset sim0 x", "queue: 'x' (expected: 0..3 on sim0)"),
                 command("pp:udp_send 127.0.0.1:9", "no datagram sender: install driver.uring"),
                 command("pp:help pp:nope", "command: 'pp:nope' (expected: one of pp:help's list)"),
-                command("pp:help pp:bind pp:unbind", "usage: pp:help [command], e.g. pp:help pp:bind"));
+                command("pp:help pp:bind pp:unbind", "usage: pp:help [command], e.g. pp:help pp:bind"),
+                command("pp:monitor soon", "seconds: 'soon' (expected: an integer in 0..86400)"),
+                command("pp:monitor 1 2", "usage: pp:monitor [seconds] [--json], e.g. pp:monitor 10"));
     }
 
     // ---- configuration files -------------------------------------------------------------------

@@ -83,4 +83,12 @@ public interface PoolBindings {
     List<ProviderInfo> providers();
 
     List<PoolInfo> pools();
+
+    /**
+     * Tells {@code listener} of every change from now on, in order, on a thread of the engine's
+     * that it must not block for long; what it throws is logged and the changes go on.
+     *
+     * @return the subscription; close it to stop
+     */
+    Change.Subscription subscribe(java.util.function.Consumer<Change> listener);
 }
