@@ -18,7 +18,7 @@ public interface DatagramConsumer {
      * A datagram arrived. Called on the queue's thread, which receives nothing else meanwhile:
      * return soon. {@code datagram} is valid only during the call; its page is recycled when the
      * call returns, unless the consumer {@link Datagram#keep() keeps} it. What the consumer throws
-     * is counted against the queue, and the page recycled.
+     * is counted against the queue (consumer-errors), and the page recycled unless it was kept.
      */
     void receive(Datagram datagram);
 }
