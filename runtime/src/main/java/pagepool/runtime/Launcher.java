@@ -56,6 +56,8 @@ public final class Launcher {
 
     private static final long READY_TIMEOUT_MS = 10_000;
     private static final int DRIVER_START_LEVEL = 2;
+    /** The web page's stack (Jetty and its kin): started after the prompt, so it costs start-up nothing. */
+    private static final int WEB_START_LEVEL = 3;
 
     private Launcher() {
     }
@@ -76,6 +78,10 @@ public final class Launcher {
         // forwards to the session's, so a session made on System.out would write into itself.
         PrintStream stdout = System.out;
         PrintStream stderr = System.err;
+        // Jetty logs through SLF4J with no provider on purpose (see felix.properties): say nothing of it.
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
         Path home = home();
         configureLogging(home);
         String exec = null;
@@ -132,9 +138,13 @@ public final class Launcher {
         long upMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         if (exec == null) {
             System.out.println("pagepool: Felix up with " + installed.size() + " bundles in " + upMillis
-                    + " ms; try 'pp:help', 'pp:queues', 'pp:devstats'. Ctrl-D or 'stop 0' to leave.");
+                    + " ms; try 'pp:help', 'pp:queues', 'pp:devstats'. Ctrl-D or 'stop 0' to leave. Live page: "
+                    + startWeb(fw));
             fw.waitForStop(0);
             System.exit(0);
+        }
+        if (Boolean.getBoolean("pagepool.web")) {
+            startWeb(fw); // for scripts and tests that also want the page (-Dpagepool.web=true)
         }
         int status = execute(fw, exec, stdout, stderr);
         fw.stop();
@@ -178,7 +188,8 @@ public final class Launcher {
         }
         // System properties win, so a user can override any setting with -D.
         for (String k : System.getProperties().stringPropertyNames()) {
-            if (k.startsWith("felix.") || k.startsWith("org.osgi.") || k.startsWith("ds.") || k.startsWith("gosh.")) {
+            if (k.startsWith("felix.") || k.startsWith("org.osgi.") || k.startsWith("org.apache.felix.")
+                    || k.startsWith("ds.") || k.startsWith("gosh.")) {
                 config.put(k, System.getProperty(k));
             }
         }
@@ -211,10 +222,27 @@ public final class Launcher {
             Bundle b = ctx.installBundle(jar.toUri().toString());
             if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("driver.")) {
                 b.adapt(BundleStartLevel.class).setStartLevel(DRIVER_START_LEVEL);
+            } else if (isWeb(b.getSymbolicName())) {
+                b.adapt(BundleStartLevel.class).setStartLevel(WEB_START_LEVEL);
             }
             out.add(b);
         }
         return out;
+    }
+
+    private static boolean isWeb(String symbolicName) {
+        return symbolicName != null && (symbolicName.equals("pagepool.web")
+                || symbolicName.startsWith("org.apache.felix.http.") || symbolicName.startsWith("slf4j.")
+                || symbolicName.startsWith("org.apache.commons."));
+    }
+
+    /** Starts the web page's bundles (start level 3) on the framework's own thread; returns its address. */
+    private static String startWeb(Framework fw) {
+        fw.adapt(org.osgi.framework.startlevel.FrameworkStartLevel.class).setStartLevel(WEB_START_LEVEL);
+        BundleContext ctx = fw.getBundleContext();
+        String host = ctx.getProperty("org.apache.felix.http.host");
+        String port = ctx.getProperty("org.osgi.service.http.port");
+        return "http://" + (host == null ? "localhost" : host) + ":" + (port == null ? "8080" : port) + "/pagepool";
     }
 
     private static boolean isShell(String jar) {

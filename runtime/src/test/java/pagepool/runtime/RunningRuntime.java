@@ -93,6 +93,15 @@ final class RunningRuntime implements AutoCloseable {
         t.start();
     }
 
+    /** What one shell command printed on standard output, as one text. */
+    String text(String command) {
+        try {
+            return run(command).outText();
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** Runs one shell command and returns what it printed on each stream. */
     Result run(String command) throws IOException, InterruptedException {
         stdin.write(command + "\n");
