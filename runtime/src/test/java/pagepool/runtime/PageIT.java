@@ -1,0 +1,181 @@
+package pagepool.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The live page in a real browser: headless Chromium (installed by cnf/chromium.sh) loads
+ * /pagepool from the running runtime, sees the queues, binds a queue to another provider from
+ * the page's form, and sees the provider change; it saves a screenshot
+ * ({@code target/pagepool-page.png}, the README's picture). Chromium is driven through its
+ * DevTools protocol over a WebSocket, with the JDK's own client.
+ */
+class PageIT {
+
+    private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("PAGEPOOL_CHROMIUM",
+            "/usr/bin/chromium"));
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void thePageShowsTheQueuesAndBindsAQueueToAnotherProvider() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM), "no chromium at " + CHROMIUM + ": cnf/chromium.sh could not install"
+                + " it here, so the page test is skipped");
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
+        try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
+                "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
+            try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
+                Path jar = s.filter(f -> f.getFileName().toString().startsWith("provider.hugepage")).findFirst()
+                        .orElseThrow();
+                Files.copy(jar, rt.load(jar.getFileName().toString()));
+            }
+            rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
+            try (Browser b = new Browser(tmp.resolve("chromium"))) {
+                b.open("http://127.0.0.1:" + port + "/pagepool");
+                b.await("the queues on the page", "document.querySelector('#queues').innerText",
+                        t -> t.contains("sim0/3") && t.contains("heap") && t.matches("(?s).*sim0/0\\s+heap\\s+[1-9].*"));
+                b.eval("const f = document.querySelector('#bind'); f.device.value = 'sim0'; f.queues.value = '1';"
+                        + " f.provider.value = 'hugepage'; f.querySelector('button').click(); 'clicked'");
+                b.await("the answer", "document.querySelector('#answer').innerText",
+                        t -> t.contains("binding") && t.contains("APPLIED"));
+                b.await("queue 1 on hugepage on the page", "document.querySelector('#queues').innerText",
+                        t -> t.matches("(?s).*sim0/1\\s+hugepage.*"));
+                assertTrue(rt.text("pp:queues --json").contains("{\"queue\":\"sim0/1\",\"provider\":\"hugepage\""),
+                        "the binding is the runtime's, not only the page's");
+                Thread.sleep(3000); // the chart fills in over a few seconds, for the picture only
+                Files.write(Path.of("target/pagepool-page.png"), b.screenshot());
+            }
+        }
+    }
+
+    /** Headless Chromium and one page of it, over the DevTools protocol. */
+    private static final class Browser implements AutoCloseable {
+        private static final Pattern VALUE = Pattern.compile("\"value\":\"((?:[^\"\\\\]|\\\\.)*)\"");
+        private final Process process;
+        private final WebSocket socket;
+        private final AtomicInteger ids = new AtomicInteger();
+        private final Map<Integer, CompletableFuture<String>> waiting = new ConcurrentHashMap<>();
+
+        Browser(Path profile) throws Exception {
+            Files.createDirectories(profile);
+            process = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--window-size=1280,1100", "--remote-debugging-port=0",
+                    "--user-data-dir=" + profile, "about:blank").redirectErrorStream(true)
+                    .redirectOutput(profile.resolve("chromium.log").toFile()).start();
+            Path active = profile.resolve("DevToolsActivePort");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.exists(active) || Files.readAllLines(active).size() < 2) {
+                if (System.nanoTime() > deadline || !process.isAlive()) {
+                    throw new AssertionError("chromium did not open its DevTools port: "
+                            + Files.readString(profile.resolve("chromium.log")));
+                }
+                Thread.sleep(50);
+            }
+            int port = Integer.parseInt(Files.readAllLines(active).get(0).strip());
+            HttpClient http = HttpClient.newHttpClient();
+            String targets = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/list"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body();
+            Matcher ws = Pattern.compile("\"webSocketDebuggerUrl\":\\s*\"(ws://[^\"]+/devtools/page/[^\"]+)\"")
+                    .matcher(targets);
+            if (!ws.find()) {
+                throw new AssertionError("no page in chromium: " + targets);
+            }
+            socket = http.newWebSocketBuilder().buildAsync(URI.create(ws.group(1)), new WebSocket.Listener() {
+                private final StringBuilder message = new StringBuilder();
+
+                @Override
+                public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                    message.append(data);
+                    if (last) {
+                        String m = message.toString();
+                        message.setLength(0);
+                        Matcher id = Pattern.compile("^\\{\"id\":(\\d+),").matcher(m);
+                        if (id.find()) {
+                            CompletableFuture<String> f = waiting.remove(Integer.parseInt(id.group(1)));
+                            if (f != null) {
+                                f.complete(m);
+                            }
+                        }
+                    }
+                    w.request(1);
+                    return null;
+                }
+            }).get(10, TimeUnit.SECONDS);
+        }
+
+        String call(String method, String params) throws Exception {
+            int id = ids.incrementAndGet();
+            CompletableFuture<String> f = new CompletableFuture<>();
+            waiting.put(id, f);
+            socket.sendText("{\"id\":" + id + ",\"method\":\"" + method + "\",\"params\":" + params + "}", true);
+            return f.get(30, TimeUnit.SECONDS);
+        }
+
+        void open(String url) throws Exception {
+            call("Page.navigate", "{\"url\":\"" + url + "\"}");
+        }
+
+        /** Evaluates {@code js} (statements allowed) in the page; the last value as a string. */
+        String eval(String js) throws Exception {
+            String r = call("Runtime.evaluate", "{\"expression\":\"" + js.replace("\\", "\\\\").replace("\"", "\\\"")
+                    + "\",\"returnByValue\":true}");
+            Matcher v = VALUE.matcher(r);
+            return v.find() ? v.group(1).replace("\\n", "\n").replace("\\t", "\t").replace("\\\"", "\"") : r;
+        }
+
+        void await(String what, String js, java.util.function.Predicate<String> condition) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String last = "";
+            while (!condition.test(last = eval("String(" + js + ")"))) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(what + ": not within 30 s; the page shows: " + last);
+                }
+                Thread.sleep(100);
+            }
+        }
+
+        byte[] screenshot() throws Exception {
+            Matcher data = Pattern.compile("\"data\":\"([^\"]+)\"").matcher(call("Page.captureScreenshot",
+                    "{\"format\":\"png\"}"));
+            assertTrue(data.find(), "a screenshot");
+            return Base64.getDecoder().decode(data.group(1));
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.abort();
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
