@@ -67,6 +67,8 @@ class PageIT {
                         t -> t.contains("binding") && t.contains("APPLIED"));
                 b.await("queue 1 on hugepage on the page", "document.querySelector('#queues').innerText",
                         t -> t.matches("(?s).*sim0/1\\s+hugepage.*"));
+                b.await("the change in the page's stream", "document.querySelector('#changes').innerText",
+                        t -> t.contains("queue changed") && t.contains("swapped from 'heap'"));
                 assertTrue(rt.text("pp:queues --json").contains("{\"queue\":\"sim0/1\",\"provider\":\"hugepage\""),
                         "the binding is the runtime's, not only the page's");
                 Thread.sleep(3000); // the chart fills in over a few seconds, for the picture only

@@ -74,10 +74,29 @@ class WebIT {
             HttpResponse<String> smuggled = post("/pagepool/api/bind", "device=sim0&queues=1&provider=heap%3Bstop+0");
             assertEquals(400, smuggled.statusCode());
             assertTrue(smuggled.body().contains("provider: 'heap;stop 0' (expected:"), smuggled.body());
+            // The change stream (server-sent events) sees what the bind does.
+            java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+            HttpResponse<Stream<String>> stream = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + port + "/pagepool/api/changes")).build(), HttpResponse.BodyHandlers.ofLines());
+            assertEquals("text/event-stream", stream.headers().firstValue("Content-Type").orElse("").split(";")[0]);
+            Thread reader = new Thread(() -> stream.body().forEach(events::add));
+            reader.setDaemon(true);
+            reader.start();
             HttpResponse<String> ok = post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
             assertEquals(200, ok.statusCode(), ok.body());
             assertTrue(get("/pagepool/api/queues").body().contains(
                     "{\"queue\":\"sim0/1\",\"provider\":\"hugepage\""));
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            String event = "";
+            while (!event.contains("\"kind\":\"QUEUE_CHANGED\"")) {
+                String line = events.poll(Math.max(1, deadline - System.nanoTime()),
+                        java.util.concurrent.TimeUnit.NANOSECONDS);
+                assertTrue(line != null, "no QUEUE_CHANGED event within 20 s");
+                event = line;
+            }
+            assertTrue(event.startsWith("data: {\"time\":\""), event);
+            assertTrue(event.contains("\"queue\":\"sim0/1\",\"provider\":\"hugepage\",\"detail\":\"swapped from 'heap'\""),
+                    event);
             assertEquals(200, post("/pagepool/api/unbind", "device=sim0&queues=1").statusCode());
             assertTrue(get("/pagepool/api/queues").body().contains("{\"queue\":\"sim0/1\",\"provider\":\"heap\""));
 

@@ -1,0 +1,86 @@
+package pagepool.web;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import pagepool.api.binding.Change;
+import pagepool.api.binding.PoolBindings;
+
+/**
+ * {@code /pagepool/api/changes}: the stream pp:monitor prints, as server-sent events, one JSON
+ * object per change, until the client goes (a comment every 15 s finds out) or the bundle stops.
+ */
+@Component(service = Servlet.class)
+@HttpWhiteboardServletPattern("/pagepool/api/changes")
+public final class ChangesServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
+
+    private final transient PoolBindings bindings;
+    private volatile boolean stopping;
+
+    @Activate
+    public ChangesServlet(@Reference PoolBindings bindings) {
+        this.bindings = bindings;
+    }
+
+    @Deactivate
+    void deactivate() {
+        stopping = true;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        resp.setContentType("text/event-stream");
+        resp.setCharacterEncoding("UTF-8");
+        resp.setHeader("Cache-Control", "no-store");
+        OutputStream out = resp.getOutputStream();
+        BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
+        try (Change.Subscription s = bindings.subscribe(changes::add)) {
+            out.write(": pagepool changes\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            long wrote = System.nanoTime();
+            while (!stopping) {
+                // A second at most between looks at stopping; a comment after 15 s of quiet.
+                Change c = changes.poll(1, TimeUnit.SECONDS);
+                if (c == null && System.nanoTime() - wrote < HEARTBEAT_NANOS) {
+                    continue;
+                }
+                String event = c == null ? ": still here\n\n" : "data: " + json(c) + "\n\n";
+                out.write(event.getBytes(StandardCharsets.UTF_8));
+                out.flush(); // an IOException here: the client went
+                wrote = System.nanoTime();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String json(Change c) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("time", c.time().toString());
+        m.put("kind", c.kind().name());
+        m.put("pool", String.valueOf(c.pool()));
+        m.put("queue", c.queue() == null ? "" : c.queue().toString());
+        m.put("provider", c.provider());
+        m.put("detail", c.detail());
+        return Json.object(m);
+    }
+}
