@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -109,14 +110,25 @@ public final class PoolCommands {
 
     /** "pp:bind <device> <queues> <provider>", from the command's annotations: the one place usage is written. */
     private static String usage(Method m) {
-        Descriptor params = m.getParameters().length == 0 ? null : m.getParameters()[0].getAnnotation(Descriptor.class);
-        return "pp:" + m.getName() + (params == null ? "" : " " + params.value());
+        StringBuilder b = new StringBuilder("pp:").append(m.getName());
+        String options = "";
+        for (java.lang.reflect.Parameter p : m.getParameters()) {
+            Parameter option = p.getAnnotation(Parameter.class);
+            Descriptor d = p.getAnnotation(Descriptor.class);
+            if (option != null) {
+                options += " [" + String.join("|", option.names()) + "]";
+            } else if (d != null && !d.value().equals("(nothing else)")) {
+                b.append(' ').append(d.value());
+            }
+        }
+        return b.append(options).toString();
     }
 
     @Descriptor("page pools with stats, inflight and provider faults (ynl page-pool-get)")
-    public String pools(@Descriptor("[--json]") String... args) {
+    public String pools(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("pools", () -> {
-            boolean json = json(args, 0);
+            boolean json = jsonOption | json(args, 0);
             // Which pool of a queue carries what: the queue's own (pp:queues' POOL) takes the data,
             // payloads on a header-split device; the other active one of such a device, the headers.
             Map<QueueId, Integer> dataPools = new HashMap<>();
@@ -187,9 +199,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("RX queues, the provider behind each, state and restarts (ynl queue-get)")
-    public String queues(@Descriptor("[--json]") String... args) {
+    public String queues(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("queues", () -> {
-            boolean json = json(args, 0);
+            boolean json = jsonOption | json(args, 0);
             Output out = new Output("queue", "provider", "binding", "pool", "state", "restarts", "message");
             for (QueueInfo q : bindings.queues()) {
                 out.row(q.queue().toString(), q.provider(), q.bindingId() == 0 ? null : q.bindingId(),
@@ -200,9 +213,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("memory providers: the default, faults, quarantine")
-    public String providers(@Descriptor("[--json]") String... args) {
+    public String providers(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("providers", () -> {
-            boolean json = json(args, 0);
+            boolean json = jsonOption | json(args, 0);
             Output out = new Output("name", "readable", "default", "ranking", "pools", "state", "faults", "message");
             for (ProviderInfo p : bindings.providers()) {
                 out.row(p.name(), p.readable(), p.isDefault(), p.ranking(), p.pools(), p.state().name(),
@@ -224,9 +238,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("bindings of queues to providers, with their owner and origin")
-    public String bindings(@Descriptor("[--json]") String... args) {
+    public String bindings(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("bindings", () -> {
-            boolean json = json(args, 0);
+            boolean json = jsonOption | json(args, 0);
             Output out = new Output("id", "device", "queues", "provider", "owner", "origin", "state", "message");
             for (BindingInfo b : bindings.bindings()) {
                 out.row(b.id(), b.device(), b.queues(), b.provider(), b.owner(), b.origin(), b.state().name(),
@@ -237,9 +252,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("network devices, their details, and device configurations refused")
-    public String devices(@Descriptor("[--json]") String... args) {
+    public String devices(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("devices", () -> {
-            boolean json = json(args, 0);
+            boolean json = jsonOption | json(args, 0);
             Output out = new Output("name", "rx-queues", "header-split", "up", "carrier", "details", "config", "message");
             List<ConfigProblem> refused = problems("device ");
             for (DeviceInfo d : bindings.devices()) {
@@ -282,9 +298,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("configurations and jars the runtime refused, and why")
-    public String problems(@Descriptor("[--json]") String... args) {
+    public String problems(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("problems", () -> {
-            boolean json = json(args, 0);
+            boolean json = jsonOption | json(args, 0);
             Output out = new Output("source", "subject", "message", "since");
             for (ConfigProblem p : problems("")) {
                 out.row(p.source(), p.subject(), p.message(), p.since().toString());
@@ -333,9 +350,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("per-queue device counters (ethtool -S)")
-    public String devstats(@Descriptor("[device] [--json]") String... args) {
+    public String devstats(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("[device]") String... args) {
         return run("devstats", () -> {
-            boolean json = json(args, 1);
+            boolean json = jsonOption | json(args, 1);
             String only = Arrays.stream(args).filter(a -> !a.equals("--json")).findFirst().orElse(null);
             List<NetDevice> devs = selected(only);
             List<String> columns = new ArrayList<>(List.of("queue"));
@@ -487,9 +505,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("device-memory buffers and their bindings, with chunk use")
-    public String dmabufs(@Descriptor("[--json]") String... args) {
+    public String dmabufs(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("dmabufs", () -> {
-            boolean json = json(args, 0);
+            boolean json = jsonOption | json(args, 0);
             DmaBufs d = dmabufs();
             // dmabuf-binding: ids of pp:dmabuf_bind, not of pp:bind's bindings (pp:queues' BINDING).
             Output buffers = new Output("buffer", "size", "owner", "dmabuf-binding");
@@ -580,9 +599,10 @@ public final class PoolCommands {
      */
     @Descriptor("changes as they happen: pools added, detached, destroyed; queues changing provider or state"
             + " (ynl --subscribe page-pool); Ctrl-C ends it")
-    public String monitor(@Descriptor("[seconds, 0 = until interrupted] [--json]") String... args) {
+    public String monitor(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("[seconds, 0 = until interrupted]") String... args) {
         return run("monitor", () -> {
-            boolean json = Arrays.asList(args).contains("--json");
+            boolean json = jsonOption || Arrays.asList(args).contains("--json");
             List<String> rest = Arrays.stream(args).filter(a -> !a.equals("--json")).toList();
             if (rest.size() > 1) {
                 throw new IllegalArgumentException("usage: pp:monitor [seconds] [--json], e.g. pp:monitor 10");

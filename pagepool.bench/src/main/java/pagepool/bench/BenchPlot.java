@@ -1,0 +1,120 @@
+package pagepool.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+/**
+ * Turns what {@code ./bench udp}, {@code ./bench iotlb} and {@code ./bench rx} print into the PNG
+ * charts of docs/benchmarks.md: {@code ./bench plot udp|iotlb|rx OUT.png FILE...} (several files:
+ * their figures side by side, one per run).
+ */
+public final class BenchPlot {
+
+    private BenchPlot() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 3) {
+            System.err.println("usage: plot udp|iotlb|rx OUT.png FILE... (what ./bench udp, ./bench iotlb or ./bench rx"
+                    + " printed)");
+            System.exit(2);
+        }
+        List<Path> files = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            files.add(Path.of(args[i]));
+        }
+        CategoryChart chart = switch (args[0]) {
+            case "udp" -> udp(files);
+            case "iotlb" -> iotlb(files);
+            case "rx" -> rx(files);
+            default -> throw new IllegalArgumentException("chart: '" + args[0] + "' (expected: udp, iotlb or rx)");
+        };
+        BitmapEncoder.saveBitmap(chart, args[1], BitmapEncoder.BitmapFormat.PNG);
+        System.out.println("wrote " + args[1]);
+    }
+
+    private static CategoryChart chart(String title, String y) {
+        CategoryChart c = new CategoryChartBuilder().width(1100).height(640).title(title).yAxisTitle(y).build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setXAxisLabelRotation(40);
+        return c;
+    }
+
+    /** The medians block of ./bench udp: received datagrams/s per receiver, one series per size. */
+    static CategoryChart udp(List<Path> files) throws IOException {
+        Map<String, Map<String, Double>> bySize = new LinkedHashMap<>();
+        for (Path f : files) {
+            boolean medians = false;
+            for (String line : Files.readAllLines(f)) {
+                if (line.startsWith("# median")) {
+                    medians = true;
+                } else if (medians && !line.isBlank()) {
+                    String[] t = line.split("\t");
+                    bySize.computeIfAbsent(t[0] + " B", k -> new LinkedHashMap<>()).put(t[1], Double.parseDouble(t[2])
+                            / 1e6);
+                }
+            }
+        }
+        CategoryChart c = chart("Real UDP over loopback: datagrams/s received and verified (median of the rounds)",
+                "million datagrams/s");
+        bySize.forEach((size, r) -> c.addSeries(size, new ArrayList<>(r.keySet()), new ArrayList<>(r.values())));
+        return c;
+    }
+
+    private static final Pattern IOTLB = Pattern.compile("^(\\S+)\\s+.*= (\\d+) misses per million packets");
+
+    /** ./bench iotlb: IOTLB misses per million packets, per provider, one series per run. */
+    static CategoryChart iotlb(List<Path> files) throws IOException {
+        CategoryChart c = chart("Simulated IOTLB: misses per million packets", "misses per million packets");
+        int run = 1;
+        for (Path f : files) {
+            Map<String, Double> m = new LinkedHashMap<>();
+            for (String line : Files.readAllLines(f)) {
+                Matcher x = IOTLB.matcher(line);
+                if (x.find()) {
+                    m.put(x.group(1), Double.parseDouble(x.group(2)));
+                }
+            }
+            c.addSeries("run " + run++, new ArrayList<>(m.keySet()), new ArrayList<>(m.values()));
+        }
+        return c;
+    }
+
+    private static final Pattern COPY = Pattern.compile("^plain .*: (\\d+) MB/s");
+    private static final Pattern FLOOR = Pattern.compile("^floor: .*: (\\d+) packets/s");
+    private static final Pattern SIM = Pattern.compile("^sim RX, ([^:]+): (\\d+) packets/s");
+
+    /** ./bench rx: packets/s of the copy, the floor and the sim's paths, one series per run. */
+    static CategoryChart rx(List<Path> files) throws IOException {
+        CategoryChart c = chart("One queue's RX, 1,500-byte packets, against the bare data work",
+                "million packets/s");
+        int run = 1;
+        for (Path f : files) {
+            Map<String, Double> m = new LinkedHashMap<>();
+            for (String line : Files.readAllLines(f)) {
+                Matcher x;
+                if ((x = COPY.matcher(line)).find()) {
+                    m.put("plain copy (as 1,500-byte packets)", Double.parseDouble(x.group(1)) * 1e6 / 1500 / 1e6);
+                } else if ((x = FLOOR.matcher(line)).find()) {
+                    m.put("floor (the data work alone)", Double.parseDouble(x.group(1)) / 1e6);
+                } else if ((x = SIM.matcher(line)).find()) {
+                    m.put("sim: " + x.group(1), Double.parseDouble(x.group(2)) / 1e6);
+                }
+            }
+            c.addSeries("run " + run++, new ArrayList<>(m.keySet()), new ArrayList<>(m.values()));
+        }
+        return c;
+    }
+}
