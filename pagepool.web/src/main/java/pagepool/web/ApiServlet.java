@@ -57,6 +57,12 @@ public final class ApiServlet extends HttpServlet {
 
     @Override
     protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String origin = req.getHeader("Origin");
+        if (origin != null && !origin.equals(req.getScheme() + "://" + req.getHeader("Host"))) {
+            // Another site's page in the operator's browser may not bind queues (cross-site request).
+            fail(resp, 403, "origin: '" + origin + "' (expected: this page's own)");
+            return;
+        }
         String what = name(req);
         Map<String, String[]> p = req.getParameterMap();
         switch (what) {
@@ -87,11 +93,11 @@ public final class ApiServlet extends HttpServlet {
         return b.toString();
     }
 
-    private void answer(HttpServletResponse resp, String commandOrError) throws IOException {
+    private void answer(HttpServletResponse resp, String command) throws IOException {
         Object result;
         try (CommandSession s = shell.createSession(InputStream.nullInputStream(), new ByteArrayOutputStream(),
                 new ByteArrayOutputStream())) {
-            result = s.execute(commandOrError);
+            result = s.execute(command);
         } catch (Exception e) {
             fail(resp, 400, e.getMessage() == null ? e.toString() : e.getMessage());
             return;

@@ -82,6 +82,11 @@ class WebIT {
             Thread reader = new Thread(() -> stream.body().forEach(events::add));
             reader.setDaemon(true);
             reader.start();
+            HttpResponse<String> foreign = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/pagepool/api/bind")).header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Origin", "http://evil.example").POST(HttpRequest.BodyPublishers.ofString(
+                            "device=sim0&queues=1&provider=hugepage")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, foreign.statusCode(), "another site's page may not bind");
             HttpResponse<String> ok = post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
             assertEquals(200, ok.statusCode(), ok.body());
             assertTrue(get("/pagepool/api/queues").body().contains(
