@@ -51,6 +51,10 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  *
  * <p>The console shows one line per logged event; the details (traces, logger names) go to
  * {@code log/pagepool.log}. A {@code config.file} given by the user wins.
+ *
+ * <p>The web page's bundles (Felix HTTP and pagepool.web) sit at start level 3: the interactive
+ * shell raises the framework to it after the prompt, {@code --exec} only with
+ * {@code -Dpagepool.web=true}.
  */
 public final class Launcher {
 
