@@ -48,7 +48,7 @@ public final class BenchPlot {
     private static CategoryChart chart(String title, String y) {
         CategoryChart c = new CategoryChartBuilder().width(1100).height(640).title(title).yAxisTitle(y).build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        c.getStyler().setXAxisLabelRotation(40);
+        c.getStyler().setXAxisLabelRotation(30);
         return c;
     }
 
@@ -62,8 +62,9 @@ public final class BenchPlot {
                     medians = true;
                 } else if (medians && !line.isBlank()) {
                     String[] t = line.split("\t");
-                    bySize.computeIfAbsent(t[0] + " B", k -> new LinkedHashMap<>()).put(t[1], Double.parseDouble(t[2])
-                            / 1e6);
+                    bySize.computeIfAbsent(t[0] + " B", k -> new LinkedHashMap<>()).put(t[1].replace("DatagramChannel ",
+                            "").replace("epoll recvmmsg", "epoll").replace("queues", "q").replace("queue", "q").replace("threads",
+                            "t").replace("thread", "t").replace(" moderation", ""), Double.parseDouble(t[2]) / 1e6);
                 }
             }
         }
@@ -92,9 +93,19 @@ public final class BenchPlot {
         return c;
     }
 
-    private static final Pattern COPY = Pattern.compile("^plain .*: (\\d+) MB/s");
-    private static final Pattern FLOOR = Pattern.compile("^floor: .*: (\\d+) packets/s");
-    private static final Pattern SIM = Pattern.compile("^sim RX, ([^:]+): (\\d+) packets/s");
+    // Not anchored: Maven's colour codes may precede the first line.
+    private static final Pattern COPY = Pattern.compile("plain MemorySegment.copy .*: (\\d+) MB/s");
+    private static final Pattern FLOOR = Pattern.compile("floor: .*: (\\d+) packets/s");
+    private static final Pattern SIM = Pattern.compile("sim RX, ([^:]+): (\\d+) packets/s");
+
+    /** "verified and recycled in NAPI" → "NAPI"; "socket thread, offered 1075000 packets/s" → "socket @1.08 M". */
+    private static String shortRx(String what) {
+        Matcher offered = Pattern.compile("offered (\\d+)").matcher(what);
+        if (offered.find()) {
+            return String.format(java.util.Locale.ROOT, "socket @%.2f M", Long.parseLong(offered.group(1)) / 1e6);
+        }
+        return what.contains("NAPI") ? "sim, NAPI" : what.contains("socket") ? "sim, socket thread" : what;
+    }
 
     /** ./bench rx: packets/s of the copy, the floor and the sim's paths, one series per run. */
     static CategoryChart rx(List<Path> files) throws IOException {
@@ -106,11 +117,11 @@ public final class BenchPlot {
             for (String line : Files.readAllLines(f)) {
                 Matcher x;
                 if ((x = COPY.matcher(line)).find()) {
-                    m.put("plain copy (as 1,500-byte packets)", Double.parseDouble(x.group(1)) * 1e6 / 1500 / 1e6);
+                    m.put("plain copy", Double.parseDouble(x.group(1)) * 1e6 / 1500 / 1e6);
                 } else if ((x = FLOOR.matcher(line)).find()) {
-                    m.put("floor (the data work alone)", Double.parseDouble(x.group(1)) / 1e6);
+                    m.put("floor", Double.parseDouble(x.group(1)) / 1e6);
                 } else if ((x = SIM.matcher(line)).find()) {
-                    m.put("sim: " + x.group(1), Double.parseDouble(x.group(2)) / 1e6);
+                    m.put(shortRx(x.group(1)), Double.parseDouble(x.group(2)) / 1e6);
                 }
             }
             c.addSeries("run " + run++, new ArrayList<>(m.keySet()), new ArrayList<>(m.values()));
