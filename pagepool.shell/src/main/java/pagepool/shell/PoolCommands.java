@@ -84,10 +84,10 @@ public final class PoolCommands {
     }
 
     @Descriptor("the pp commands, or one command's arguments")
-    public String help(@Descriptor("[command, e.g. pp:bind]") String... args) {
+    public String help(@Descriptor("[command]") String... args) {
         return run("help", () -> {
             if (args.length > 1) {
-                throw new IllegalArgumentException("usage: pp:help [command], e.g. pp:help pp:bind");
+                throw usage("help", "pp:help pp:bind");
             }
             List<Method> commands = Arrays.stream(PoolCommands.class.getMethods())
                     .filter(m -> m.isAnnotationPresent(Descriptor.class)).sorted(Comparator.comparing(Method::getName))
@@ -106,6 +106,13 @@ public final class PoolCommands {
             }
             return b.append("(help pp:<command> says the same in Gogo's words; add --json where offered)").toString();
         });
+    }
+
+    /** "usage: pp:bind <device> <queues> <provider>, e.g. pp:bind sim0 1,2 heap": from the annotations. */
+    private static IllegalArgumentException usage(String command, String example) {
+        Method m = Arrays.stream(PoolCommands.class.getMethods()).filter(c -> c.getName().equals(command)
+                && c.isAnnotationPresent(Descriptor.class)).findFirst().orElseThrow();
+        return new IllegalArgumentException("usage: " + usage(m) + ", e.g. " + example);
     }
 
     /** "pp:bind <device> <queues> <provider>", from the command's annotations: the one place usage is written. */
@@ -230,7 +237,7 @@ public final class PoolCommands {
     public String provider_reset(@Descriptor("<provider>") String... args) {
         return run("provider_reset", () -> {
             if (args.length != 1) {
-                throw new IllegalArgumentException("usage: pp:provider_reset <provider>, e.g. pp:provider_reset testmem");
+                throw usage("provider_reset", "pp:provider_reset testmem");
             }
             ProviderInfo p = bindings.resetProvider(args[0]);
             return "provider " + p.name() + ": " + p.state() + ", faults forgotten; queues bound to it use it again";
@@ -321,11 +328,11 @@ public final class PoolCommands {
         return out;
     }
 
-    @Descriptor("bind queues to a provider (ynl bind-rx); they restart onto it")
-    public String bind(@Descriptor("<device> <queues, e.g. 1,2 or 0-3> <provider>") String... args) {
+    @Descriptor("bind queues (a list like 1,2 or a range like 0-3) to a provider (ynl bind-rx); they restart onto it")
+    public String bind(@Descriptor("<device> <queues> <provider>") String... args) {
         return run("bind", () -> {
             if (args.length != 3) {
-                throw new IllegalArgumentException("usage: pp:bind <device> <queues> <provider>, e.g. pp:bind sim0 1,2 heap");
+                throw usage("bind", "pp:bind sim0 1,2 heap");
             }
             BindingInfo b = bindings.bind(args[0], QueueList.parse(args[1]), args[2], "pp:bind");
             return "binding " + b.id() + ": " + b.device() + " queues " + b.queues() + " -> " + b.provider() + " "
@@ -337,7 +344,7 @@ public final class PoolCommands {
     public String unbind(@Descriptor("<device> <queues>") String... args) {
         return run("unbind", () -> {
             if (args.length != 2) {
-                throw new IllegalArgumentException("usage: pp:unbind <device> <queues>, e.g. pp:unbind sim0 1");
+                throw usage("unbind", "pp:unbind sim0 1");
             }
             List<BindingInfo> gone = bindings.unbind(args[0], QueueList.parse(args[1]));
             StringBuilder sb = new StringBuilder();
@@ -395,7 +402,7 @@ public final class PoolCommands {
     public String traffic(@Descriptor("on|off [device]") String... args) {
         return run("traffic", () -> {
             if (args.length < 1 || args.length > 2 || !(args[0].equals("on") || args[0].equals("off"))) {
-                throw new IllegalArgumentException("usage: pp:traffic on|off [device]");
+                throw usage("traffic", "pp:traffic off sim0");
             }
             boolean up = args[0].equals("on");
             List<NetDevice> devs = selected(args.length == 2 ? args[1] : null);
@@ -408,7 +415,7 @@ public final class PoolCommands {
     public String link(@Descriptor("<device> up|down") String... args) {
         return run("link", () -> {
             if (args.length != 2 || !(args[1].equals("up") || args[1].equals("down"))) {
-                throw new IllegalArgumentException("usage: pp:link <device> up|down, e.g. pp:link sim0 down");
+                throw usage("link", "pp:link sim0 down");
             }
             boolean up = args[1].equals("up");
             NetDevice dev = selected(args[0]).get(0);
@@ -443,7 +450,7 @@ public final class PoolCommands {
     public String pp_hold(@Descriptor("<device> <queue> on|off") String... args) {
         return run("pp_hold", () -> {
             if (args.length != 3 || !(args[2].equals("on") || args[2].equals("off"))) {
-                throw new IllegalArgumentException("usage: pp:pp_hold <device> <queue> on|off, e.g. pp:pp_hold sim0 1 on");
+                throw usage("pp_hold", "pp:pp_hold sim0 1 on");
             }
             QueueDebug dbg = debug(args[0]);
             int q = queueIndex(args[0], args[1]);
@@ -462,7 +469,7 @@ public final class PoolCommands {
     public String queue_reset(@Descriptor("<device> <queue> [pool|napi|napi-stopped-first]") String... args) {
         return run("queue_reset", () -> {
             if (args.length < 2 || args.length > 3) {
-                throw new IllegalArgumentException("usage: pp:queue_reset <device> <queue> [pool|napi|napi-stopped-first]");
+                throw usage("queue_reset", "pp:queue_reset sim0 1 napi");
             }
             int q = queueIndex(args[0], args[1]);
             if (args.length == 3) {
@@ -528,11 +535,11 @@ public final class PoolCommands {
         });
     }
 
-    @Descriptor("a device-memory buffer")
-    public String dmabuf_create(@Descriptor("<bytes: a multiple of 4096; K, M, G suffixes>") String... args) {
+    @Descriptor("a device-memory buffer of <bytes>: a multiple of 4096, with K, M or G as suffix")
+    public String dmabuf_create(@Descriptor("<bytes>") String... args) {
         return run("dmabuf_create", () -> {
             if (args.length != 1) {
-                throw new IllegalArgumentException("usage: pp:dmabuf_create <bytes>, e.g. pp:dmabuf_create 64M");
+                throw usage("dmabuf_create", "pp:dmabuf_create 64M");
             }
             DmaBufInfo b = dmabufs().create(bytes(args[0]));
             return "buffer " + b.id() + ": " + b.size() + " bytes of device memory";
@@ -543,8 +550,7 @@ public final class PoolCommands {
     public String dmabuf_bind(@Descriptor("<buffer> <device> <queues>") String... args) {
         return run("dmabuf_bind", () -> {
             if (args.length != 3) {
-                throw new IllegalArgumentException(
-                        "usage: pp:dmabuf_bind <buffer> <device> <queues>, e.g. pp:dmabuf_bind 1 sim1 1,2");
+                throw usage("dmabuf_bind", "pp:dmabuf_bind 1 sim1 1,2");
             }
             int buffer = id(args[0], "buffer", "a buffer id, see pp:dmabufs");
             DevmemBindingInfo b = dmabufs().bind(buffer, args[1], QueueList.parse(args[2]));
@@ -557,7 +563,7 @@ public final class PoolCommands {
     public String dmabuf_unbind(@Descriptor("<dmabuf-binding>") String... args) {
         return run("dmabuf_unbind", () -> {
             if (args.length != 1) {
-                throw new IllegalArgumentException("usage: pp:dmabuf_unbind <binding>");
+                throw usage("dmabuf_unbind", "pp:dmabuf_unbind 1");
             }
             long id = id(args[0], "binding", "a binding id, see pp:dmabufs");
             if (!dmabufs().unbind(id)) {
@@ -571,7 +577,7 @@ public final class PoolCommands {
     public String dmabuf_destroy(@Descriptor("<buffer>") String... args) {
         return run("dmabuf_destroy", () -> {
             if (args.length != 1) {
-                throw new IllegalArgumentException("usage: pp:dmabuf_destroy <buffer>");
+                throw usage("dmabuf_destroy", "pp:dmabuf_destroy 1");
             }
             int id = id(args[0], "buffer", "a buffer id, see pp:dmabufs");
             if (!dmabufs().destroy(id)) {
@@ -598,14 +604,14 @@ public final class PoolCommands {
      * {@code seconds}: pools added, detached and destroyed, queues moving between providers.
      */
     @Descriptor("changes as they happen: pools added, detached, destroyed; queues changing provider or state"
-            + " (ynl --subscribe page-pool); Ctrl-C ends it")
+            + " (ynl --subscribe page-pool), for <seconds> or until Ctrl-C")
     public String monitor(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
-            absentValue = "false") boolean jsonOption, @Descriptor("[seconds, 0 = until interrupted]") String... args) {
+            absentValue = "false") boolean jsonOption, @Descriptor("[seconds]") String... args) {
         return run("monitor", () -> {
             boolean json = jsonOption || Arrays.asList(args).contains("--json");
             List<String> rest = Arrays.stream(args).filter(a -> !a.equals("--json")).toList();
             if (rest.size() > 1) {
-                throw new IllegalArgumentException("usage: pp:monitor [seconds] [--json], e.g. pp:monitor 10");
+                throw usage("monitor", "pp:monitor 10");
             }
             long seconds = rest.isEmpty() ? 0 : number("seconds", rest.get(0), 0, 86_400);
             java.util.concurrent.BlockingQueue<Change> queue = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -622,7 +628,7 @@ public final class PoolCommands {
                     }
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // Ctrl-C: the end asked for
+                // Ctrl-C: the end asked for. The interrupt is spent here, so the summary still prints.
             }
             return json ? "" : "monitor: " + seen + " change(s)";
         });
@@ -653,12 +659,12 @@ public final class PoolCommands {
      * Sends verifiable datagrams to a device by name (the address it receives on, from its
      * details) or to any host:port, and says how many went and how fast.
      */
-    @Descriptor("send verifiable UDP datagrams to a device or any host:port")
-    public String udp_send(@Descriptor("<device|host:port> [size 1472] [count 100000] [datagrams/s, 0 = as fast as possible]") String... args) {
+    @Descriptor("send verifiable UDP datagrams to a device or any host:port: <size> bytes (1472), <count> of them"
+            + " (100000), <rate> per second (0, the default: as fast as possible)")
+    public String udp_send(@Descriptor("<device|host:port> [size] [count] [rate]") String... args) {
         return run("udp_send", () -> {
             if (args.length < 1 || args.length > 4) {
-                throw new IllegalArgumentException("usage: pp:udp_send <device|host:port> [size] [count] [rate],"
-                        + " e.g. pp:udp_send udp0 1472 100000");
+                throw usage("udp_send", "pp:udp_send udp0 1472 100000");
             }
             DatagramSender s = sender;
             if (s == null) {
