@@ -20,6 +20,7 @@ import org.osgi.framework.ServiceReference;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.config.ConfigProblem;
+import pagepool.api.datagram.DatagramConsumer;
 import pagepool.api.datagram.DatagramSender;
 import pagepool.api.queue.NetDevice;
 
@@ -38,6 +39,64 @@ public class UringIT extends PagepoolTestBase {
     @Test
     public void recvmmsgQueuesSwapToHugePagesUnderRealTrafficAndLeaveCleanly() throws Exception {
         scenario(false);
+    }
+
+    @Test
+    public void datagramsGoToTheBestRankedConsumerOfTheDeviceAndBackToVerificationWithoutOne() throws Exception {
+        Bundle driver = context.installBundle(Felix.bundleLocation("driver.uring"));
+        driver.start();
+        deviceConfig = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("name", "udp0");
+        p.put("port", 0);
+        p.put("rx.queues", 1);
+        deviceConfig.update(p);
+        Felix.await("udp0 registered", () -> udp0() != null);
+        NetDevice dev = udp0();
+        Felix.await("its queue on heap", () -> bindings.queues().stream().anyMatch(q -> q.queue().device()
+                .equals("udp0") && q.state() == QueueInfo.State.OK));
+        String address = (String) dev.details().get("address");
+        InetSocketAddress target = new InetSocketAddress("127.0.0.1",
+                Integer.parseInt(address.substring(address.indexOf(':') + 1)));
+        DatagramSender sender = context.getService(context.getServiceReference(DatagramSender.class));
+
+        AtomicLong low = new AtomicLong();
+        AtomicLong high = new AtomicLong();
+        AtomicLong other = new AtomicLong();
+        var lowReg = context.registerService(DatagramConsumer.class, d -> low.incrementAndGet(),
+                props(DatagramConsumer.DEVICE, "udp0", org.osgi.framework.Constants.SERVICE_RANKING, 1));
+        var otherReg = context.registerService(DatagramConsumer.class, d -> other.incrementAndGet(),
+                props(DatagramConsumer.DEVICE, "udp9", org.osgi.framework.Constants.SERVICE_RANKING, 100));
+        assertEquals(1000, sender.send(target, 200, 1000, 0).sent());
+        Felix.await("the device's consumer got them", () -> low.get() + stat(dev, 0, "drops") == 1000);
+        assertEquals("a consumer of another device gets nothing", 0, other.get());
+
+        // A better-ranked consumer is bound before the old one goes (DS may do both in any order).
+        var highReg = context.registerService(DatagramConsumer.class, d -> high.incrementAndGet(),
+                props(DatagramConsumer.DEVICE, "udp0", org.osgi.framework.Constants.SERVICE_RANKING, 10));
+        long lowBefore = low.get();
+        assertEquals(1000, sender.send(target, 200, 1000, 0).sent());
+        Felix.await("the best-ranked consumer got them", () -> high.get() + stat(dev, 0, "drops") >= 1000
+                && stat(dev, 0, "packets") + stat(dev, 0, "drops") == 2000);
+        assertEquals(lowBefore, low.get());
+        highReg.unregister();
+        lowReg.unregister();
+        otherReg.unregister();
+
+        long verified = stat(dev, 0, "verified");
+        assertEquals(1000, sender.send(target, 200, 1000, 0).sent());
+        Felix.await("no consumer: the device verifies", () -> stat(dev, 0, "verified") + stat(dev, 0, "drops")
+                >= verified + 1000 && stat(dev, 0, "packets") + stat(dev, 0, "drops") == 3000);
+        assertEquals(stat(dev, 0, "packets") - stat(dev, 0, "verified"), stat(dev, 0, "delivered"));
+        assertEquals(0L, stat(dev, 0, "consumer-errors"));
+    }
+
+    private static Dictionary<String, Object> props(Object... kv) {
+        Dictionary<String, Object> d = new Hashtable<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            d.put((String) kv[i], kv[i + 1]);
+        }
+        return d;
     }
 
     private NetDevice udp0() {
