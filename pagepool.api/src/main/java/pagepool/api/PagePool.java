@@ -48,6 +48,16 @@ public interface PagePool extends AutoCloseable {
     boolean allocFrag(int size, Frag out);
 
     /**
+     * {@code page_pool_ref_netmem}: takes one more reference on a page the caller holds one of,
+     * so the page stays out of the pool until every holder has released it — e.g. the several
+     * datagrams a NIC or the kernel coalesced into one buffer, kept by consumers one by one. Each
+     * reference is given back by its own release.
+     *
+     * @throws BadReleaseException when the page is not out of this pool, or has no reference left
+     */
+    void ref(Netmem netmem);
+
+    /**
      * Drops one reference from the queue's NAPI context; the last one recycles the page straight
      * into the pool's cache. Called from any other thread, it behaves as {@link #release}.
      *

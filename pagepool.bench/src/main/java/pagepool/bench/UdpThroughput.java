@@ -97,6 +97,8 @@ public final class UdpThroughput {
         receivers.put("pagepool io_uring 2 queues", () -> new Pagepool(2, true, false, 0));
         receivers.put("pagepool io_uring 1 queue, 50 us moderation", () -> new Pagepool(1, true, false, 50));
         receivers.put("pagepool recvmmsg 1 queue", () -> new Pagepool(1, false, false, 0));
+        receivers.put("pagepool io_uring 1 queue, GRO", () -> new Pagepool(1, true, false, 0, true));
+        receivers.put("pagepool io_uring 2 queues, GRO", () -> new Pagepool(2, true, false, 0, true));
         receivers.put("pagepool io_uring 1 queue, huge pages", () -> new Pagepool(1, true, true, 0));
         receivers.put("pagepool io_uring 2 queues, huge pages", () -> new Pagepool(2, true, true, 0));
         receivers.put("NIO DatagramChannel 1 thread", () -> new Nio(1));
@@ -229,11 +231,18 @@ public final class UdpThroughput {
         private final String name;
 
         Pagepool(int queues, boolean ioUring, boolean hugePages, int coalesceMicros) {
+            this(queues, ioUring, hugePages, coalesceMicros, false);
+        }
+
+        /** With GRO: 64 KiB buffers, 64 to a ring (4 MiB), as many datagrams in each as the kernel coalesced. */
+        Pagepool(int queues, boolean ioUring, boolean hugePages, int coalesceMicros, boolean gro) {
             MemoryProvider provider = hugePages ? new HugePageProvider(32, 2L << 20, false, false)
                     : new HeapMemoryProvider(1L << 30);
             engine.addProvider(provider, true);
             name = "udpb" + System.nanoTime() % 100_000;
-            device = new UringDevice(UringSettings.builder(name).rxQueues(queues).ringSize(Integer.getInteger("pagepool.udp.ring", UringSettings.DEFAULT_RING)).rcvbufBytes(RCVBUF)
+            device = new UringDevice(UringSettings.builder(name).rxQueues(queues).ringSize(gro ? 64
+                    : Integer.getInteger("pagepool.udp.ring", UringSettings.DEFAULT_RING)).rcvbufBytes(RCVBUF)
+                    .gro(gro).pageOrder(gro ? UringSettings.GRO_PAGE_ORDER : 0)
                     .ioUring(ioUring).coalesceMicros(coalesceMicros).build(), engine.factory());
             engine.addDevice(device);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

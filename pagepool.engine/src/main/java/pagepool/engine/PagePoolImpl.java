@@ -380,6 +380,15 @@ final class PagePoolImpl implements PagePool, PoolContext {
         }
     }
 
+    @Override
+    public void ref(Netmem netmem) {
+        PoolNetmem p = owned(netmem);
+        if (p.ref() <= 0) {
+            throw refused(p + " given an extra reference in pool " + id + " " + describeQueue()
+                    + ", but it has none: it is back in the pool");
+        }
+    }
+
     // ---- put path ---------------------------------------------------------------------------
 
     @Override

@@ -88,6 +88,23 @@ final class PoolNetmem extends Netmem {
     }
 
     /**
+     * Takes one more reference, if the page has one (it is out).
+     *
+     * @return the count before: 0 or less means the page had none, and nothing was changed
+     */
+    int ref() {
+        int r = (int) REFS.getAcquire(this);
+        while (r > 0) {
+            int witness = (int) REFS.compareAndExchange(this, r, r + 1);
+            if (witness == r) {
+                return r;
+            }
+            r = witness;
+        }
+        return r;
+    }
+
+    /**
      * Drops the only reference from the pool's NAPI owner without an atomic instruction, as the
      * kernel does for {@code pp_ref_count == 1}: nobody else may hold the page when its only
      * reference is the caller's. A sequential second release then sees 0 and is refused; only two

@@ -127,4 +127,22 @@ class BadReleaseTest {
             assertEquals(null, out.put(nm, Boolean.TRUE), "handed out twice: " + nm);
         }
     }
+
+    @Test
+    void anExtraReferenceKeepsThePageOutUntilEachHolderReleasedItsOwn() throws Exception {
+        Netmem a = pool.alloc();
+        pool.ref(a);
+        pool.ref(a); // three holders: the NAPI owner and two consumers
+        pool.recycleDirect(a); // the owner's: the page stays out
+        Thread other = new Thread(() -> pool.release(a, a.generation()));
+        other.start();
+        other.join();
+        assertNotSame(a, pool.alloc(), "still out: one holder is left");
+        pool.release(a);
+        assertEquals(0, pool.info().badReleases());
+        BadReleaseException e = assertThrows(BadReleaseException.class, () -> pool.ref(a));
+        assertTrue(e.getMessage().contains("it has none: it is back in the pool"), e.getMessage());
+        assertThrows(BadReleaseException.class, () -> pool.release(a), "a fourth release is one too many");
+        assertEquals(2, pool.info().badReleases());
+    }
 }

@@ -21,6 +21,11 @@ class TokenTableTest {
 
     /** Counts what comes back. */
     static final class CountingPool implements PagePool {
+        @Override
+        public void ref(Netmem netmem) {
+            throw new UnsupportedOperationException();
+        }
+
         final List<Netmem> released = new ArrayList<>();
 
         @Override

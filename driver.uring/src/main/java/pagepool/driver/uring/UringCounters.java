@@ -26,10 +26,11 @@ final class UringCounters {
     static final int RESTARTS = 13;
     static final int REARMS = 14;
     static final int POLLS = 15;
+    static final int GRO_BUFFERS = 16;
     /** What {@code pp:devstats} calls each counter, in order. */
     private static final String[] NAMES = {"packets", "bytes", "verified", "corrupt", "unverifiable", "truncated",
         "delivered", "consumer-errors", "kept", "no-buffer", "alloc-fail", "receive-errors", "errors", "restarts",
-        "rearms", "polls"};
+        "rearms", "polls", "gro-buffers"};
 
     private final long[] counts = new long[NAMES.length];
     private volatile long batches;

@@ -42,7 +42,7 @@ final class UringDatagram implements Datagram {
         this.kept = false;
     }
 
-    /** Whether the consumer kept the page; the view forgets the datagram either way. */
+    /** Whether the consumer kept the page (took a reference); the view forgets the datagram either way. */
     boolean clear() {
         boolean k = kept;
         page = null;
@@ -97,7 +97,10 @@ final class UringDatagram implements Datagram {
         if (page == null) {
             throw new IllegalStateException("datagram: keep() after receive returned (expected: during the call)");
         }
-        kept = true;
+        if (!kept) {
+            pool.ref(page); // the consumer's own reference: the driver still recycles its one
+            kept = true;
+        }
     }
 
     @Override

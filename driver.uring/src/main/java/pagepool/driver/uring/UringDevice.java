@@ -39,6 +39,8 @@ public final class UringDevice implements NetDevice, AutoCloseable {
     private final int rcvbuf;
     private final boolean ioUring;
     private final String path;
+    private final boolean gro;
+    private String groRefused;
     private final UringQueue[] queues;
     private volatile boolean carrier = true;
     private volatile boolean adminUp;
@@ -86,9 +88,10 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         String why = settings.ioUring() ? probeIoUring() : "forced by io_uring=false";
         this.ioUring = why == null;
         this.path = ioUring ? "io_uring" : "recvmmsg (" + why + ")";
+        this.gro = settings.gro() && ioUring && enableGro();
         this.queues = new UringQueue[sockets.length];
         for (int i = 0; i < queues.length; i++) {
-            queues[i] = new UringQueue(this, i, sockets[i], ioUring, settings.ringSize(), settings.coalesceMicros());
+            queues[i] = new UringQueue(this, i, sockets[i], ioUring, settings.ringSize(), settings.coalesceMicros(), gro);
         }
         try {
             for (UringQueue q : queues) {
@@ -100,6 +103,19 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         }
         LOG.log(Level.INFO, "{0}: {1} queues on {2}:{3,number,#} by {4}", settings.name(), queues.length,
                 Net.text(settings.address()), port, path);
+    }
+
+    /** UDP_GRO on every socket; false (and said in the details) where the kernel refuses it. */
+    private boolean enableGro() {
+        try {
+            for (int fd : sockets) {
+                sys.setInt(fd, 17, 104, 1, "UDP_GRO"); // SOL_UDP, UDP_GRO
+            }
+            return true;
+        } catch (Sys.SysException e) {
+            groRefused = e.getMessage();
+            return false;
+        }
     }
 
     /** Sets the receive buffer, beyond {@code rmem_max} where allowed; returns what the kernel set. */
@@ -308,6 +324,9 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         d.put("rcvbuf", rcvbuf);
         if (ioUring) {
             d.put("coalesce-usecs", settings.coalesceMicros());
+        }
+        if (settings.gro()) {
+            d.put("gro", gro ? "on" : "off (" + (ioUring ? groRefused : "io_uring only") + ")");
         }
         return d;
     }

@@ -77,6 +77,10 @@ public final class UringDeviceComponent {
                 + " datagrams or after this many microseconds; 0 wakes it for each datagram (io_uring only)")
         int coalesce_usecs() default UringSettings.DEFAULT_COALESCE_MICROS;
 
+        @AttributeDefinition(description = "UDP GRO: several datagrams of a flow in one 64 KiB buffer (needs"
+                + " page.order 4; io_uring only)")
+        boolean gro() default false;
+
         @AttributeDefinition(description = "Administratively up (pp:link up|down): down frees the rings")
         boolean up() default true;
     }
@@ -165,7 +169,7 @@ public final class UringDeviceComponent {
             return;
         }
         if (device != null && new UringSettings(s.name(), s.address(), s.port(), s.rxQueues(), s.ringSize(),
-                s.pageOrder(), s.rcvbufBytes(), s.ioUring(), s.coalesceMicros(), settings.up()).equals(settings)) {
+                s.pageOrder(), s.rcvbufBytes(), s.ioUring(), s.coalesceMicros(), s.gro(), settings.up()).equals(settings)) {
             device.setAdminUp(s.up());
             settings = s;
             report.clear();
@@ -271,13 +275,14 @@ public final class UringDeviceComponent {
         int rcvbuf = v.integer("rcvbuf.bytes", c::rcvbuf_bytes, 0, 1 << 30);
         boolean ioUring = v.bool("io.uring", c::io_uring);
         int coalesce = v.integer("coalesce.usecs", c::coalesce_usecs, 0, UringSettings.MAX_COALESCE_MICROS);
+        boolean gro = v.bool("gro", c::gro);
         boolean up = v.bool("up", c::up);
         if (!v.ok()) {
             return null;
         }
         try {
             return UringSettings.builder(name).bind(address, port).rxQueues(queues).ringSize(ring).pageOrder(order)
-                    .rcvbufBytes(rcvbuf).ioUring(ioUring).coalesceMicros(coalesce).up(up).build();
+                    .rcvbufBytes(rcvbuf).ioUring(ioUring).coalesceMicros(coalesce).gro(gro).up(up).build();
         } catch (IllegalArgumentException e) {
             v.problem(e.getMessage());
             return null;

@@ -52,6 +52,10 @@ final class UringQueue implements Runnable, IoUring.Completions {
     private static final long CANCEL = 3;
     /** Where a multishot recvmsg puts the payload: after io_uring_recvmsg_out (16 B) and the address (16 B). */
     static final int PAYLOAD_AT = 16 + Net.SOCKADDR_IN;
+    /** With GRO, the control message the segment size comes in ({@code CMSG_SPACE(sizeof(int))}) goes before it. */
+    static final int GRO_CONTROL = 24;
+    private static final int SOL_UDP = 17;
+    private static final int UDP_GRO = 104;
     private static final int BATCH = 256;
     /** The completions a moderated wait waits for. */
     private static final int COALESCE_BATCH = 64;
@@ -68,6 +72,9 @@ final class UringQueue implements Runnable, IoUring.Completions {
     private final boolean useIoUring;
     private final int ringSize;
     private final int coalesceMicros;
+    /** Whether the socket coalesces a flow's datagrams into one buffer (UDP_GRO); io_uring only. */
+    private final boolean gro;
+    private final int payloadAt;
     final UringCounters counters = new UringCounters();
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -95,7 +102,8 @@ final class UringQueue implements Runnable, IoUring.Completions {
     private int nextGroup;
     private MemoryArea checkedArea;
 
-    UringQueue(UringDevice device, int index, int socket, boolean useIoUring, int ringSize, int coalesceMicros) {
+    UringQueue(UringDevice device, int index, int socket, boolean useIoUring, int ringSize, int coalesceMicros,
+            boolean gro) {
         this.device = device;
         this.index = index;
         this.id = new QueueId(device.name(), index);
@@ -103,6 +111,8 @@ final class UringQueue implements Runnable, IoUring.Completions {
         this.useIoUring = useIoUring;
         this.ringSize = ringSize;
         this.coalesceMicros = coalesceMicros;
+        this.gro = gro && useIoUring;
+        this.payloadAt = PAYLOAD_AT + (this.gro ? GRO_CONTROL : 0);
         this.thread = new Thread(this, "napi-" + device.name() + "-" + index);
         this.thread.setDaemon(true);
     }
@@ -397,6 +407,9 @@ final class UringQueue implements Runnable, IoUring.Completions {
             // struct msghdr: the address's length (16) is all the multishot receive reads from it.
             msghdr = arena.allocate(56, 8);
             msghdr.set(JAVA_INT, 8, Net.SOCKADDR_IN);
+            if (gro) {
+                msghdr.set(java.lang.foreign.ValueLayout.JAVA_LONG, 40, GRO_CONTROL); // msg_controllen
+            }
             ring.pollMultishot(eventfd, WAKE);
             ring.enter(0, 0);
         } else {
@@ -539,18 +552,45 @@ final class UringQueue implements Runnable, IoUring.Completions {
                 + " does not have");
     }
 
-    /** One datagram in a buffer of the ring: its {@code io_uring_recvmsg_out}, address and payload. */
+    /**
+     * One buffer of the ring: its {@code io_uring_recvmsg_out}, the sender's address, with GRO the
+     * control message naming the segment size, then the payload: one datagram, or with GRO
+     * several of one flow, each delivered on its own. The driver's reference to the page goes back
+     * once all are delivered; a consumer that kept one holds a reference of its own.
+     */
     private void received(UringMem m, Netmem nm) {
         MemorySegment area = nm.area().memory();
         long page = (long) nm.index() << nm.area().pageShift();
         int payload = area.get(JAVA_INT_UNALIGNED, page + 8);
         int outFlags = area.get(JAVA_INT_UNALIGNED, page + 12);
-        int room = m.pageSize - PAYLOAD_AT;
+        int room = m.pageSize - payloadAt;
         if ((outFlags & Sys.MSG_TRUNC) != 0 || payload > room) {
             counters.add(UringCounters.TRUNCATED, 1);
             payload = Math.min(payload, room);
         }
-        deliver(m, nm, area, page, PAYLOAD_AT, payload, Net.address(area, page + 16), Net.port(area, page + 16));
+        int address = Net.address(area, page + 16);
+        int port = Net.port(area, page + 16);
+        int segment = gro ? segmentSize(area, page) : 0;
+        if (segment <= 0 || segment >= payload) {
+            deliver(m, nm, area, page, payloadAt, payload, address, port);
+        } else {
+            counters.add(UringCounters.GRO_BUFFERS, 1);
+            for (int off = 0; off < payload; off += segment) {
+                deliver(m, nm, area, page, payloadAt + off, Math.min(segment, payload - off), address, port);
+            }
+        }
+        m.pool.recycleDirect(nm);
+    }
+
+    /** The UDP_GRO control message's segment size, or 0 when the kernel sent none (one datagram). */
+    private static int segmentSize(MemorySegment area, long page) {
+        int controlLen = area.get(JAVA_INT_UNALIGNED, page + 4);
+        long cmsg = page + PAYLOAD_AT; // struct cmsghdr: len (8), level (4), type (4), then the int
+        if (controlLen < 20 || area.get(JAVA_INT_UNALIGNED, cmsg + 8) != SOL_UDP
+                || area.get(JAVA_INT_UNALIGNED, cmsg + 12) != UDP_GRO) {
+            return 0;
+        }
+        return area.get(JAVA_INT_UNALIGNED, cmsg + 16);
     }
 
     /** Posts pages of the pool to the ring until it is full or the pool runs dry, and publishes them once. */
@@ -635,6 +675,7 @@ final class UringQueue implements Runnable, IoUring.Completions {
         MemorySegment area = nm.area().memory();
         long page = (long) nm.index() << nm.area().pageShift();
         deliver(m, nm, area, page, 0, len, Net.address(m.names, name), Net.port(m.names, name));
+        m.pool.recycleDirect(nm);
     }
 
     /**
@@ -668,8 +709,8 @@ final class UringQueue implements Runnable, IoUring.Completions {
     // ---- both paths ---------------------------------------------------------------------------------------
 
     /**
-     * Hands a datagram to the device's consumer, or verifies it when there is none, then recycles
-     * its page into the pool, unless the consumer kept it.
+     * Hands a datagram to the device's consumer, or verifies it when there is none. The page's
+     * recycling is the caller's: one buffer may carry several datagrams.
      */
     private void deliver(UringMem m, Netmem nm, MemorySegment area, long page, int offset, int length, int address,
             int port) {
@@ -687,13 +728,11 @@ final class UringQueue implements Runnable, IoUring.Completions {
             }
             if (view.clear()) {
                 counters.add(UringCounters.KEPT, 1);
-                return;
             }
         } else {
             int v = Traffic.verify(area, page + offset, length);
             counters.add(v == Traffic.VERIFIED ? UringCounters.VERIFIED
                     : v == Traffic.CORRUPT ? UringCounters.CORRUPT : UringCounters.UNVERIFIABLE, 1);
         }
-        m.pool.recycleDirect(nm);
     }
 }

@@ -17,10 +17,12 @@ import pagepool.api.Checks;
  * @param ioUring false to receive with {@code recvmmsg} even where io_uring works
  * @param coalesceMicros interrupt moderation ({@code ethtool -C rx-usecs}): with io_uring, a queue's
  *        thread wakes for a batch of datagrams or after this long, not for each; 0 wakes for each
+ * @param gro UDP GRO ({@code UDP_GRO}): the kernel may put several datagrams of one flow in one
+ *        buffer (up to 64 KiB, so page.order 4), each delivered on its own; io_uring only
  * @param up whether the device is administratively up from the start
  */
 public record UringSettings(String name, int address, int port, int rxQueues, int ringSize, int pageOrder,
-        int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean up) {
+        int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean gro, boolean up) {
 
     /** The most queues a device has: a thread, a socket and a ring each. */
     public static final int MAX_QUEUES = 64;
@@ -44,7 +46,14 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
         Checks.inRange("page.order", pageOrder, 0, 4);
         Checks.inRange("rcvbuf.bytes", rcvbufBytes, 0, 1 << 30);
         Checks.inRange("coalesce.usecs", coalesceMicros, 0, MAX_COALESCE_MICROS);
+        if (gro && pageOrder != GRO_PAGE_ORDER) {
+            throw Checks.invalid("page.order", pageOrder, GRO_PAGE_ORDER + " with gro: a coalesced buffer holds up to"
+                    + " 64 KiB");
+        }
     }
+
+    /** Buffers of 64 KiB: what a GRO buffer may hold. */
+    public static final int GRO_PAGE_ORDER = 4;
 
     /** The longest a queue waits to fill a batch. */
     public static final int MAX_COALESCE_MICROS = 10_000;
@@ -72,6 +81,7 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
         private int rcvbufBytes;
         private boolean ioUring = true;
         private int coalesceMicros = DEFAULT_COALESCE_MICROS;
+        private boolean gro;
         private boolean up = true;
 
         private Builder(String name) {
@@ -115,13 +125,18 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
             return this;
         }
 
+        public Builder gro(boolean on) {
+            this.gro = on;
+            return this;
+        }
+
         public Builder up(boolean on) {
             this.up = on;
             return this;
         }
 
         public UringSettings build() {
-            return new UringSettings(name, address, port, rxQueues, ringSize, pageOrder, rcvbufBytes, ioUring, coalesceMicros, up);
+            return new UringSettings(name, address, port, rxQueues, ringSize, pageOrder, rcvbufBytes, ioUring, coalesceMicros, gro, up);
         }
     }
 }

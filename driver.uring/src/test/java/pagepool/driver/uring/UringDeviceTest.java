@@ -142,6 +142,44 @@ class UringDeviceTest {
     }
 
     @Test
+    void withGroSeveralDatagramsShareABufferAndEachIsDeliveredAndKeptOnItsOwn() throws Exception {
+        engine.addProvider(heap, true);
+        device = new UringDevice(UringSettings.builder("udp0").ringSize(64).pageOrder(4).gro(true)
+                .rcvbufBytes(8 << 20).build(), engine.factory());
+        engine.addDevice(device);
+        await("running", () -> engine.bindings().queues().stream().allMatch(q -> q.state() == QueueInfo.State.OK));
+        assertEquals("on", device.details().get("gro"));
+        InetSocketAddress to = new InetSocketAddress("127.0.0.1", device.port());
+        SendReport r = new UdpSender().send(to, 1000, 20_000, 0, 32);
+        assertAccounted(r.sent());
+        assertEquals(r.sent(), total("verified"));
+        assertTrue(total("gro-buffers") > 0, "the kernel coalesced segmented sends: " + stats());
+
+        // A consumer keeps some datagrams of shared buffers: each keep is a reference of its own.
+        List<Netmem> kept = new ArrayList<>();
+        List<Integer> generations = new ArrayList<>();
+        List<PagePool> pools = new ArrayList<>();
+        AtomicLong seen = new AtomicLong();
+        device.consumer(d -> {
+            if (seen.incrementAndGet() % 3 == 0) {
+                d.keep();
+                d.keep(); // twice: still one reference
+                kept.add(d.page());
+                generations.add(d.generation());
+                pools.add(d.pool());
+            }
+        });
+        SendReport more = new UdpSender().send(to, 1000, 3000, 0, 32);
+        await("all delivered", () -> total("packets") + total("drops") == r.sent() + more.sent());
+        assertEquals(more.sent() / 3, total("kept"));
+        for (int i = 0; i < kept.size(); i++) {
+            pools.get(i).release(kept.get(i), generations.get(i));
+        }
+        assertTrue(engine.bindings().pools().stream().allMatch(p -> p.badReleases() == 0));
+        assertThrows(IllegalArgumentException.class, () -> UringSettings.builder("udp1").gro(true).build());
+    }
+
+    @Test
     void anyOtherSendersDatagramsAreDeliveredAsUnverifiableNotCorrupt() throws Exception {
         open(true, 1);
         try (DatagramChannel ch = DatagramChannel.open()) {
