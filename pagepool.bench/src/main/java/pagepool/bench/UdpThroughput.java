@@ -107,6 +107,8 @@ public final class UdpThroughput {
         receivers.put("Netty io_uring 2 threads", () -> new NettyReceiver(2, true));
         receivers.put("Netty epoll recvmmsg 1 thread", () -> new NettyReceiver(1, false));
         receivers.put("Netty epoll recvmmsg 2 threads", () -> new NettyReceiver(2, false));
+        receivers.put("Netty epoll recvmmsg 1 thread, GRO", () -> new NettyReceiver(1, false, true));
+        receivers.put("Netty epoll recvmmsg 2 threads, GRO", () -> new NettyReceiver(2, false, true));
         System.out.printf(Locale.ROOT, "# %d round(s) of %,d datagrams per receiver and size; %d cores; Netty io_uring"
                 + " available: %s, epoll: %s; sender: sendmmsg%s%n", runs, count,
                 Runtime.getRuntime().availableProcessors(), IoUring.isAvailable(), Epoll.isAvailable(),
@@ -393,6 +395,11 @@ public final class UdpThroughput {
         private final String prefix;
 
         NettyReceiver(int n, boolean ioUring) {
+            this(n, ioUring, false);
+        }
+
+        /** With {@code gro}: epoll's UDP_GRO, 64 KiB reads that Netty cuts into datagrams. */
+        NettyReceiver(int n, boolean ioUring, boolean gro) {
             prefix = (ioUring ? "netty-uring-" : "netty-epoll-") + System.nanoTime() % 100_000 + "-";
             IoHandlerFactory io = ioUring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory();
             group = new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(prefix, true), io);
@@ -409,6 +416,9 @@ public final class UdpThroughput {
                     });
             if (ioUring) {
                 b.option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, 1472);
+            } else if (gro) {
+                b.option(EpollChannelOption.UDP_GRO, true)
+                        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65536));
             } else {
                 b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, 1472);
             }
