@@ -207,21 +207,27 @@ public final class UdpThroughput {
             AtomicLong c = verdict == Traffic.VERIFIED ? verified : failed;
             c.lazySet(c.getPlain() + 1);
         }
+    }
 
-        static long verified(List<Counts> all) {
-            long n = 0;
-            for (Counts c : all) {
-                n += c.verified.get();
-            }
-            return n;
+    /** A receiver whose threads each count in {@link Counts} of their own; the totals sum them. */
+    abstract static class CountingReceiver implements Receiver {
+        private final List<Counts> counts = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        /** Counts for one more receiving thread. */
+        Counts newCounts() {
+            Counts c = new Counts();
+            counts.add(c);
+            return c;
         }
 
-        static long failed(List<Counts> all) {
-            long n = 0;
-            for (Counts c : all) {
-                n += c.failed.get();
-            }
-            return n;
+        @Override
+        public long received() {
+            return counts.stream().mapToLong(c -> c.verified.get()).sum();
+        }
+
+        @Override
+        public long corrupt() {
+            return counts.stream().mapToLong(c -> c.failed.get()).sum();
         }
     }
 
@@ -303,10 +309,9 @@ public final class UdpThroughput {
     // ---- NIO ----------------------------------------------------------------------------------------------
 
     /** What a Java user writes with the JDK alone: a blocking DatagramChannel per thread, a direct buffer. */
-    static final class Nio implements Receiver {
+    static final class Nio extends CountingReceiver {
         private final List<DatagramChannel> channels = new ArrayList<>();
         private final List<Thread> threads = new ArrayList<>();
-        private final List<Counts> counts = new ArrayList<>();
         private final int port;
 
         Nio(int n) {
@@ -326,8 +331,7 @@ public final class UdpThroughput {
             }
             for (int i = 0; i < n; i++) {
                 DatagramChannel ch = channels.get(i);
-                Counts c = new Counts();
-                counts.add(c);
+                Counts c = newCounts();
                 Thread t = new Thread(() -> receive(ch, c), "nio-rx-" + i);
                 t.setDaemon(true);
                 t.start();
@@ -355,16 +359,6 @@ public final class UdpThroughput {
         }
 
         @Override
-        public long received() {
-            return Counts.verified(counts);
-        }
-
-        @Override
-        public long corrupt() {
-            return Counts.failed(counts);
-        }
-
-        @Override
         public String threads() {
             return "nio-rx-";
         }
@@ -387,10 +381,9 @@ public final class UdpThroughput {
      * SO_REUSEPORT, datagrams up to 1,472 bytes read in batches (epoll: recvmmsg), a handler that
      * verifies each datagram and releases its buffer.
      */
-    static final class NettyReceiver implements Receiver {
+    static final class NettyReceiver extends CountingReceiver {
         private final MultiThreadIoEventLoopGroup group;
         private final List<Channel> channels = new ArrayList<>();
-        private final List<Counts> counts = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final int port;
         private final String prefix;
 
@@ -432,11 +425,7 @@ public final class UdpThroughput {
         }
 
         private final class Verify extends SimpleChannelInboundHandler<DatagramPacket> {
-            private final Counts c = new Counts();
-
-            Verify() {
-                counts.add(c);
-            }
+            private final Counts c = newCounts();
 
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
@@ -451,16 +440,6 @@ public final class UdpThroughput {
         @Override
         public int port() {
             return port;
-        }
-
-        @Override
-        public long received() {
-            return Counts.verified(counts);
-        }
-
-        @Override
-        public long corrupt() {
-            return Counts.failed(counts);
         }
 
         @Override

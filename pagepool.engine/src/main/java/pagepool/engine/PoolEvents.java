@@ -23,6 +23,16 @@ final class PoolEvents {
 
     private static final String CATEGORY = "pagepool";
 
+    /** What every pool's event says first: which pool, of which queue, on which provider. */
+    abstract static class PoolEvent extends Event {
+        @Label("Pool")
+        int pool;
+        @Label("Queue")
+        String queue;
+        @Label("Provider")
+        String provider;
+    }
+
     @Name("pagepool.QueueRestart")
     @Label("Queue Restart")
     @Category(CATEGORY)
@@ -66,13 +76,7 @@ final class PoolEvents {
     @Category(CATEGORY)
     @Description("A pool was closed while consumers held its pages: it waits for them")
     @StackTrace(false)
-    static final class PoolDetach extends Event {
-        @Label("Pool")
-        int pool;
-        @Label("Queue")
-        String queue;
-        @Label("Provider")
-        String provider;
+    static final class PoolDetach extends PoolEvent {
         @Label("Inflight")
         long inflight;
         @Label("Inflight Bytes")
@@ -85,13 +89,7 @@ final class PoolEvents {
     @Category(CATEGORY)
     @Description("A pool's last page came back and its provider's destroy ran")
     @StackTrace(false)
-    static final class PoolDestroy extends Event {
-        @Label("Pool")
-        int pool;
-        @Label("Queue")
-        String queue;
-        @Label("Provider")
-        String provider;
+    static final class PoolDestroy extends PoolEvent {
         @Label("Detached For")
         @Description("How long it waited for its pages after close; 0 if none was out")
         @Timespan(Timespan.NANOSECONDS)
@@ -103,13 +101,7 @@ final class PoolEvents {
     @Category(CATEGORY)
     @Description("A detached pool still waits for its pages after stall.millis")
     @StackTrace(false)
-    static final class PoolStall extends Event {
-        @Label("Pool")
-        int pool;
-        @Label("Queue")
-        String queue;
-        @Label("Provider")
-        String provider;
+    static final class PoolStall extends PoolEvent {
         @Label("Inflight")
         long inflight;
         @Label("Waited")
@@ -135,13 +127,7 @@ final class PoolEvents {
     @Category(CATEGORY)
     @Description("A pool's provider had no page to give; once per dry spell")
     @StackTrace(false)
-    static final class ProviderExhausted extends Event {
-        @Label("Pool")
-        int pool;
-        @Label("Queue")
-        String queue;
-        @Label("Provider")
-        String provider;
+    static final class ProviderExhausted extends PoolEvent {
         @Label("Hold")
         @Description("Pages the pool had taken from the provider so far")
         long hold;
@@ -153,13 +139,7 @@ final class PoolEvents {
     @Description("One pool's page-pool-stats-get counters and inflight pages")
     @Period("1 s")
     @StackTrace(false)
-    static final class PoolStatistics extends Event {
-        @Label("Pool")
-        int pool;
-        @Label("Queue")
-        String queue;
-        @Label("Provider")
-        String provider;
+    static final class PoolStatistics extends PoolEvent {
         @Label("State")
         String state;
         @Label("Inflight")

@@ -43,21 +43,9 @@ public class UringIT extends PagepoolTestBase {
 
     @Test
     public void datagramsGoToTheBestRankedConsumerOfTheDeviceAndBackToVerificationWithoutOne() throws Exception {
-        Bundle driver = context.installBundle(Felix.bundleLocation("driver.uring"));
-        driver.start();
-        deviceConfig = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");
-        Dictionary<String, Object> p = new Hashtable<>();
-        p.put("name", "udp0");
-        p.put("port", 0);
-        p.put("rx.queues", 1);
-        deviceConfig.update(p);
-        Felix.await("udp0 registered", () -> udp0() != null);
+        startDriver(props("rx.queues", 1));
         NetDevice dev = udp0();
-        Felix.await("its queue on heap", () -> bindings.queues().stream().anyMatch(q -> q.queue().device()
-                .equals("udp0") && q.state() == QueueInfo.State.OK));
-        String address = (String) dev.details().get("address");
-        InetSocketAddress target = new InetSocketAddress("127.0.0.1",
-                Integer.parseInt(address.substring(address.indexOf(':') + 1)));
+        InetSocketAddress target = new InetSocketAddress("127.0.0.1", port(dev));
         DatagramSender sender = context.getService(context.getServiceReference(DatagramSender.class));
 
         AtomicLong low = new AtomicLong();
@@ -91,6 +79,31 @@ public class UringIT extends PagepoolTestBase {
         assertEquals(0L, stat(dev, 0, "consumer-errors"));
     }
 
+    /**
+     * Hot-installs driver.uring with a device udp0 on a port the kernel picks, and waits until
+     * each of its queues runs on heap.
+     */
+    private Bundle startDriver(Dictionary<String, Object> settings) throws Exception {
+        Bundle driver = context.installBundle(Felix.bundleLocation("driver.uring"));
+        driver.start();
+        deviceConfig = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");
+        settings.put("name", "udp0");
+        settings.put("port", 0);
+        deviceConfig.update(settings);
+        Felix.await("udp0 registered", () -> udp0() != null);
+        int queues = udp0().rxQueueCount();
+        Felix.await(queues + " queues on heap", () -> bindings.queues().stream().filter(q -> q.queue().device()
+                .equals("udp0")).filter(q -> q.provider().equals("heap") && q.state() == QueueInfo.State.OK)
+                .count() == queues);
+        return driver;
+    }
+
+    /** The port the device receives on, from its details ("address=127.0.0.1:port"). */
+    private static int port(NetDevice dev) {
+        String address = (String) dev.details().get("address");
+        return Integer.parseInt(address.substring(address.indexOf(':') + 1));
+    }
+
     private static Dictionary<String, Object> props(Object... kv) {
         Dictionary<String, Object> d = new Hashtable<>();
         for (int i = 0; i < kv.length; i += 2) {
@@ -117,23 +130,11 @@ public class UringIT extends PagepoolTestBase {
     }
 
     private void scenario(boolean ioUring) throws Exception {
-        Bundle driver = context.installBundle(Felix.bundleLocation("driver.uring"));
-        driver.start();
-        deviceConfig = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");
-        Dictionary<String, Object> p = new Hashtable<>();
-        p.put("name", "udp0");
-        p.put("port", 0);
-        p.put("rx.queues", 4);
-        p.put("ring.size", 256);
-        p.put("io.uring", ioUring);
-        deviceConfig.update(p);
-        Felix.await("udp0 registered", () -> udp0() != null);
+        Bundle driver = startDriver(props("rx.queues", 4, "ring.size", 256, "io.uring", ioUring));
         NetDevice dev = udp0();
         assertEquals(ioUring ? "io_uring" : "recvmmsg (forced by io_uring=false)", dev.details().get("path"));
-        Felix.await("4 queues on heap", () -> bindings.queues().stream().filter(q -> q.queue().device().equals("udp0"))
-                .filter(q -> q.provider().equals("heap") && q.state() == QueueInfo.State.OK).count() == 4);
         String address = (String) dev.details().get("address");
-        int port = Integer.parseInt(address.substring(address.indexOf(':') + 1));
+        int port = port(dev);
         if (ioUring) {
             // A second device on the same port is refused: the kernel would split the traffic unseen.
             org.osgi.service.cm.Configuration second = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");

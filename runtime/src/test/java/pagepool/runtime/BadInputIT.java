@@ -336,10 +336,7 @@ class BadInputIT {
     @Order(5)
     Stream<DynamicTest> withDeviceMemoryAndHugePages() throws Exception {
         for (String p : List.of("provider.devmem", "provider.hugepage")) {
-            try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
-                Path jar = s.filter(f -> f.getFileName().toString().startsWith(p)).findFirst().orElseThrow();
-                Files.copy(jar, rt.load(jar.getFileName().toString()));
-            }
+            rt.installExtra(p);
         }
         rt.await("both providers up", () -> json("pp:providers --json").contains("\"hugepage\"")
                 && json("pp:dmabufs --json").startsWith("{"));
@@ -379,10 +376,7 @@ class BadInputIT {
     @TestFactory
     @Order(6)
     Stream<DynamicTest> withTheUdpDriver() throws Exception {
-        try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
-            Path jar = s.filter(f -> f.getFileName().toString().startsWith("driver.uring")).findFirst().orElseThrow();
-            Files.copy(jar, rt.load(jar.getFileName().toString()));
-        }
+        rt.installExtra("driver.uring");
         rt.await("the datagram sender", () -> !json("pp:help").isEmpty() && !output("pp:udp_send")
                 .contains("no datagram sender"));
         taken = new DatagramSocket(0, InetAddress.getLoopbackAddress());

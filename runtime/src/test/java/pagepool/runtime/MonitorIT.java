@@ -3,10 +3,8 @@ package pagepool.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,12 +19,8 @@ class MonitorIT {
     void monitorPrintsPoolsAndQueuesChangingAsABindingComesAndGoes() throws Exception {
         Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
         try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100")) {
-            try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
-                Path jar = s.filter(f -> f.getFileName().toString().startsWith("provider.hugepage")).findFirst()
-                        .orElseThrow();
-                Files.copy(jar, rt.load(jar.getFileName().toString()));
-            }
-            rt.await("hugepage up", () -> text(rt, "pp:providers --json").contains("\"hugepage\""));
+            rt.installExtra("provider.hugepage");
+            rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
             Thread edits = new Thread(() -> {
                 try {
                     Thread.sleep(1000);
@@ -50,14 +44,6 @@ class MonitorIT {
             String last = out.get(out.size() - 1);
             assertEquals("monitor: " + (out.size() - 1) + " change(s)", last);
             assertEquals(List.of(), r.err().stream().filter(l -> l.startsWith("error")).toList());
-        }
-    }
-
-    private static String text(RunningRuntime rt, String command) {
-        try {
-            return rt.run(command).outText();
-        } catch (Exception e) {
-            throw new AssertionError(e);
         }
     }
 }

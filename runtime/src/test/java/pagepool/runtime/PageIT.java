@@ -3,7 +3,6 @@ package pagepool.runtime;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,18 +42,11 @@ class PageIT {
     void thePageShowsTheQueuesAndBindsAQueueToAnotherProvider() throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM), "no chromium at " + CHROMIUM + ": cnf/chromium.sh could not install"
                 + " it here, so the page test is skipped");
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
+        int port = RunningRuntime.freePort();
         Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
         try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
                 "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
-            try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
-                Path jar = s.filter(f -> f.getFileName().toString().startsWith("provider.hugepage")).findFirst()
-                        .orElseThrow();
-                Files.copy(jar, rt.load(jar.getFileName().toString()));
-            }
+            rt.installExtra("provider.hugepage");
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
             try (Browser b = new Browser(tmp.resolve("chromium"))) {
                 b.open("http://127.0.0.1:" + port + "/pagepool");

@@ -93,6 +93,22 @@ final class RunningRuntime implements AutoCloseable {
         t.start();
     }
 
+    /** Hot-installs a bundle the runtime ships in extra/: copies it into load/, as a user does. */
+    void installExtra(String symbolicName) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(home.resolve("extra"))) {
+            Path jar = s.filter(f -> f.getFileName().toString().startsWith(symbolicName + "-")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + symbolicName + " in " + home.resolve("extra")));
+            Files.copy(jar, load(jar.getFileName().toString()));
+        }
+    }
+
+    /** A TCP port nothing listens on now, for the runtime's web server. */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            return free.getLocalPort();
+        }
+    }
+
     /** What one shell command printed on standard output, as one text. */
     String text(String command) {
         try {

@@ -3,12 +3,10 @@ package pagepool.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -46,17 +44,11 @@ class WebIT {
 
     @Test
     void theShellsJsonBindsAndMetricsOverHttp() throws Exception {
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
+        port = RunningRuntime.freePort();
         Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
         try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
                 "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
-            try (Stream<Path> s = Files.list(rt.home.resolve("extra"))) {
-                Path jar = s.filter(f -> f.getFileName().toString().startsWith("provider.hugepage")).findFirst()
-                        .orElseThrow();
-                Files.copy(jar, rt.load(jar.getFileName().toString()));
-            }
+            rt.installExtra("provider.hugepage");
             rt.await("the web answers", this::answers);
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
 

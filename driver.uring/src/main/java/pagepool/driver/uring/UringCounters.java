@@ -40,20 +40,16 @@ final class UringCounters {
         counts[counter] += n;
     }
 
-    /** Queue thread only: makes the counts so far visible to {@link #get} on other threads. */
+    /** Queue thread only: makes the counts so far visible to {@link #toMap} on other threads. */
     void publish() {
         batches = batches + 1;
     }
 
-    long get(int counter) {
-        long b = batches; // the volatile read orders the plain reads after it
-        return b >= 0 ? counts[counter] : 0;
-    }
-
     Map<String, Long> toMap() {
-        long b = batches;
+        @SuppressWarnings("unused") // its volatile read orders the plain reads below after the last publish
+        long published = batches;
         Map<String, Long> m = new LinkedHashMap<>();
-        for (int i = 0; i < NAMES.length && b >= 0; i++) {
+        for (int i = 0; i < NAMES.length; i++) {
             m.put(NAMES[i], counts[i]);
         }
         return m;
