@@ -268,7 +268,9 @@ public final class UringDevice implements NetDevice, AutoCloseable {
 
     /**
      * The queue's counters, with the kernel's drops for its socket ({@code sk_drops}): every
-     * datagram sent to the queue was received ({@code packets}) or dropped ({@code drops}).
+     * datagram sent to the queue was received ({@code packets}) or dropped ({@code drops}). With
+     * GRO the kernel counts a dropped coalesced packet once, whatever number of datagrams it held:
+     * {@code drops} is then a lower bound of the datagrams lost.
      */
     @Override
     public Map<String, Long> queueStats(int queue) {

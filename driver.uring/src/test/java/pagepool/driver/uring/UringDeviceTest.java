@@ -77,6 +77,17 @@ class UringDeviceTest {
         assertEquals(total("packets"), total("verified") + total("unverifiable"));
     }
 
+    /**
+     * With GRO the kernel drops coalesced packets, up to {@code segments} datagrams each, and counts
+     * each as one drop: every datagram sent was received or in a dropped packet.
+     */
+    void assertAccountedWithGro(long sent, int segments) throws InterruptedException {
+        await("sent = received + what the dropped packets carried", () -> total("packets") + segments
+                * total("drops") >= sent);
+        assertTrue(total("packets") + total("drops") <= sent, "no datagram counted twice: " + stats());
+        assertEquals(0, total("corrupt"));
+    }
+
     @ParameterizedTest(name = "io_uring {0}")
     @ValueSource(booleans = {true, false})
     void datagramsLandInPoolPagesVerifiedAndAccounted(boolean ioUring) throws Exception {
@@ -151,8 +162,8 @@ class UringDeviceTest {
         assertEquals("on", device.details().get("gro"));
         InetSocketAddress to = new InetSocketAddress("127.0.0.1", device.port());
         SendReport r = new UdpSender().send(to, 1000, 20_000, 0, 32);
-        assertAccounted(r.sent());
-        assertEquals(r.sent(), total("verified"));
+        assertAccountedWithGro(r.sent(), 32);
+        assertEquals(total("packets"), total("verified"));
         assertTrue(total("gro-buffers") > 0, "the kernel coalesced segmented sends: " + stats());
 
         // A consumer keeps some datagrams of shared buffers: each keep is a reference of its own.
@@ -170,8 +181,8 @@ class UringDeviceTest {
             }
         });
         SendReport more = new UdpSender().send(to, 1000, 3000, 0, 32);
-        await("all delivered", () -> total("packets") + total("drops") == r.sent() + more.sent());
-        assertEquals(more.sent() / 3, total("kept"));
+        assertAccountedWithGro(r.sent() + more.sent(), 32);
+        assertEquals(seen.get() / 3, total("kept"));
         for (int i = 0; i < kept.size(); i++) {
             pools.get(i).release(kept.get(i), generations.get(i));
         }
