@@ -311,7 +311,8 @@ public class PagePoolBenchmark {
     /** A preallocated stack of objects: nothing is cheaper than this. */
     @State(Scope.Thread)
     public static class ArrayStack {
-        final Object[] slots = new Object[128];
+        static final int MASK = 127;
+        final Object[] slots = new Object[MASK + 1];
         int count;
 
         @Setup(Level.Trial)
@@ -323,11 +324,65 @@ public class PagePoolBenchmark {
         }
     }
 
-    /** (4) The floor: pop and push one preallocated object. */
+    /**
+     * (4) The floor: pop and push one preallocated object. The mask (one AND, the stack is 128
+     * deep) keeps the push in the compiled loop: without it the JIT sees the object stored back
+     * into the slot it was just loaded from and drops the store (see {@link #arrayStackPopElided}).
+     */
     @Benchmark
     public Object arrayStackPopPush(ArrayStack s) {
         Object o = s.slots[--s.count];
+        s.slots[s.count++ & ArrayStack.MASK] = o;
+        return o;
+    }
+
+    /**
+     * (4') The floor as first written: the JIT drops the push (no store into the array is left
+     * in the compiled loop), so this is a pop alone. Kept to show the difference.
+     */
+    @Benchmark
+    public Object arrayStackPopElided(ArrayStack s) {
+        Object o = s.slots[--s.count];
         s.slots[s.count++] = o;
+        return o;
+    }
+
+    /**
+     * Pages in flight between alloc and recycle, as on a NIC ring: the page recycled is the one
+     * allocated {@value #DEPTH} calls earlier, never the page just handed out, whose alloc and
+     * recycle the JIT may partly fuse (it can know the reference count it has just set).
+     */
+    @State(Scope.Thread)
+    public static class InFlight {
+        static final int DEPTH = 16;
+        final Netmem[] pages = new Netmem[DEPTH];
+        final Object[] slots = new Object[DEPTH];
+        int next;
+    }
+
+    /** (1'') Alloc + direct recycle with {@value InFlight#DEPTH} pages in flight: every check runs. */
+    @Benchmark
+    public Netmem allocRecycleDirectInFlight(OwnedPool s, InFlight f) {
+        Netmem nm = s.pool.alloc();
+        Netmem old = f.pages[f.next];
+        f.pages[f.next] = nm;
+        f.next = (f.next + 1) & (InFlight.DEPTH - 1);
+        if (old != null) {
+            s.pool.recycleDirect(old);
+        }
+        return nm;
+    }
+
+    /** (4'') The floor of (1''): the same in-flight slots around a pop and a push. */
+    @Benchmark
+    public Object arrayStackPopPushInFlight(ArrayStack s, InFlight f) {
+        Object o = s.slots[--s.count];
+        Object old = f.slots[f.next];
+        f.slots[f.next] = o;
+        f.next = (f.next + 1) & (InFlight.DEPTH - 1);
+        if (old != null) {
+            s.slots[s.count++] = old;
+        }
         return o;
     }
 }
