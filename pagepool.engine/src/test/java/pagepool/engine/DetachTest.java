@@ -81,6 +81,25 @@ class DetachTest {
     }
 
     @Test
+    void directRecyclesAfterCloseGoHomeNotIntoTheCache() {
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), provider);
+        List<Netmem> held = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            held.add(pool.alloc());
+        }
+        pool.close(); // this thread is also the pool's NAPI owner: it goes on after the stop
+        long cachedBefore = pool.stats().recycleCached();
+
+        held.forEach(pool::recycleDirect);
+
+        assertEquals(cachedBefore, pool.stats().recycleCached(), "nothing cached into a closed pool");
+        assertEquals(0, pool.stats().recycleCacheFull(), "a closed pool's cache is not full, it is shut");
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state(), "the last page back destroyed it");
+        assertEquals(0, provider.pagesOut.get(), "the provider got every page back");
+        assertEquals(1, provider.destroys.get());
+    }
+
+    @Test
     void heldFragmentKeepsThePoolDetached() {
         PagePool pool = pools.create(PoolParams.builder().build(), provider);
         Frag a = new Frag();
