@@ -300,9 +300,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
         dry = true;
         PoolEvents.ProviderExhausted e = new PoolEvents.ProviderExhausted();
         if (e.shouldCommit()) {
-            e.pool = id;
-            e.queue = queueName();
-            e.provider = provider.name;
+            e.about(this);
             e.hold = holdCount;
             e.commit();
         }
@@ -543,8 +541,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
         badReleases.incrementAndGet();
         PoolEvents.BadRelease e = new PoolEvents.BadRelease();
         if (e.shouldCommit()) {
-            e.pool = id;
-            e.queue = queueName();
+            e.about(this);
             e.message = message;
             e.commit();
         }
@@ -703,9 +700,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
                     + waitedMillis + " ms after close");
             PoolEvents.PoolStall e = new PoolEvents.PoolStall();
             if (e.shouldCommit()) {
-                e.pool = id;
-                e.queue = queueName();
-                e.provider = provider.name;
+                e.about(this);
                 e.inflight = inflight;
                 e.waitedMillis = waitedMillis;
                 e.commit();

@@ -31,6 +31,13 @@ final class PoolEvents {
         String queue;
         @Label("Provider")
         String provider;
+
+        /** Names the pool, its queue and its provider. */
+        void about(PagePoolImpl p) {
+            pool = p.id();
+            queue = p.queueName();
+            provider = p.providerName();
+        }
     }
 
     @Name("pagepool.QueueRestart")
@@ -113,11 +120,7 @@ final class PoolEvents {
     @Label("Bad Release")
     @Category(CATEGORY)
     @Description("A release the pool refused: a double or stale release, or another pool's page")
-    static final class BadRelease extends Event {
-        @Label("Pool")
-        int pool;
-        @Label("Queue")
-        String queue;
+    static final class BadRelease extends PoolEvent {
         @Label("Message")
         String message;
     }

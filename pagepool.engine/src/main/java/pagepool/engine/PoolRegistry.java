@@ -70,9 +70,7 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
             PoolEvents.PoolStatistics e = new PoolEvents.PoolStatistics();
             PoolInfo info = pool.info();
             PoolStats st = info.stats();
-            e.pool = info.id();
-            e.queue = pool.queueName();
-            e.provider = info.provider();
+            e.about(pool);
             e.state = info.state().name();
             e.inflight = info.inflight();
             e.allocFast = st.allocFast();
@@ -155,9 +153,7 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
                 pool.inflight() + " pages in flight");
         PoolEvents.PoolDetach event = new PoolEvents.PoolDetach();
         if (event.shouldCommit()) {
-            event.pool = pool.id();
-            event.queue = pool.queueName();
-            event.provider = pool.providerName();
+            event.about(pool);
             event.inflight = pool.inflight();
             event.inflightBytes = event.inflight * pool.params().pageSize();
             event.commit();
@@ -192,9 +188,7 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     public void destroyed(PagePoolImpl pool) {
         PoolEvents.PoolDestroy e = new PoolEvents.PoolDestroy();
         if (e.shouldCommit() && pools.containsKey(pool.id())) {
-            e.pool = pool.id();
-            e.queue = pool.queueName();
-            e.provider = pool.providerName();
+            e.about(pool);
             java.time.Instant detached = pool.detachTime();
             e.detachedNanos = detached == null ? 0 : java.time.Duration.between(detached, java.time.Instant.now())
                     .toNanos();

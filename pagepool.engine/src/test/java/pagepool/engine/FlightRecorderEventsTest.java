@@ -111,6 +111,7 @@ class FlightRecorderEventsTest {
         BadReleaseException refused = assertThrows(BadReleaseException.class, () -> pool.release(page));
         RecordedEvent e = await1("pagepool.BadRelease", x -> x.getInt("pool") == pool.id());
         assertEquals(refused.getMessage(), e.getString("message"));
+        assertEquals("t", e.getString("provider"), "the provider whose page it was");
         assertNotNull(e.getStackTrace(), "a bad release says where it came from");
         pool.close();
     }
