@@ -46,6 +46,9 @@ final class PagePoolImpl implements PagePool, PoolContext {
     /** References a page starts with while it is being cut into fragments ({@code BIAS_MAX}). */
     static final int FRAG_BIAS = Integer.MAX_VALUE >> 1;
 
+    /** The cache of a closed pool: nothing fits, so a direct recycle after close goes home. */
+    private static final PoolNetmem[] NO_CACHE = new PoolNetmem[0];
+
     private static final System.Logger LOG = System.getLogger(PagePoolImpl.class.getName());
 
     private static final int ACTIVE = 0;
@@ -68,7 +71,11 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private final PoolParams params;
     private final GuardedProvider provider;
     private final PoolHost host;
-    private final PoolNetmem[] cache = new PoolNetmem[CACHE_SIZE];
+    /**
+     * The NAPI owner's stack of pages; {@link #NO_CACHE} once closed, so that one bounds check
+     * on the direct recycle stands for both "room in the cache" and "the pool is active".
+     */
+    private PoolNetmem[] cache = new PoolNetmem[CACHE_SIZE];
     private final Netmem[] batch;
     private final RecycleRing<PoolNetmem> ring;
 
@@ -555,13 +562,18 @@ final class PagePoolImpl implements PagePool, PoolContext {
             returnToProvider(p);
             return;
         }
-        if (direct && state == ACTIVE) {
-            if (cacheCount < CACHE_SIZE) {
-                cache[cacheCount++] = p;
+        if (direct) {
+            PoolNetmem[] c = cache;
+            int n = cacheCount;
+            if (n < c.length) {
+                c[n] = p;
+                cacheCount = n + 1;
                 recycleCached++;
                 return;
             }
-            recycleCacheFull++;
+            if (c != NO_CACHE) {
+                recycleCacheFull++;
+            }
         }
         recycleInRing(p);
     }
@@ -656,12 +668,14 @@ final class PagePoolImpl implements PagePool, PoolContext {
         // NAPI is stopped: this thread owns the cache now. Releases racing with us see DETACHED
         // and go to the provider, or landed in the ring just before and are drained here or by
         // the engine's retry.
+        PoolNetmem[] c = cache;
+        cache = NO_CACHE;
         if (fragPage != null) {
             finishFragPage(false);
         }
         while (cacheCount > 0) {
-            PoolNetmem p = cache[--cacheCount];
-            cache[cacheCount] = null;
+            PoolNetmem p = c[--cacheCount];
+            c[cacheCount] = null;
             returnToProvider(p);
         }
         drainRing();

@@ -37,10 +37,7 @@ final class PoolNetmem extends Netmem {
     /** The device's view of unreadable memory, for the pool's driver only; null for host memory. */
     final DeviceMemory device;
 
-    /**
-     * Bumped each time the pool hands the page out, by the allocating (NAPI) thread before the
-     * release store of the reference count that publishes the page.
-     */
+    /** Bumped each time the pool hands the page out, by the allocating (NAPI) thread. */
     int generation;
 
     /**
@@ -64,9 +61,17 @@ final class PoolNetmem extends Netmem {
         return generation;
     }
 
-    /** Hands the page out with {@code n} references. The caller owns the page exclusively. */
+    /**
+     * Hands the page out with {@code n} references. The caller owns the page exclusively, so a
+     * plain store, as Linux's {@code atomic_long_set} of {@code pp_ref_count}: the page reaches
+     * another thread only through a hand-off that orders memory (a queue, a socket's lock), and
+     * that hand-off publishes the count and the generation with it. A release store here would
+     * buy nothing a caller can rely on (a stale holder checks the generation before it drops
+     * the count, so ordering the two does not close that race) and costs the fast path a
+     * compiler barrier that makes it reload every field after it.
+     */
     void setRefs(int n) {
-        REFS.setRelease(this, n);
+        REFS.set(this, n);
     }
 
     /**
