@@ -90,8 +90,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private int fragOffset;
     private int fragUsers;
 
-    // NAPI-owner counters (per-CPU in the kernel); read racily by stats().
-    private long allocFast;
+    // NAPI-owner counters (per-CPU in the kernel); read racily by stats(). alloc_fast has no
+    // counter of its own: a fast alloc is a pop of the cache, so stats() derives it (allocFast()).
     private long allocSlow;
     private long allocSlowHighOrder;
     private long allocEmpty;
@@ -100,6 +100,10 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private long allocRefill;
     private long allocWaive;
     private long recycleCached;
+    /** Pages the slow paths left in the cache (a refill's or a bulk's pages beyond the one handed out). */
+    private long cacheFilled;
+    /** Pages close() took out of the cache. */
+    private long cacheDrained;
     private long recycleCacheFull;
     private long holdCount;
     // Counters of paths any thread may take; recycle_ring is the ring's producer index.
@@ -107,6 +111,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private final AtomicLong recycleReleasedRefcnt = new AtomicLong();
     private final AtomicLong releaseCount = new AtomicLong();
     private final AtomicLong badReleases = new AtomicLong();
+    /** The highest alloc_fast stats() has reported, so that a read racing the owner never goes back. */
+    private final AtomicLong allocFastReported = new AtomicLong();
     /** What the provider threw in this pool; off the hot path, so kept out of the pool's own fields. */
     private final Faults faults = new Faults();
 
@@ -168,7 +174,6 @@ final class PagePoolImpl implements PagePool, PoolContext {
         if (n > 0) {
             p = cache[--n];
             cacheCount = n;
-            allocFast++;
         } else {
             p = allocFromRingOrProvider();
             if (p == null) {
@@ -206,7 +211,6 @@ final class PagePoolImpl implements PagePool, PoolContext {
                 out[n++] = p;
             }
             cacheCount = c;
-            allocFast += take;
         }
         return n;
     }
@@ -238,6 +242,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
             allocEmpty++;
             return null;
         }
+        int before = cacheCount;
         int preferred = nid;
         do {
             PoolNetmem p = ring.poll();
@@ -257,7 +262,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
             return null;
         }
         allocRefill++;
-        return cache[--cacheCount];
+        return handFromCache(before);
     }
 
     private PoolNetmem allocSlow() {
@@ -276,6 +281,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
             faults.allocFailed = true;
             return null;
         }
+        int before = cacheCount;
         int took = 0;
         for (int i = 0; i < n; i++) {
             PoolNetmem p = takeFromProvider(b[i]);
@@ -296,7 +302,19 @@ final class PagePoolImpl implements PagePool, PoolContext {
         } else {
             allocSlowHighOrder++;
         }
-        return cache[--cacheCount];
+        return handFromCache(before);
+    }
+
+    /**
+     * A slow path that has filled the cache hands out its top page, and counts what it left
+     * behind. The count is stored after the cache's depth, so that a racing {@link #stats()}
+     * sees alloc_fast low for a moment, never high.
+     */
+    private PoolNetmem handFromCache(int depthBefore) {
+        PoolNetmem p = cache[--cacheCount];
+        VarHandle.storeStoreFence();
+        cacheFilled += cacheCount - depthBefore;
+        return p;
     }
 
     /** The provider gave nothing: recorded once per dry spell (JFR {@code pagepool.ProviderExhausted}). */
@@ -673,6 +691,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
         if (fragPage != null) {
             finishFragPage(false);
         }
+        cacheDrained += cacheCount;
+        VarHandle.storeStoreFence(); // counted before the depth drops: a racing stats() reads low, not high
         while (cacheCount > 0) {
             PoolNetmem p = c[--cacheCount];
             c[cacheCount] = null;
@@ -766,8 +786,28 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     @Override
     public PoolStats stats() {
-        return new PoolStats(allocFast, allocSlow, allocSlowHighOrder, allocEmpty, allocRefill, allocWaive,
-                recycleCached, recycleCacheFull, ring.offered(), recycleRingFull.get(), recycleReleasedRefcnt.get());
+        long cached = recycleCached;
+        return new PoolStats(allocFast(cached), allocSlow, allocSlowHighOrder, allocEmpty, allocRefill, allocWaive,
+                cached, recycleCacheFull, ring.offered(), recycleRingFull.get(), recycleReleasedRefcnt.get());
+    }
+
+    /**
+     * alloc_fast, the pops of the cache: every page that entered it (a direct recycle, or left by a
+     * slow path) and is neither still there nor drained by close(). The owner stores the depth
+     * before the counts that add to it, and the drain count before the depth falls; read here in the
+     * other order, a racing read comes out low by the pushes in between, never high, and the
+     * highest value reported so far keeps the counter from going back.
+     *
+     * @param cached recycle_cached as read for the same stats
+     */
+    private long allocFast(long cached) {
+        long filled = cacheFilled;
+        VarHandle.loadLoadFence();
+        int depth = cacheCount;
+        VarHandle.loadLoadFence();
+        long drained = cacheDrained;
+        long fast = cached + filled - depth - drained;
+        return allocFastReported.accumulateAndGet(fast, Math::max);
     }
 
     @Override

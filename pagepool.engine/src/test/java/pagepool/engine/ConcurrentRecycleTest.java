@@ -12,6 +12,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
@@ -121,5 +123,86 @@ class ConcurrentRecycleTest {
         assertEquals(0, provider.pagesOut.get(), "the provider got back every page it handed out");
         assertEquals(1, provider.destroys.get());
         assertEquals(0, info.badReleases());
+    }
+
+    /**
+     * alloc_fast has no counter on the fast path; the pool derives it from the cache's depth.
+     * Read from another thread while the owner allocates, recycles, refills and finally closes
+     * the pool, it never goes back and never counts an allocation that has not happened.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void allocFastReadWhileTheOwnerRunsNeverGoesBackNorRunsAhead() throws Exception {
+        PagePool pool = pools.create(PoolParams.builder().poolSize(256).queue("eth0", 0).build(), provider);
+        AtomicLong allocated = new AtomicLong(); // the owner publishes each alloc after it returns
+        AtomicBoolean closed = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong reads = new AtomicLong();
+        Thread reader = new Thread(() -> {
+            long last = 0;
+            try {
+                boolean lastRound = false;
+                while (!lastRound) {
+                    lastRound = closed.get();
+                    long fast = pool.stats().allocFast();
+                    long done = allocated.get();
+                    if (fast < last) {
+                        throw new AssertionError("alloc_fast went back from " + last + " to " + fast);
+                    }
+                    if (fast > done + 1) { // the owner may be inside one alloc it has not published
+                        throw new AssertionError("alloc_fast " + fast + " with " + done + " allocations made");
+                    }
+                    last = fast;
+                    reads.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        }, "stats");
+        reader.start();
+
+        // This thread is the NAPI owner: 16 pages in flight recycled direct, and now and then a
+        // batch held back and released from another thread, so refills and the ring run too.
+        Netmem[] inFlight = new Netmem[16];
+        List<Netmem> heldBack = new ArrayList<>();
+        for (int i = 0; i < PAGES && failure.get() == null; i++) {
+            Netmem nm = pool.alloc();
+            assertTrue(nm != null, "alloc " + i);
+            allocated.incrementAndGet();
+            Netmem old = inFlight[i & 15];
+            inFlight[i & 15] = nm;
+            if (old == null) {
+                continue;
+            }
+            if (i % 7 == 0) {
+                heldBack.add(old);
+            } else {
+                pool.recycleDirect(old);
+            }
+            if (heldBack.size() == 100) {
+                releaseElsewhere(pool, heldBack);
+                heldBack.clear();
+            }
+        }
+        releaseElsewhere(pool, heldBack);
+        for (Netmem nm : inFlight) {
+            pool.recycleDirect(nm);
+        }
+        pool.close(); // drains a full cache while the reader reads
+        closed.set(true);
+        reader.join();
+        assertNull(failure.get(), () -> String.valueOf(failure.get()));
+        assertTrue(reads.get() > 1, "the reader read while the owner ran");
+
+        PoolStats s = pool.stats();
+        assertEquals(PAGES, s.allocFast() + s.allocRefill() + s.allocSlow(), s::toString);
+        assertTrue(s.allocRefill() > 0 && s.recycleCached() > 0, "the paths it derives from ran: " + s);
+        assertEquals(PoolInfo.State.DESTROYED, pool.info().state());
+    }
+
+    private static void releaseElsewhere(PagePool pool, List<Netmem> pages) throws InterruptedException {
+        Thread t = new Thread(() -> pages.forEach(pool::release), "stack");
+        t.start();
+        t.join();
     }
 }
