@@ -593,7 +593,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
             if (n < c.length) {
                 c[n] = p;
                 cacheCount = n + 1;
-                recycleCached++;
+                recycleCached++; // after the depth: see allocFast()
                 return;
             }
             if (c != NO_CACHE) {
