@@ -48,6 +48,11 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     /** The cache of a closed pool: nothing fits, so a direct recycle after close goes home. */
     private static final PoolNetmem[] NO_CACHE = new PoolNetmem[0];
+    /** {@link #cacheState}: the cache's depth (at most {@value #CACHE_SIZE}) in the low bits, recycle_cached above. */
+    private static final int DEPTH_BITS = 8;
+    private static final long DEPTH_MASK = (1L << DEPTH_BITS) - 1;
+    /** Added to {@link #cacheState} by a direct recycle into the cache: one more page, one more recycle_cached. */
+    private static final long CACHED_ONE = (1L << DEPTH_BITS) + 1;
 
     private static final System.Logger LOG = System.getLogger(PagePoolImpl.class.getName());
 
@@ -56,24 +61,31 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private static final int DESTROYED = 2;
     private static final VarHandle STATE;
     private static final VarHandle NAPI_OWNER;
+    private static final VarHandle CACHE_STATE;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(PagePoolImpl.class, "state", int.class);
             NAPI_OWNER = l.findVarHandle(PagePoolImpl.class, "napiOwner", Thread.class);
+            CACHE_STATE = l.findVarHandle(PagePoolImpl.class, "cacheState", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     // The fast path's fields, the NAPI owner's, declared first of their kinds: HotSpot lays an
-    // object out by field size, then in declaration order, so these land in the first int (the
-    // gap after the header), long and references, close together. Declared among the others, the
-    // same compiled code ran 0.5 ns slower with pages in flight (docs/benchmarks.md); the kernel
-    // likewise keeps struct page_pool's alloc side in a cache line of its own.
-    private int cacheCount;
-    private long recycleCached;
+    // object out by field size, then in declaration order, so these land in the first long and
+    // references, close together. Declared among the others, the same compiled code ran 0.5 ns
+    // slower with pages in flight (docs/benchmarks.md); the kernel likewise keeps struct
+    // page_pool's alloc side in a cache line of its own.
+    /**
+     * The cache's depth (low {@value #DEPTH_BITS} bits) and recycle_cached (above them) in one
+     * word, so that each fast path makes one store (a pop: minus 1; a direct recycle: plus
+     * {@link #CACHED_ONE}) and {@link #stats()} reads both at once. Plain long stores are single
+     * instructions on the 64-bit JVMs we run on; stats() reads it opaque.
+     */
+    private long cacheState;
     private Thread napiOwner;
     /**
      * The NAPI owner's stack of pages; {@link #NO_CACHE} once closed, so that one bounds check
@@ -97,9 +109,9 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private int fragOffset;
     private int fragUsers;
 
-    // NAPI-owner counters (per-CPU in the kernel; recycle_cached is above); read racily by stats().
-    // alloc_fast has no counter of its own: a fast alloc is a pop of the cache, so stats() derives
-    // it (allocFast()).
+    // NAPI-owner counters (per-CPU in the kernel; recycle_cached is in cacheState); read racily by
+    // stats(). alloc_fast has no counter of its own: a fast alloc is a pop of the cache, so stats()
+    // derives it.
     private long allocSlow;
     private long allocSlowHighOrder;
     private long allocEmpty;
@@ -177,10 +189,11 @@ final class PagePoolImpl implements PagePool, PoolContext {
             claimNapi();
         }
         PoolNetmem p;
-        int n = cacheCount;
+        long s = cacheState;
+        int n = (int) (s & DEPTH_MASK);
         if (n > 0) {
-            p = cache[--n];
-            cacheCount = n;
+            p = cache[n - 1];
+            cacheState = s - 1;
         } else {
             p = allocFromRingOrProvider();
             if (p == null) {
@@ -201,7 +214,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
         }
         int n = 0;
         while (n < max) {
-            int c = cacheCount;
+            long s = cacheState;
+            int c = (int) (s & DEPTH_MASK);
             if (c == 0) {
                 PoolNetmem p = allocFromRingOrProvider();
                 if (p == null) {
@@ -217,7 +231,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
                 handOut(p);
                 out[n++] = p;
             }
-            cacheCount = c;
+            cacheState = s - take;
         }
         return n;
     }
@@ -249,7 +263,7 @@ final class PagePoolImpl implements PagePool, PoolContext {
             allocEmpty++;
             return null;
         }
-        int before = cacheCount;
+        int before = depth();
         int preferred = nid;
         do {
             PoolNetmem p = ring.poll();
@@ -257,15 +271,15 @@ final class PagePoolImpl implements PagePool, PoolContext {
                 break;
             }
             if (preferred == PoolParams.NO_NODE || p.area().node() == preferred) {
-                cache[cacheCount++] = p;
+                fill(p);
             } else {
                 // Node mismatch: give back one page and let the provider allocate on our node.
                 returnToProvider(p);
                 allocWaive++;
                 break;
             }
-        } while (cacheCount < REFILL);
-        if (cacheCount == 0) {
+        } while (depth() < REFILL);
+        if (depth() == 0) {
             return null;
         }
         allocRefill++;
@@ -288,13 +302,13 @@ final class PagePoolImpl implements PagePool, PoolContext {
             faults.allocFailed = true;
             return null;
         }
-        int before = cacheCount;
+        int before = depth();
         int took = 0;
         for (int i = 0; i < n; i++) {
             PoolNetmem p = takeFromProvider(b[i]);
             b[i] = null;
             if (p != null) {
-                cache[cacheCount++] = p;
+                fill(p);
                 took++;
             }
         }
@@ -312,15 +326,29 @@ final class PagePoolImpl implements PagePool, PoolContext {
         return handFromCache(before);
     }
 
+    private int depth() {
+        return (int) (cacheState & DEPTH_MASK);
+    }
+
+    /** A slow path puts a page in the cache; not a recycle, so recycle_cached stays. */
+    private void fill(PoolNetmem p) {
+        long s = cacheState;
+        cache[(int) (s & DEPTH_MASK)] = p;
+        cacheState = s + 1;
+    }
+
     /**
      * A slow path that has filled the cache hands out its top page, and counts what it left
      * behind. The count is stored after the cache's depth, so that a racing {@link #stats()}
      * sees alloc_fast low for a moment, never high.
      */
     private PoolNetmem handFromCache(int depthBefore) {
-        PoolNetmem p = cache[--cacheCount];
+        long s = cacheState;
+        int depth = (int) (s & DEPTH_MASK) - 1;
+        PoolNetmem p = cache[depth];
+        cacheState = s - 1;
         VarHandle.storeStoreFence();
-        cacheFilled += cacheCount - depthBefore;
+        cacheFilled += depth - depthBefore;
         return p;
     }
 
@@ -589,11 +617,11 @@ final class PagePoolImpl implements PagePool, PoolContext {
         }
         if (direct) {
             PoolNetmem[] c = cache;
-            int n = cacheCount;
+            long s = cacheState;
+            int n = (int) (s & DEPTH_MASK);
             if (n < c.length) {
                 c[n] = p;
-                cacheCount = n + 1;
-                recycleCached++; // after the depth: see allocFast()
+                cacheState = s + CACHED_ONE;
                 return;
             }
             if (c != NO_CACHE) {
@@ -698,11 +726,13 @@ final class PagePoolImpl implements PagePool, PoolContext {
         if (fragPage != null) {
             finishFragPage(false);
         }
-        cacheDrained += cacheCount;
+        int depth = depth();
+        cacheDrained += depth;
         VarHandle.storeStoreFence(); // counted before the depth drops: a racing stats() reads low, not high
-        while (cacheCount > 0) {
-            PoolNetmem p = c[--cacheCount];
-            c[cacheCount] = null;
+        cacheState -= depth;
+        while (depth > 0) {
+            PoolNetmem p = c[--depth];
+            c[depth] = null;
             returnToProvider(p);
         }
         drainRing();
@@ -791,30 +821,25 @@ final class PagePoolImpl implements PagePool, PoolContext {
         return holdCount - releaseCount.get();
     }
 
+    /**
+     * alloc_fast is derived, not counted: the pops of the cache are every page that entered it
+     * (recycle_cached, or left there by a slow path) and is neither still there nor drained by
+     * close(). The depth and recycle_cached come from one read of {@link #cacheState}; the slow
+     * paths store it before the fill count and after the drain count, and it is read here after
+     * the one and before the other, so a read racing the owner comes out low for a moment, never
+     * high. The highest value reported so far keeps the counter from going back.
+     */
     @Override
     public PoolStats stats() {
-        long cached = recycleCached;
-        return new PoolStats(allocFast(cached), allocSlow, allocSlowHighOrder, allocEmpty, allocRefill, allocWaive,
-                cached, recycleCacheFull, ring.offered(), recycleRingFull.get(), recycleReleasedRefcnt.get());
-    }
-
-    /**
-     * alloc_fast, the pops of the cache: every page that entered it (a direct recycle, or left by a
-     * slow path) and is neither still there nor drained by close(). The owner stores the depth
-     * before the counts that add to it, and the drain count before the depth falls; read here in the
-     * other order, a racing read comes out low by the pushes in between, never high, and the
-     * highest value reported so far keeps the counter from going back.
-     *
-     * @param cached recycle_cached as read for the same stats
-     */
-    private long allocFast(long cached) {
         long filled = cacheFilled;
         VarHandle.loadLoadFence();
-        int depth = cacheCount;
+        long s = (long) CACHE_STATE.getOpaque(this);
         VarHandle.loadLoadFence();
         long drained = cacheDrained;
-        long fast = cached + filled - depth - drained;
-        return allocFastReported.accumulateAndGet(fast, Math::max);
+        long cached = s >>> DEPTH_BITS;
+        long fast = allocFastReported.accumulateAndGet(cached + filled - (s & DEPTH_MASK) - drained, Math::max);
+        return new PoolStats(fast, allocSlow, allocSlowHighOrder, allocEmpty, allocRefill, allocWaive,
+                cached, recycleCacheFull, ring.offered(), recycleRingFull.get(), recycleReleasedRefcnt.get());
     }
 
     @Override
