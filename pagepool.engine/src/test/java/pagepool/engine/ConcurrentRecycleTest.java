@@ -128,7 +128,10 @@ class ConcurrentRecycleTest {
     /**
      * alloc_fast has no counter on the fast path; the pool derives it from the cache's depth.
      * Read from another thread while the owner allocates, recycles, refills and finally closes
-     * the pool, it never goes back and never counts an allocation that has not happened.
+     * the pool, it never goes back and never counts an allocation that has not happened. A read
+     * one too high, however brief, stays (the pool keeps the highest value it reported), so the
+     * exact total at the end catches it: that is how this test found depth and recycle_cached
+     * stored in the wrong order.
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -188,7 +191,7 @@ class ConcurrentRecycleTest {
         for (Netmem nm : inFlight) {
             pool.recycleDirect(nm);
         }
-        pool.close(); // drains a full cache while the reader reads
+        pool.close(); // drains the cache while the reader reads
         closed.set(true);
         reader.join();
         assertNull(failure.get(), () -> String.valueOf(failure.get()));
