@@ -68,9 +68,7 @@ class DetachTest {
         assertEquals(List.of(pool.id()), pools.pools().stream().map(PoolInfo::id).toList());
         assertThrows(IllegalStateException.class, pool::alloc, "a closed pool allocates nothing");
 
-        Thread stack = new Thread(() -> held.forEach(pool::release));
-        stack.start();
-        stack.join();
+        StackThread.release(pool, held);
         info = pool.info();
         assertEquals(PoolInfo.State.DESTROYED, info.state());
         assertEquals(0, info.inflight());

@@ -47,13 +47,6 @@ class PagePoolStatsTest {
         return nm;
     }
 
-    /** Releases from a thread that is not the pool's NAPI owner: the ring path. */
-    private static void releaseElsewhere(PagePool pool, List<Netmem> pages) throws InterruptedException {
-        Thread t = new Thread(() -> pages.forEach(pool::release), "stack");
-        t.start();
-        t.join();
-    }
-
     @Test
     void slowPathTakesOneBulkThenFastPathServesFromCache() {
         PagePool pool = pool(PoolParams.builder());
@@ -98,7 +91,7 @@ class PagePoolStatsTest {
     void releaseFromAnotherThreadGoesToRingAndRefillsCache() throws InterruptedException {
         PagePool pool = pool(PoolParams.builder());
         List<Netmem> pages = alloc(pool, 64);
-        releaseElsewhere(pool, pages);
+        StackThread.release(pool, pages);
         assertEquals(64, pool.stats().recycleRing());
         assertEquals(0, pool.stats().recycleCached());
         Netmem again = pool.alloc();
@@ -116,7 +109,7 @@ class PagePoolStatsTest {
     void fullRingSendsPagesBackToProvider() throws InterruptedException {
         PagePool pool = pool(PoolParams.builder().poolSize(16));
         List<Netmem> pages = alloc(pool, 20);
-        releaseElsewhere(pool, pages);
+        StackThread.release(pool, pages);
         PoolStats s = pool.stats();
         assertEquals(16, s.recycleRing());
         assertEquals(4, s.recycleRingFull());
@@ -128,7 +121,7 @@ class PagePoolStatsTest {
     void pageFromAnotherNodeIsWaivedOnRefill() throws InterruptedException {
         PagePool pool = pool(PoolParams.builder().nid(0));
         List<Netmem> pages = alloc(pool, 64);
-        releaseElsewhere(pool, pages);
+        StackThread.release(pool, pages);
         pool.nidChanged(1);
         provider.node(1);
         assertNotNull(pool.alloc());
