@@ -249,13 +249,17 @@ public final class PoolCommands {
             absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
         return run("bindings", () -> {
             boolean json = jsonOption | json(args, 0);
-            Output out = new Output("id", "device", "queues", "provider", "owner", "origin", "state", "message");
-            for (BindingInfo b : bindings.bindings()) {
-                out.row(b.id(), b.device(), b.queues(), b.provider(), b.owner(), b.origin(), b.state().name(),
-                        b.message());
-            }
-            return out.render(json);
+            return bindingRows(bindings.bindings()).render(json);
         });
+    }
+
+    /** Bindings as pp:bindings shows them: the rows of pp:bind --json and pp:unbind --json too. */
+    private static Output bindingRows(List<BindingInfo> list) {
+        Output out = new Output("id", "device", "queues", "provider", "owner", "origin", "state", "message");
+        for (BindingInfo b : list) {
+            out.row(b.id(), b.device(), b.queues(), b.provider(), b.owner(), b.origin(), b.state().name(), b.message());
+        }
+        return out;
     }
 
     @Descriptor("network devices, their details, and device configurations refused")
@@ -313,6 +317,14 @@ public final class PoolCommands {
             for (ConfigProblem p : problems("")) {
                 out.row(p.source(), p.subject(), p.message(), p.since().toString());
             }
+            // A binding that cannot apply (a file naming queues the device lacks, a quarantined
+            // provider) is a refusal too, standing until it is fixed or removed.
+            for (BindingInfo b : bindings.bindings()) {
+                if (b.state() == BindingInfo.State.FAILED) {
+                    out.row(b.origin().isEmpty() ? b.owner() : b.origin(), "binding " + b.id() + " (" + b.device() + " "
+                            + b.queues() + " -> " + b.provider() + ")", b.message(), null);
+                }
+            }
             return out.render(json);
         });
     }
@@ -329,24 +341,45 @@ public final class PoolCommands {
     }
 
     @Descriptor("bind queues (a list like 1,2 or a range like 0-3) to a provider (ynl bind-rx); they restart onto it")
-    public String bind(@Descriptor("<device> <queues> <provider>") String... args) {
+    public String bind(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("<device> <queues> <provider>") String... words) {
         return run("bind", () -> {
+            boolean json = jsonOption || Arrays.asList(words).contains("--json");
+            String[] args = withoutJson(words);
             if (args.length != 3) {
                 throw usage("bind", "pp:bind sim0 1,2 heap");
             }
-            BindingInfo b = bindings.bind(args[0], QueueList.parse(args[1]), args[2], "pp:bind");
+            List<Integer> queues = QueueList.parse(args[1]);
+            // A typo must not pass as a binding that waits: the shell binds to providers present
+            // (a .cfg binding file may name one that comes later).
+            List<String> present = bindings.providers().stream().map(ProviderInfo::name).sorted().toList();
+            if (!present.contains(args[2])) {
+                throw Checks.invalid("provider", "'" + args[2] + "' is not present", "one of " + present
+                        + "; install its bundle first, or bind it with a pagepool.binding-<name>.cfg file, which"
+                        + " waits for it");
+            }
+            BindingInfo b = bindings.bind(args[0], queues, args[2], "pp:bind");
+            if (json) {
+                return bindingRows(List.of(b)).render(true);
+            }
             return "binding " + b.id() + ": " + b.device() + " queues " + b.queues() + " -> " + b.provider() + " "
                     + b.state() + (b.message().isEmpty() ? "" : " (" + b.message() + ")");
         });
     }
 
     @Descriptor("back to the default provider (bindings made in the shell only)")
-    public String unbind(@Descriptor("<device> <queues>") String... args) {
+    public String unbind(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("<device> <queues>") String... words) {
         return run("unbind", () -> {
+            boolean json = jsonOption || Arrays.asList(words).contains("--json");
+            String[] args = withoutJson(words);
             if (args.length != 2) {
                 throw usage("unbind", "pp:unbind sim0 1");
             }
             List<BindingInfo> gone = bindings.unbind(args[0], QueueList.parse(args[1]));
+            if (json) {
+                return bindingRows(gone).render(true);
+            }
             StringBuilder sb = new StringBuilder();
             for (BindingInfo b : gone) {
                 sb.append(sb.isEmpty() ? "" : "\n").append("removed binding ").append(b.id()).append(": ")
@@ -401,9 +434,10 @@ public final class PoolCommands {
     @Descriptor("carrier on or off: traffic flows or stops")
     public String traffic(@Descriptor("on|off [device]") String... args) {
         return run("traffic", () -> {
-            if (args.length < 1 || args.length > 2 || !(args[0].equals("on") || args[0].equals("off"))) {
+            if (args.length < 1 || args.length > 2) {
                 throw usage("traffic", "pp:traffic off sim0");
             }
+            word("carrier", args[0], "on", "off");
             boolean up = args[0].equals("on");
             List<NetDevice> devs = selected(args.length == 2 ? args[1] : null);
             devs.forEach(d -> d.setCarrier(up));
@@ -414,9 +448,10 @@ public final class PoolCommands {
     @Descriptor("ip link set up|down: down stops the queues and frees the rings")
     public String link(@Descriptor("<device> up|down") String... args) {
         return run("link", () -> {
-            if (args.length != 2 || !(args[1].equals("up") || args[1].equals("down"))) {
+            if (args.length != 2) {
                 throw usage("link", "pp:link sim0 down");
             }
+            word("state", args[1], "up", "down");
             boolean up = args[1].equals("up");
             NetDevice dev = selected(args[0]).get(0);
             dev.setAdminUp(up);
@@ -437,6 +472,13 @@ public final class PoolCommands {
         });
     }
 
+    /** One of two words, or the one-line refusal naming what was given. */
+    private static void word(String what, String given, String one, String other) {
+        if (!given.equals(one) && !given.equals(other)) {
+            throw Checks.invalid(what, "'" + given + "'", one + " or " + other);
+        }
+    }
+
     private static void sleep() {
         try {
             Thread.sleep(20);
@@ -449,9 +491,10 @@ public final class PoolCommands {
     @Descriptor("hold a page of the queue's pool outside it, or give it back (netdevsim's pp_hold)")
     public String pp_hold(@Descriptor("<device> <queue> on|off") String... args) {
         return run("pp_hold", () -> {
-            if (args.length != 3 || !(args[2].equals("on") || args[2].equals("off"))) {
+            if (args.length != 3) {
                 throw usage("pp_hold", "pp:pp_hold sim0 1 on");
             }
+            word("hold", args[2], "on", "off");
             QueueDebug dbg = debug(args[0]);
             int q = queueIndex(args[0], args[1]);
             if (args[2].equals("on")) {
@@ -761,6 +804,11 @@ public final class PoolCommands {
     private NetDevice device(String name) {
         List<NetDevice> all = devices;
         return all == null ? null : all.stream().filter(d -> d.name().equals(name)).findFirst().orElse(null);
+    }
+
+    /** The arguments but --json, which Gogo leaves among them when it follows a positional one. */
+    private static String[] withoutJson(String[] args) {
+        return Arrays.stream(args).filter(a -> !a.equals("--json")).toArray(String[]::new);
     }
 
     /** Whether --json is among the arguments; any other argument beyond {@code positional} is an error. */

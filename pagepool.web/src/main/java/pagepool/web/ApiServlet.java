@@ -57,12 +57,7 @@ public final class ApiServlet extends HttpServlet {
 
     @Override
     protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String origin = req.getHeader("Origin");
-        if (origin != null && !origin.equals(req.getScheme() + "://" + req.getHeader("Host"))) {
-            // Another site's page in the operator's browser may not bind queues (cross-site request).
-            fail(resp, 403, "origin: '" + origin + "' (expected: this page's own)");
-            return;
-        }
+        // Host, Origin and the write token are checked before this, by AccessFilter.
         String what = name(req);
         Map<String, String[]> p = req.getParameterMap();
         switch (what) {
@@ -112,10 +107,7 @@ public final class ApiServlet extends HttpServlet {
     }
 
     private static void fail(HttpServletResponse resp, int status, String message) throws IOException {
-        resp.setStatus(status);
-        resp.setContentType("application/json");
-        resp.setCharacterEncoding("UTF-8");
-        resp.getOutputStream().write(Json.object(Map.of("error", message)).getBytes(StandardCharsets.UTF_8));
+        AccessFilter.refuse(resp, status, message);
     }
 
     @Override

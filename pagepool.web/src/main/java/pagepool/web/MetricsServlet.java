@@ -32,9 +32,12 @@ public final class MetricsServlet extends HttpServlet {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private transient volatile List<NetDevice> devices;
 
+    private final transient WebAccess access;
+
     @Activate
-    public MetricsServlet(@Reference PoolBindings bindings) {
+    public MetricsServlet(@Reference PoolBindings bindings, @Reference WebAccess access) {
         this.bindings = bindings;
+        this.access = access;
     }
 
     @Override
@@ -48,6 +51,8 @@ public final class MetricsServlet extends HttpServlet {
             NetDevice dev = devs.stream().filter(d -> d.name().equals(q.queue().device())).findFirst().orElse(null);
             m.queue(q, dev);
         }
+        access.refusals().forEach((kind, n) -> m.sample("pagepool_http_refused_total", "counter",
+                "HTTP requests refused, by what was wrong (host, origin, method, token, writes)", n, "kind", kind));
         resp.setContentType("text/plain; version=0.0.4");
         resp.setCharacterEncoding("UTF-8");
         resp.getOutputStream().write(m.render().getBytes(StandardCharsets.UTF_8));

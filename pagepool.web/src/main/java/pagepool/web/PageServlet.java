@@ -3,7 +3,9 @@ package pagepool.web;
 import java.io.IOException;
 import java.io.InputStream;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import jakarta.servlet.Servlet;
@@ -14,12 +16,22 @@ import jakarta.servlet.http.HttpServletResponse;
 /**
  * {@code /pagepool}: the live page, one HTML file with its script; it polls the JSON API each
  * second ({@code /pagepool/api/*} is the more specific pattern, so it goes to {@link ApiServlet}).
+ * It is served with this start's write token in a {@code meta} tag, which its forms send back;
+ * another site cannot read it (no CORS, and a rebound Host is refused before this).
  */
 @Component(service = Servlet.class)
 @HttpWhiteboardServletPattern("/pagepool/*")
 public final class PageServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
+    private static final String TOKEN_PLACEHOLDER = "@@pagepool-token@@";
+
+    private final transient WebAccess access;
+
+    @Activate
+    public PageServlet(@Reference WebAccess access) {
+        this.access = access;
+    }
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -33,9 +45,12 @@ public final class PageServlet extends HttpServlet {
                 resp.sendError(500, "the page is missing from the bundle");
                 return;
             }
+            String html = new String(page.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .replace(TOKEN_PLACEHOLDER, access.token());
             resp.setContentType("text/html");
             resp.setCharacterEncoding("UTF-8");
-            page.transferTo(resp.getOutputStream());
+            resp.setHeader("Cache-Control", "no-store");
+            resp.getOutputStream().write(html.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 }

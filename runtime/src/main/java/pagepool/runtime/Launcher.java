@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.Method;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +35,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
@@ -48,6 +46,12 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  * through Gogo's CommandProcessor and exits (status 1 if a command failed). With
  * {@code --exec -} the commands come from standard input, one per line, each run as it arrives.
  * In both, standard output carries the commands' output only, and errors go to standard error.
+ * {@code --daemon} runs without a terminal, for systemd; SIGTERM stops the framework cleanly.
+ *
+ * <p>One runtime per folder ({@link InstanceLock}): a second start there refuses, naming the
+ * first's pid, and {@code --exec} sends its commands to the running one over its control socket
+ * ({@link ControlServer}, which the interactive and daemon runtimes open) instead of starting a
+ * second framework on the same cache.
  *
  * <p>The console shows one line per logged event; the details (traces, logger names) go to
  * {@code log/pagepool.log}. A {@code config.file} given by the user wins.
@@ -87,8 +91,8 @@ public final class Launcher {
             System.setProperty("slf4j.internal.verbosity", "ERROR");
         }
         Path home = home();
-        configureLogging(home);
         String exec = null;
+        boolean daemon = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--exec", "-e" -> {
@@ -97,13 +101,27 @@ public final class Launcher {
                     }
                     exec = args[++i];
                 }
-                case "--help", "-h" -> {
-                    usage(null);
-                }
+                case "--daemon" -> daemon = true;
+                case "--help", "-h" -> usage(null);
                 default -> usage("unknown argument: '" + args[i] + "'");
             }
         }
-        Framework fw = newFramework(home, exec != null);
+        if (daemon && exec != null) {
+            usage("--daemon and --exec: one or the other");
+        }
+        // Before the framework touches felix-cache/ (its first init wipes it): one runtime per folder.
+        InstanceLock lock = InstanceLock.tryAcquire(home);
+        if (lock == null) {
+            if (exec != null) {
+                // The commands go to the instance that runs here, never to a second framework.
+                System.exit(ControlClient.send(home, true, script(exec), stdout, stderr));
+            }
+            System.err.println("pagepool: a runtime already runs in " + home + " (" + InstanceLock.holder(home)
+                    + "); reach it with './pagepool ctl <command>', or stop it first");
+            System.exit(1);
+        }
+        configureLogging(home, exec != null);
+        Framework fw = newFramework(home, exec != null || daemon);
         fw.init();
         long tInit = System.nanoTime();
         boolean timing = Boolean.getBoolean("pagepool.timing");
@@ -117,7 +135,7 @@ public final class Launcher {
                 }
             });
         }
-        List<Bundle> installed = install(fw.getBundleContext(), home.resolve("bundle"), exec != null);
+        List<Bundle> installed = install(fw.getBundleContext(), home.resolve("bundle"), exec != null || daemon);
         long tInstall = System.nanoTime();
         // Marked for start before the framework starts, so start levels order them: drivers come
         // up after the engine and the providers they will take memory from.
@@ -141,9 +159,14 @@ public final class Launcher {
         }
         long upMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         if (exec == null) {
-            System.out.println("pagepool: Felix up with " + installed.size() + " bundles in " + upMillis
-                    + " ms; try 'pp:help', 'pp:queues', 'pp:devstats'. Ctrl-D or 'stop 0' to leave. Live page: "
-                    + startWeb(fw));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(fw), "pagepool-shutdown"));
+            String web = startWeb(fw);
+            control(fw, home);
+            System.out.println("pagepool: Felix up with " + installed.size() + " bundles in " + upMillis + " ms"
+                    + (daemon ? " (pid " + ProcessHandle.current().pid() + "); './pagepool ctl pp:help' from another"
+                            + " terminal; SIGTERM stops it." : "; try 'pp:help', 'pp:queues', 'pp:devstats'. Ctrl-D or"
+                            + " 'stop 0' to leave; './pagepool ctl <command>' from another terminal.")
+                    + (web == null ? "" : " Live page: " + web));
             fw.waitForStop(0);
             System.exit(0);
         }
@@ -162,8 +185,11 @@ public final class Launcher {
             out.println("pagepool: " + problem);
         }
         out.println("usage: pagepool                     Felix with the interactive Gogo shell");
-        out.println("       pagepool --exec \"c1; c2\"     run shell commands, print their output, exit");
-        out.println("       pagepool --exec -            run shell commands read from standard input, one per line");
+        out.println("       pagepool --daemon            Felix without a terminal (systemd); SIGTERM stops it");
+        out.println("       pagepool --exec \"c1; c2\"     run shell commands, print their output, exit; where a");
+        out.println("                                    runtime runs in this folder, they run in it");
+        out.println("       pagepool --exec -            the same, the commands read from standard input, one per line");
+        out.println("       pagepool ctl <command>|-     send commands to the runtime running in this folder");
         System.exit(problem == null ? 0 : 2);
     }
 
@@ -200,6 +226,8 @@ public final class Launcher {
         if (batch) {
             config.put("gosh.args", "--nointeractive");
         }
+        // Where bundles that keep files for the operator (the HTTP token) put them: run/.
+        config.put("pagepool.home", home.toString());
         config.putIfAbsent(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(DRIVER_START_LEVEL));
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path (expected: lib/"
@@ -240,13 +268,80 @@ public final class Launcher {
                 || symbolicName.startsWith("org.apache.commons."));
     }
 
-    /** Starts the web page's bundles (start level 3) on the framework's own thread; returns its address. */
+    /**
+     * Starts the web page's bundles (start level 3) on the framework's own thread; returns the
+     * page's address, or null when that address is taken by another program: then the page is
+     * not advertised, and pagepool.web lists the clash in pp:problems.
+     */
     private static String startWeb(Framework fw) {
-        fw.adapt(org.osgi.framework.startlevel.FrameworkStartLevel.class).setStartLevel(WEB_START_LEVEL);
         BundleContext ctx = fw.getBundleContext();
         String host = ctx.getProperty("org.apache.felix.http.host");
         String port = ctx.getProperty("org.osgi.service.http.port");
-        return "http://" + (host == null ? "localhost" : host) + ":" + (port == null ? "8080" : port) + "/pagepool";
+        host = host == null ? "127.0.0.1" : host;
+        port = port == null ? "8080" : port;
+        String clash = portInUse(host, port);
+        if (clash != null) {
+            System.err.println("pagepool: the live page and HTTP API are off: " + host + ":" + port + " " + clash
+                    + " (set -Dorg.osgi.service.http.port=<port> or -Dorg.apache.felix.http.host=<address>)");
+        }
+        fw.adapt(org.osgi.framework.startlevel.FrameworkStartLevel.class).setStartLevel(WEB_START_LEVEL);
+        return clash != null ? null : "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port
+                + "/pagepool";
+    }
+
+    /** Why the page's address cannot be served (e.g. "is in use"), or null when it can. */
+    private static String portInUse(String host, String port) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true); // as Jetty binds: a port in TIME_WAIT is free
+            probe.bind(new java.net.InetSocketAddress(host, Integer.parseInt(port)));
+            return null;
+        } catch (NumberFormatException e) {
+            return "is not a port number";
+        } catch (IOException e) {
+            return "cannot be listened on (" + e.getMessage() + ")";
+        }
+    }
+
+    /** The control socket, once Gogo is up; off the start-up's path. */
+    private static void control(Framework fw, Path home) {
+        Thread t = new Thread(() -> {
+            try {
+                ControlServer server = ControlServer.start(home, GogoShell.await(fw.getBundleContext(),
+                        READY_TIMEOUT_MS));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        server.close();
+                    } catch (IOException e) {
+                        // the socket file stays; the next start replaces it
+                    }
+                }, "pagepool-control-close"));
+            } catch (Exception e) {
+                Logger.getLogger("pagepool.control").log(Level.SEVERE, "control socket: not listening: " + e, e);
+            }
+        }, "pagepool-control-start");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** SIGTERM, Ctrl-C or exit: the framework stops its bundles in order before the JVM goes. */
+    private static void stop(Framework fw) {
+        try {
+            if ((fw.getState() & (Bundle.ACTIVE | Bundle.STARTING)) != 0) {
+                fw.stop();
+            }
+            fw.waitForStop(20_000);
+        } catch (BundleException | InterruptedException | RuntimeException e) {
+            System.err.println("pagepool: the framework did not stop cleanly: " + e);
+        }
+    }
+
+    /** The commands of {@code --exec}: ';'-separated, or standard input's lines for {@code -}. */
+    private static Iterator<String> script(String exec) {
+        if (exec.equals("-")) {
+            return new BufferedReader(new InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))
+                    .lines().iterator();
+        }
+        return List.of(exec.split(";")).iterator();
     }
 
     private static boolean isShell(String jar) {
@@ -257,7 +352,7 @@ public final class Launcher {
      * The console gets one line per event, the file {@code log/pagepool.log} everything with its
      * trace; pagepool's own debug records go to the file only.
      */
-    private static void configureLogging(Path home) throws IOException {
+    private static void configureLogging(Path home, boolean batch) throws IOException {
         if (System.getProperty("config.file") != null) {
             return;
         }
@@ -267,7 +362,8 @@ public final class Launcher {
         }
         root.setLevel(Level.INFO);
         ConsoleHandler console = new ConsoleHandler();
-        console.setLevel(Level.INFO);
+        // --exec: standard error carries the commands' errors and warnings, not the start-up's news.
+        console.setLevel(batch ? Level.WARNING : Level.INFO);
         console.setFormatter(new ConsoleFormat());
         root.addHandler(console);
         Path dir = Files.createDirectories(home.resolve("log"));
@@ -301,75 +397,38 @@ public final class Launcher {
     private static int execute(Framework fw, String commands, PrintStream stdout, PrintStream stderr)
             throws Exception {
         BundleContext ctx = fw.getBundleContext();
-        Object processor = awaitService(ctx, "org.apache.felix.service.command.CommandProcessor");
+        GogoShell shell = GogoShell.await(ctx, READY_TIMEOUT_MS);
         for (String service : List.of("pagepool.api.binding.PoolBindings", "pagepool.api.queue.NetDevice")) {
-            if (awaitService(ctx, service) == null) {
+            if (GogoShell.awaitService(ctx, service, READY_TIMEOUT_MS) == null) {
                 System.err.println("pagepool: no " + service + " after " + READY_TIMEOUT_MS
                         + " ms; running the commands anyway");
             }
         }
-        if (processor == null) {
-            throw new IllegalStateException("Gogo's CommandProcessor did not come up: is org.apache.felix.gogo.runtime"
-                    + " in bundle/?");
-        }
-        Method create = null;
-        for (Method m : processor.getClass().getMethods()) {
-            if (m.getName().equals("createSession") && m.getParameterCount() == 3) {
-                create = m;
-            }
-        }
-        if (create == null) {
-            throw new IllegalStateException("Gogo's CommandProcessor has no createSession(in, out, err)");
-        }
-        Object session = create.invoke(processor, System.in, stdout, stderr);
-        Method execute = session.getClass().getMethod("execute", CharSequence.class);
-        execute.setAccessible(true);
         String marker = System.getProperty("pagepool.exec.marker");
         int status = 0;
-        BufferedReader stdin = commands.equals("-") ? new BufferedReader(new InputStreamReader(System.in)) : null;
-        Iterator<String> script = stdin == null ? List.of(commands.split(";")).iterator() : null;
-        while (true) {
-            String c = stdin != null ? stdin.readLine() : script.hasNext() ? script.next() : null;
-            if (c == null) {
-                break;
-            }
-            c = c.trim();
-            if (c.isEmpty()) {
-                continue;
-            }
-            try {
-                Object result = execute.invoke(session, c);
-                if (result != null) {
-                    System.out.println(result);
+        try (GogoShell.Session session = shell.open(System.in, stdout, stderr)) {
+            for (Iterator<String> script = script(commands); script.hasNext();) {
+                String c = script.next().trim();
+                if (c.isEmpty()) {
+                    continue;
                 }
-            } catch (java.lang.reflect.InvocationTargetException e) {
-                Throwable cause = e.getCause();
-                System.err.println("error: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
-                status = 1;
+                try {
+                    Object result = session.execute(c);
+                    if (result != null) {
+                        System.out.println(result);
+                    }
+                } catch (GogoShell.Failure e) {
+                    System.err.println("error: " + e.getMessage());
+                    status = 1;
+                }
+                if (marker != null) {
+                    System.out.println(marker);
+                    System.err.println(marker);
+                }
+                System.out.flush();
+                System.err.flush();
             }
-            if (marker != null) {
-                System.out.println(marker);
-                System.err.println(marker);
-            }
-            System.out.flush();
-            System.err.flush();
         }
-        session.getClass().getMethod("close").invoke(session);
         return status;
-    }
-
-    private static Object awaitService(BundleContext ctx, String type) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
-        while (System.currentTimeMillis() < deadline) {
-            ServiceReference<?> ref = ctx.getServiceReference(type);
-            if (ref != null) {
-                Object service = ctx.getService(ref);
-                if (service != null) {
-                    return service;
-                }
-            }
-            Thread.sleep(10);
-        }
-        return null;
     }
 }
