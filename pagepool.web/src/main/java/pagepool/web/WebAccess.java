@@ -93,7 +93,7 @@ public final class WebAccess {
                 h.add(hostName(name.strip()));
             }
         }
-        this.hosts = Set.copyOf(h);
+        this.hosts = java.util.Collections.unmodifiableSet(h);
         String w = config.writes().strip().toLowerCase(Locale.ROOT);
         if (!w.equals("token") && !w.equals("off")) {
             // An unknown word must not open writes: they stay off, and the operator is told.

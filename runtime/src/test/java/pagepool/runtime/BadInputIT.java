@@ -145,6 +145,8 @@ class BadInputIT {
                 command("pp:bind sim0 4 heap", "queue: 4 (expected: 0..3 on sim0)"),
                 command("pp:bind eth9 1 heap", "device: 'eth9' is unknown (expected: one of [sim0])"),
                 command("pp:bind sim0 1", "usage: pp:bind <device> <queues> <provider>"),
+                command("pp:bind sim0 1 nosuch", "provider: 'nosuch' is not present (expected: one of [heap]"),
+                command("pp:bind sim0 1 heap extra --json", "usage: pp:bind <device> <queues> <provider> [--json]"),
                 command("pp:bind", "usage: pp:bind <device> <queues> <provider>"),
                 command("pp:unbind sim0 1", "queue sim0/1 has no binding"),
                 command("pp:unbind sim0 9", "queue: 9 (expected: 0..3 on sim0)"),
@@ -158,16 +160,16 @@ class BadInputIT {
                 command("pp:problems now", "unexpected argument: 'now' (expected: --json)"),
                 command("pp:devstats eth9", "device: 'eth9' is unknown (expected: one of [sim0])"),
                 command("pp:devstats sim0 sim1", "unexpected argument: 'sim1' (expected: at most 1 name and --json)"),
-                command("pp:traffic maybe", "usage: pp:traffic on|off [device]"),
+                command("pp:traffic maybe", "carrier: 'maybe' (expected: on or off)"),
                 command("pp:traffic off eth9", "device: 'eth9' is unknown"),
                 command("pp:traffic", "usage: pp:traffic on|off [device]"),
                 command("pp:provider_reset nope", "provider: 'nope' is unknown (expected: one of [heap])"),
                 command("pp:provider_reset", "usage: pp:provider_reset <provider>"),
                 command("pp:dmabuf_create 4K", "no device-memory provider: install provider.devmem"),
-                command("pp:link sim0 sideways", "usage: pp:link <device> up|down"),
+                command("pp:link sim0 sideways", "state: 'sideways' (expected: up or down)"),
                 command("pp:link eth9 down", "device: 'eth9' is unknown (expected: one of [sim0])"),
                 command("pp:pp_hold sim0 9 on", "queue: '9' (expected: 0..3 on sim0)"),
-                command("pp:pp_hold sim0 1 maybe", "usage: pp:pp_hold <device> <queue> on|off"),
+                command("pp:pp_hold sim0 1 maybe", "hold: 'maybe' (expected: on or off)"),
                 command("pp:queue_reset sim0 1 sideways", "mode: 'sideways' (expected: pool, napi or napi-stopped-first)"),
                 command("pp:queue_reset sim0 x", "queue: 'x' (expected: 0..3 on sim0)"),
                 command("pp:udp_send 127.0.0.1:9", "no datagram sender: install driver.uring"),
@@ -250,6 +252,9 @@ class BadInputIT {
             String bindings = json("pp:bindings --json");
             assertTrue(bindings.contains("\"state\":\"FAILED\"") && bindings.contains(expected),
                     bindings + " (expected to contain: " + expected + ")");
+            String problems = json("pp:problems --json");
+            assertTrue(problems.contains("\"source\":\"file " + name + "\"") && problems.contains(expected),
+                    "pp:problems lists the failed binding: " + problems);
             assertEquals(queues, json("pp:queues --json"), "binds nothing");
             assertEquals(pools, json("pp:pools --json"));
             List<String> said = rt.console(mark).stream().filter(l -> l.contains(name)).toList();
@@ -258,6 +263,7 @@ class BadInputIT {
             assertPlain(rt.console(mark));
             rt.delete(name);
             rt.await(name + " forgotten", () -> !json("pp:bindings --json").contains("file " + name));
+            assertFalse(json("pp:problems --json").contains("file " + name), "no longer a problem");
             assertEquals(before, snapshot(), "state unchanged once " + name + " is gone");
             row(c, said.get(0).substring(said.get(0).indexOf(": ") + 2));
         });

@@ -62,7 +62,7 @@ final class RunningRuntime implements AutoCloseable {
         pump(process.getErrorStream(), err, "stderr");
     }
 
-    private static void copy(Path from, Path to) throws IOException {
+    static void copy(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.walk(from)) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 Path rel = from.relativize(f);

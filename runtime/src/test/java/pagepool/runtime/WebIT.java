@@ -22,6 +22,8 @@ class WebIT {
 
     private final HttpClient http = HttpClient.newHttpClient();
     private int port;
+    /** The write token this start generated, as a script reads it. */
+    private String token;
 
     private HttpResponse<String> get(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
@@ -30,7 +32,7 @@ class WebIT {
 
     private HttpResponse<String> post(String path, String form) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Content-Type", "application/x-www-form-urlencoded").header("X-Pagepool-Token", token)
                 .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -51,6 +53,7 @@ class WebIT {
             rt.installExtra("provider.hugepage");
             rt.await("the web answers", this::answers);
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
+            token = java.nio.file.Files.readString(rt.home.resolve("run/http.token")).strip();
 
             // The same JSON as the shell's, field for field.
             assertEquals(rt.text("pp:queues --json"), get("/pagepool/api/queues").body());
@@ -76,7 +79,7 @@ class WebIT {
             reader.start();
             HttpResponse<String> foreign = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + "/pagepool/api/bind")).header("Content-Type", "application/x-www-form-urlencoded")
-                    .header("Origin", "http://evil.example").POST(HttpRequest.BodyPublishers.ofString(
+                    .header("Origin", "http://evil.example").header("X-Pagepool-Token", token).POST(HttpRequest.BodyPublishers.ofString(
                             "device=sim0&queues=1&provider=hugepage")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(403, foreign.statusCode(), "another site's page may not bind");
             HttpResponse<String> ok = post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
@@ -106,6 +109,7 @@ class WebIT {
             assertTrue(lines.contains("# TYPE pagepool_pool_inflight_pages gauge"));
             assertTrue(lines.stream().anyMatch(l -> l.matches(
                     "pagepool_device_packets\\{device=\"sim0\",queue=\"0\",provider=\"heap\"} \\d+")), m.body());
+            assertTrue(lines.contains("pagepool_http_refused_total{kind=\"origin\"} 1"), m.body());
             assertTrue(lines.stream().anyMatch(l -> l.matches("pagepool_pool_alloc_fast_total\\{pool=\"\\d+\","
                     + "device=\"sim0\",queue=\"1\",provider=\"heap\",state=\"active\"} \\d+")), m.body());
             for (String l : lines) {
