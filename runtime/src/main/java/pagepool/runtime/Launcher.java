@@ -112,14 +112,28 @@ public final class Launcher {
         // Before the framework touches felix-cache/ (its first init wipes it): one runtime per folder.
         InstanceLock lock = InstanceLock.tryAcquire(home);
         if (lock == null) {
-            if (exec != null) {
+            if (exec != null && Files.exists(ControlProtocol.socket(home))) {
                 // The commands go to the instance that runs here, never to a second framework.
                 System.exit(ControlClient.send(home, true, script(exec), stdout, stderr));
+            }
+            if (exec != null) {
+                System.err.println("pagepool: another --exec holds " + home + " (" + InstanceLock.holder(home)
+                        + ") and serves no socket; run again when it ends");
+                System.exit(1);
             }
             System.err.println("pagepool: a runtime already runs in " + home + " (" + InstanceLock.holder(home)
                     + "); reach it with './pagepool ctl <command>', or stop it first");
             System.exit(1);
         }
+        // The hook keeps the lock reachable for the process's life: a lock whose channel the GC
+        // collected would be released under the running instance.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                lock.close();
+            } catch (IOException e) {
+                // the process is going; the kernel drops the lock with it
+            }
+        }, "pagepool-unlock"));
         configureLogging(home, exec != null);
         Framework fw = newFramework(home, exec != null || daemon);
         fw.init();
