@@ -1,0 +1,65 @@
+package pagepool.control;
+
+import java.io.IOException;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import pagepool.api.QueueId;
+
+/**
+ * The one JSON mapping of the control plane's records, by Jackson: record components in
+ * kebab-case ({@code inflightMem} is {@code inflight-mem}, as the kernel's netdev YNL spec names
+ * it), instants as ISO-8601 strings, a queue as {@code "sim0/1"}, map keys as given. Built on
+ * first use, so a runtime nobody asks for JSON never loads Jackson's classes.
+ */
+final class WireJson {
+
+    private static final class QueueIdSerializer extends StdSerializer<QueueId> {
+        private static final long serialVersionUID = 1L;
+
+        QueueIdSerializer() {
+            super(QueueId.class);
+        }
+
+        @Override
+        public void serialize(QueueId q, JsonGenerator g, SerializerProvider p) throws IOException {
+            g.writeString(q.toString());
+        }
+    }
+
+    private volatile ObjectWriter writer;
+
+    String write(Object value) {
+        if (value != null && !value.getClass().getPackageName().startsWith("pagepool.api")
+                && !(value instanceof java.util.Collection<?>)) {
+            throw new IllegalArgumentException("value: a " + value.getClass().getName() + " (expected: a record of"
+                    + " pagepool.api or a list of them)");
+        }
+        try {
+            return writer().writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("value: " + value + " has no JSON (" + e.getOriginalMessage() + ")", e);
+        }
+    }
+
+    private ObjectWriter writer() {
+        ObjectWriter w = writer;
+        if (w == null) {
+            w = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                    .addModule(new JavaTimeModule())
+                    .addModule(new SimpleModule("pagepool").addSerializer(new QueueIdSerializer()))
+                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).build().writer();
+            writer = w; // built twice in a race at worst: both are the same mapping
+        }
+        return w;
+    }
+}
