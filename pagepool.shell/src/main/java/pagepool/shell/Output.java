@@ -1,7 +1,6 @@
 package pagepool.shell;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,8 +8,9 @@ import java.util.Map;
 import pagepool.api.Checks;
 
 /**
- * Rows of named columns, printed as an aligned table for people or as JSON for scripts. Values
- * are strings, numbers, booleans, null, lists or maps.
+ * Rows of named columns, printed as an aligned table for people (JSON for scripts is the control
+ * plane's, {@code Control.json}). Values are anything with a useful {@code toString}, lists and
+ * maps; null and empty print as "-".
  */
 final class Output {
 
@@ -33,11 +33,7 @@ final class Output {
         return this;
     }
 
-    String render(boolean json) {
-        return json ? json(rows) : table();
-    }
-
-    private String table() {
+    String render() {
         if (rows.isEmpty()) {
             // The columns say what is absent: "BUFFER  SIZE ..." over "(none)", not a bare "(none)".
             return String.join("  ", columns.stream().map(c -> c.toUpperCase(java.util.Locale.ROOT)).toList())
@@ -75,77 +71,22 @@ final class Output {
             return "-";
         }
         if (v instanceof Map<?, ?> m) {
+            if (m.isEmpty()) {
+                return "-";
+            }
             StringBuilder sb = new StringBuilder();
             m.forEach((k, x) -> sb.append(sb.isEmpty() ? "" : " ").append(k).append('=').append(text(x)));
             return sb.toString();
         }
         if (v instanceof List<?> l) {
+            if (l.isEmpty()) {
+                return "-";
+            }
             StringBuilder sb = new StringBuilder();
             l.forEach(x -> sb.append(sb.isEmpty() ? "" : ",").append(text(x)));
             return sb.toString();
         }
         String s = String.valueOf(v);
         return s.isEmpty() ? "-" : s;
-    }
-
-    /** Minimal JSON: enough for the values commands print. */
-    static String json(Object v) {
-        StringBuilder sb = new StringBuilder();
-        write(sb, v);
-        return sb.toString();
-    }
-
-    private static void write(StringBuilder sb, Object v) {
-        if (v == null) {
-            sb.append("null");
-        } else if (v instanceof Number || v instanceof Boolean) {
-            sb.append(v);
-        } else if (v instanceof Map<?, ?> m) {
-            sb.append('{');
-            Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
-            while (it.hasNext()) {
-                Map.Entry<?, ?> e = it.next();
-                string(sb, String.valueOf(e.getKey()));
-                sb.append(':');
-                write(sb, e.getValue());
-                if (it.hasNext()) {
-                    sb.append(',');
-                }
-            }
-            sb.append('}');
-        } else if (v instanceof List<?> l) {
-            sb.append('[');
-            for (int i = 0; i < l.size(); i++) {
-                if (i > 0) {
-                    sb.append(',');
-                }
-                write(sb, l.get(i));
-            }
-            sb.append(']');
-        } else {
-            string(sb, String.valueOf(v));
-        }
-    }
-
-    private static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
     }
 }

@@ -12,7 +12,7 @@ class OutputTest {
     @Test
     void tableAlignsColumnsAndShowsMissingValuesAsDash() {
         String t = new Output("queue", "provider", "message").row("sim0/0", "heap", "").row("sim0/12", "hugepage", null)
-                .render(false);
+                .render();
         assertEquals(String.join("\n",
                 "QUEUE    PROVIDER  MESSAGE",
                 "sim0/0   heap      -",
@@ -20,16 +20,13 @@ class OutputTest {
     }
 
     @Test
-    void jsonEscapesAndNests() {
-        String j = new Output("id", "name", "stats").row(1, "a\"b\n", Map.of("alloc-fast", 3L)).row(2, null, List.of(1, 2))
-                .render(true);
-        assertEquals("[{\"id\":1,\"name\":\"a\\\"b\\n\",\"stats\":{\"alloc-fast\":3}},"
-                + "{\"id\":2,\"name\":null,\"stats\":[1,2]}]", j);
+    void listsAndMapsPrintInOneCell() {
+        String t = new Output("id", "details", "queues").row(1, Map.of("address", "127.0.0.1:9"), List.of(1, 2)).render();
+        assertEquals("ID  DETAILS              QUEUES\n1   address=127.0.0.1:9  1,2", t);
     }
 
     @Test
     void emptyTableSaysSo() {
-        assertEquals("A  BB\n(none)", new Output("a", "bb").render(false), "an empty table still says what it lists");
-        assertEquals("[]", new Output("a").render(true));
+        assertEquals("A  BB\n(none)", new Output("a", "bb").render(), "an empty table still says what it lists");
     }
 }

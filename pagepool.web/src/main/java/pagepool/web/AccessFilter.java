@@ -2,7 +2,6 @@ package pagepool.web;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -49,18 +48,18 @@ public final class AccessFilter implements Filter {
             if (r.status() == 405) {
                 resp.setHeader("Allow", "GET, HEAD, POST");
             }
-            refuse(resp, r.status(), r.message());
+            refuse(resp, r.status(), access.refusal(r.message()));
             return;
         }
         chain.doFilter(request, response);
     }
 
-    /** A refusal: JSON, one line, never Jetty's HTML. */
-    static void refuse(HttpServletResponse resp, int status, String message) throws IOException {
+    /** A refusal: the control plane's JSON of it, one line, never Jetty's HTML. */
+    static void refuse(HttpServletResponse resp, int status, String json) throws IOException {
         resp.setStatus(status);
         resp.setContentType("application/json");
         resp.setCharacterEncoding("UTF-8");
         resp.setHeader("Cache-Control", "no-store");
-        resp.getOutputStream().write(Json.object(Map.of("error", message)).getBytes(StandardCharsets.UTF_8));
+        resp.getOutputStream().write(json.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -1,15 +1,12 @@
 package pagepool.web;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.TreeSet;
+import java.util.function.Function;
 
-import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -19,52 +16,87 @@ import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import pagepool.api.Checks;
+import pagepool.api.binding.QueueList;
+import pagepool.api.control.Control;
+import pagepool.api.queue.QueueDebug.ResetMode;
 
 /**
- * {@code /pagepool/api/<what>}: the JSON of {@code pp:<what> --json}, answered by the shell's
- * commands themselves, so the page and scripts get the fields the shell prints, and a bind from
- * the page gets the checks and the one-line refusals a bind from the shell gets.
- * {@code POST /pagepool/api/bind} and {@code /unbind} with {@code device}, {@code queues} and
- * {@code provider} parameters; a refusal is a 400 with {@code {"error": "..."}}.
+ * {@code /pagepool/api/<what>}: the control plane over HTTP, in its own JSON (the shell's
+ * {@code --json} is the same). {@code GET} reads a listing; {@code POST} with form fields does an
+ * operation, each field given once and nothing else given. What the control plane refuses is a 400
+ * (bad input) or 409 (cannot now) with {@code {"error": "..."}}; the schema is
+ * {@code /pagepool/api/openapi.json}.
  */
 @Component(service = Servlet.class)
 @HttpWhiteboardServletPattern("/pagepool/api/*")
 public final class ApiServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
-    /** What may be read: the shell's listings that take --json. */
-    private static final Set<String> LISTINGS = Set.of("queues", "pools", "providers", "bindings", "devices",
-            "devstats", "problems", "dmabufs");
-    /** A device, provider or queue list as the shell takes them: no spaces, quotes or separators. */
-    private static final Pattern WORD = Pattern.compile("[A-Za-z0-9_.,:/-]{1,200}");
 
-    private final transient CommandProcessor shell;
+    /** A write: the fields it takes, and what it does with them. */
+    private record Operation(Set<String> fields, Function<Map<String, String>, Object> call) {
+    }
+
+    private final transient Control control;
+    private final transient WebAccess access;
+    private final transient Map<String, Function<HttpServletRequest, Object>> listings;
+    private final transient Map<String, Operation> operations;
 
     @Activate
-    public ApiServlet(@Reference CommandProcessor shell) {
-        this.shell = shell;
+    public ApiServlet(@Reference Control control, @Reference WebAccess access) {
+        this.control = control;
+        this.access = access;
+        this.listings = Map.of("queues", r -> control.queues(), "pools", r -> control.pools(),
+                "providers", r -> control.providers(), "bindings", r -> control.bindings(),
+                "devices", r -> control.devices(), "problems", r -> control.problems(),
+                "dmabufs", r -> control.dmabufs(), "devstats", r -> control.devstats(r.getParameter("device")));
+        this.operations = Map.of(
+                "bind", new Operation(Set.of("device", "queues", "provider"), f -> java.util.List.of(control.bind(
+                        f.get("device"), QueueList.parse(f.get("queues")), f.get("provider"), "HTTP"))),
+                "unbind", new Operation(Set.of("device", "queues"),
+                        f -> control.unbind(f.get("device"), QueueList.parse(f.get("queues")))),
+                "link", new Operation(Set.of("device", "state"),
+                        f -> control.link(f.get("device"), word("state", f.get("state"), "up", "down"))),
+                "page-hold", new Operation(Set.of("device", "queue", "hold"), f -> control.pageHold(f.get("device"),
+                        index(f.get("queue")), word("hold", f.get("hold"), "on", "off"))),
+                "queue-reset", new Operation(Set.of("device", "queue"),
+                        f -> control.queueReset(f.get("device"), index(f.get("queue")), (ResetMode) null)),
+                "provider-reset", new Operation(Set.of("provider"), f -> control.providerReset(f.get("provider"))));
     }
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String what = name(req);
-        if (!LISTINGS.contains(what)) {
-            fail(resp, 404, "api: '" + what + "' (expected: one of " + new java.util.TreeSet<>(LISTINGS) + ")");
+        if (what.equals("openapi.json")) {
+            resp.setContentType("application/json");
+            resp.setHeader("Cache-Control", "no-store");
+            try (var in = ApiServlet.class.getResourceAsStream("openapi.json")) {
+                in.transferTo(resp.getOutputStream());
+            }
             return;
         }
-        answer(resp, "pp:" + what + " --json");
+        Function<HttpServletRequest, Object> listing = listings.get(what);
+        if (listing == null) {
+            refuse(resp, 404, "api: '" + what + "' (expected: one of " + new TreeSet<>(listings.keySet())
+                    + " or openapi.json)");
+            return;
+        }
+        fields(req, what.equals("devstats") ? Set.of("device") : Set.of(), Set.of());
+        answer(resp, () -> listing.apply(req));
     }
 
     @Override
     protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         // Host, Origin and the write token are checked before this, by AccessFilter.
         String what = name(req);
-        Map<String, String[]> p = req.getParameterMap();
-        switch (what) {
-            case "bind" -> answer(resp, command("pp:bind", p, "device", "queues", "provider"));
-            case "unbind" -> answer(resp, command("pp:unbind", p, "device", "queues"));
-            default -> fail(resp, 404, "api: POST '" + what + "' (expected: bind or unbind)");
+        Operation op = operations.get(what);
+        if (op == null) {
+            refuse(resp, 404, "api: POST '" + what + "' (expected: one of " + new TreeSet<>(operations.keySet()) + ")");
+            return;
         }
+        Map<String, String> fields = fields(req, op.fields(), op.fields());
+        answer(resp, () -> op.call().apply(fields));
     }
 
     private static String name(HttpServletRequest req) {
@@ -72,42 +104,61 @@ public final class ApiServlet extends HttpServlet {
         return path == null || path.length() < 2 ? "" : path.substring(1);
     }
 
-    /** The shell command line, each parameter checked to be one word (no command can be smuggled in). */
-    private static String command(String name, Map<String, String[]> params, String... keys) {
-        StringBuilder b = new StringBuilder(name);
-        for (String k : keys) {
-            String[] v = params.get(k);
-            if (v == null || v.length != 1 || v[0].isBlank()) {
-                throw new IllegalArgumentException(k + ": missing (expected: one value)");
+    /** The request's fields: each once, none but {@code allowed}, all of {@code required}; else a refusal. */
+    private static Map<String, String> fields(HttpServletRequest req, Set<String> allowed, Set<String> required) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (Map.Entry<String, String[]> e : req.getParameterMap().entrySet()) {
+            if (!allowed.contains(e.getKey())) {
+                throw Checks.invalid("field", "'" + e.getKey() + "'", allowed.isEmpty() ? "none"
+                        : "only " + new TreeSet<>(allowed));
             }
-            if (!WORD.matcher(v[0].strip()).matches()) {
-                throw new IllegalArgumentException(k + ": '" + v[0] + "' (expected: a name or a list like 1,2 or 0-3)");
+            if (e.getValue().length != 1) {
+                throw Checks.invalid(e.getKey(), e.getValue().length + " values", "one");
             }
-            b.append(' ').append(v[0].strip());
+            out.put(e.getKey(), e.getValue()[0].strip());
         }
-        return b.toString();
+        for (String k : new TreeSet<>(required)) {
+            if (!out.containsKey(k) || out.get(k).isEmpty()) {
+                throw Checks.invalid(k, "missing", "a value; fields: " + new TreeSet<>(required));
+            }
+        }
+        return out;
     }
 
-    private void answer(HttpServletResponse resp, String command) throws IOException {
-        Object result;
-        try (CommandSession s = shell.createSession(InputStream.nullInputStream(), new ByteArrayOutputStream(),
-                new ByteArrayOutputStream())) {
-            result = s.execute(command);
-        } catch (Exception e) {
-            fail(resp, 400, e.getMessage() == null ? e.toString() : e.getMessage());
+    private static boolean word(String what, String given, String one, String other) {
+        if (!given.equals(one) && !given.equals(other)) {
+            throw Checks.invalid(what, "'" + given + "'", one + " or " + other);
+        }
+        return given.equals(one);
+    }
+
+    private static int index(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw Checks.invalid("queue", "'" + text + "'", "a queue index, see /pagepool/api/queues");
+        }
+    }
+
+    private void answer(HttpServletResponse resp, java.util.function.Supplier<Object> call) throws IOException {
+        String json;
+        try {
+            json = control.json(call.get());
+        } catch (IllegalArgumentException e) {
+            refuse(resp, 400, e.getMessage());
+            return;
+        } catch (IllegalStateException e) {
+            refuse(resp, 409, e.getMessage());
             return;
         }
-        String text = result == null ? "" : result.toString();
-        boolean json = text.startsWith("[") || text.startsWith("{");
-        resp.setContentType(json ? "application/json" : "text/plain");
+        resp.setContentType("application/json");
         resp.setCharacterEncoding("UTF-8");
         resp.setHeader("Cache-Control", "no-store");
-        resp.getOutputStream().write((json ? text : Json.object(Map.of("result", text))).getBytes(
-                StandardCharsets.UTF_8));
+        resp.getOutputStream().write(json.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void fail(HttpServletResponse resp, int status, String message) throws IOException {
-        AccessFilter.refuse(resp, status, message);
+    private void refuse(HttpServletResponse resp, int status, String message) throws IOException {
+        AccessFilter.refuse(resp, status, access.refusal(message));
     }
 
     @Override
@@ -115,9 +166,9 @@ public final class ApiServlet extends HttpServlet {
         try {
             super.service(req, resp);
         } catch (IllegalArgumentException e) {
-            fail(resp, 400, e.getMessage());
+            refuse(resp, 400, e.getMessage());
         } catch (jakarta.servlet.ServletException e) {
-            fail(resp, 500, e.getMessage());
+            refuse(resp, 500, e.getMessage());
         }
     }
 }

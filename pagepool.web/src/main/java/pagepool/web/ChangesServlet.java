@@ -3,8 +3,6 @@ package pagepool.web;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +18,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import pagepool.api.binding.Change;
-import pagepool.api.binding.PoolBindings;
+import pagepool.api.control.Control;
 
 /**
  * {@code /pagepool/api/changes}: the stream pp:monitor prints, as server-sent events, one JSON
@@ -33,12 +31,13 @@ public final class ChangesServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
 
-    private final transient PoolBindings bindings;
+    private final transient Control control;
     private volatile boolean stopping;
 
     @Activate
-    public ChangesServlet(@Reference PoolBindings bindings) {
-        this.bindings = bindings;
+    public ChangesServlet(@Reference Control control, @Reference WebAccess access) {
+        // WebAccess: not used here, but the stream must not run without the filter's checks.
+        this.control = control;
     }
 
     @Deactivate
@@ -53,7 +52,7 @@ public final class ChangesServlet extends HttpServlet {
         resp.setHeader("Cache-Control", "no-store");
         OutputStream out = resp.getOutputStream();
         BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
-        try (Change.Subscription s = bindings.subscribe(changes::add)) {
+        try (Change.Subscription s = control.subscribe(changes::add)) {
             out.write(": pagepool changes\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
             long wrote = System.nanoTime();
@@ -63,7 +62,7 @@ public final class ChangesServlet extends HttpServlet {
                 if (c == null && System.nanoTime() - wrote < HEARTBEAT_NANOS) {
                     continue;
                 }
-                String event = c == null ? ": still here\n\n" : "data: " + json(c) + "\n\n";
+                String event = c == null ? ": still here\n\n" : "data: " + control.json(c) + "\n\n";
                 out.write(event.getBytes(StandardCharsets.UTF_8));
                 out.flush(); // an IOException here: the client went
                 wrote = System.nanoTime();
@@ -71,16 +70,5 @@ public final class ChangesServlet extends HttpServlet {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    static String json(Change c) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("time", c.time().toString());
-        m.put("kind", c.kind().name());
-        m.put("pool", String.valueOf(c.pool()));
-        m.put("queue", c.queue() == null ? "" : c.queue().toString());
-        m.put("provider", c.provider());
-        m.put("detail", c.detail());
-        return Json.object(m);
     }
 }

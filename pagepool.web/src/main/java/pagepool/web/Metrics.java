@@ -5,10 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import pagepool.api.PoolInfo;
+import pagepool.api.control.Pool;
 import pagepool.api.QueueId;
 import pagepool.api.binding.QueueInfo;
-import pagepool.api.queue.NetDevice;
 
 /**
  * The Prometheus text exposition format (version 0.0.4) of what pagepool counts: every pool's
@@ -33,7 +32,7 @@ final class Metrics {
         f.samples().add(b.append(labels.length > 1 ? "} " : " ").append(value).toString());
     }
 
-    void pool(PoolInfo p) {
+    void pool(Pool p) {
         String[] labels = {"pool", String.valueOf(p.id()), "device", p.queue() == null ? "" : p.queue().device(),
             "queue", p.queue() == null ? "" : String.valueOf(p.queue().index()), "provider", p.provider(),
             "state", p.state().name().toLowerCase(java.util.Locale.ROOT)};
@@ -41,34 +40,25 @@ final class Metrics {
                 "page-pool-stats-get " + k + " (Linux's page_pool counter of the same name)", v, labels));
         sample("pagepool_pool_inflight_pages", "gauge", "pages out of the pool: in rings, with consumers",
                 p.inflight(), labels);
-        sample("pagepool_pool_inflight_bytes", "gauge", "bytes of the pages out of the pool", p.inflightBytes(),
+        sample("pagepool_pool_inflight_bytes", "gauge", "bytes of the pages out of the pool", p.inflightMem(),
                 labels);
         sample("pagepool_pool_pages_taken_total", "counter", "pages the pool took from its provider (hold)",
-                p.holdCount(), labels);
+                p.pagesTaken(), labels);
         sample("pagepool_pool_pages_returned_total", "counter", "pages the pool gave back to its provider (release)",
-                p.releaseCount(), labels);
+                p.pagesReturned(), labels);
         sample("pagepool_pool_bad_releases_total", "counter", "releases the pool refused: double, stale, foreign",
                 p.badReleases(), labels);
         sample("pagepool_pool_provider_faults_total", "counter", "calls into the provider that threw or misbehaved",
                 p.faults().total(), labels);
     }
 
-    void queue(QueueInfo q, NetDevice dev) {
+    void queue(QueueInfo q, Map<String, Long> stats) {
         QueueId id = q.queue();
         String[] labels = {"device", id.device(), "queue", String.valueOf(id.index()), "provider", q.provider()};
         sample("pagepool_queue_restarts_total", "counter", "starts of the queue after its first", q.restarts(),
                 labels);
         sample("pagepool_queue_up", "gauge", "1 while the queue runs on memory (state OK)",
                 q.state() == QueueInfo.State.OK ? 1 : 0, labels);
-        if (dev == null) {
-            return;
-        }
-        Map<String, Long> stats;
-        try {
-            stats = dev.queueStats(id.index());
-        } catch (RuntimeException e) {
-            return; // a driver's failure is its own; the engine's view still stands
-        }
         stats.forEach((k, v) -> {
             if (!k.equals("restarts") && v != null) {
                 sample("pagepool_device_" + name(k), "untyped", "the driver's per-queue counter " + k

@@ -21,11 +21,13 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import pagepool.api.config.ConfigReport;
+import pagepool.api.control.Control;
 
 /**
  * Who may use the HTTP API, decided in one place for every servlet (the {@link AccessFilter}
@@ -80,9 +82,22 @@ public final class WebAccess {
     private final Map<String, ConfigReport> firstOfKind = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> refused = new ConcurrentHashMap<>();
 
+    /**
+     * The control plane, whose JSON every refusal is written in. Every servlet and the filter of
+     * this bundle need this component, so without the control plane none of them runs, and none
+     * runs unguarded.
+     */
+    private final Control control;
+
+    /** The JSON body of a refusal: {@code {"error": "..."}}. */
+    String refusal(String message) {
+        return control.json(new pagepool.api.control.Refusal(message));
+    }
+
     @Activate
-    public WebAccess(BundleContext context, Config config) throws IOException {
+    public WebAccess(BundleContext context, Config config, @Reference Control control) throws IOException {
         this.context = context;
+        this.control = control;
         Set<String> h = new TreeSet<>(Set.of("localhost", "127.0.0.1", "[::1]"));
         String listening = context.getProperty("org.apache.felix.http.host");
         if (listening != null && !listening.isBlank() && !listening.equals("0.0.0.0") && !listening.equals("::")) {

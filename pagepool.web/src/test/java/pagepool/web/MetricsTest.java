@@ -2,11 +2,9 @@ package pagepool.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 
-/** The Prometheus text and the JSON this bundle writes itself. */
+/** The Prometheus text this bundle writes. */
 class MetricsTest {
 
     @Test
@@ -30,10 +28,5 @@ class MetricsTest {
     void counterNamesBecomeMetricNames() {
         assertEquals("recycle_released_refcnt", Metrics.name("recycle-released-refcnt"));
         assertEquals("iotlb_misses", Metrics.name("IOTLB misses"));
-    }
-
-    @Test
-    void jsonStringsAreEscaped() {
-        assertEquals("{\"error\":\"a \\\"b\\\"\\n\\\\ \\u0001\"}", Json.object(Map.of("error", "a \"b\"\n\\ \u0001")));
     }
 }

@@ -135,7 +135,7 @@ class ControlIT {
         List<String> cacheBefore = listing(home.resolve("felix-cache"));
         Run exec = exec(java("-jar", "pagepool.jar", "--exec", "pp:bindings --json; pp:unbind sim0 9"), "");
         assertEquals(1, exec.status(), exec.err());
-        assertTrue(exec.out().contains("\"provider\":\"hugepage\",\"owner\":\"bundle:pagepool.shell"), exec.out());
+        assertTrue(exec.out().contains("\"provider\":\"hugepage\",\"owner\":\"bundle:pagepool.control"), exec.out());
         assertTrue(exec.err().contains("error: queue: 9 (expected: 0..3 on sim0)"), exec.err());
         assertEquals(cacheBefore, listing(home.resolve("felix-cache")), "--exec left the instance's cache alone");
 

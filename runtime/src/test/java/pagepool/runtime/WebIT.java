@@ -68,7 +68,7 @@ class WebIT {
             assertEquals("{\"error\":\"queue: 9 (expected: 0..3 on sim0)\"}", bad.body());
             HttpResponse<String> smuggled = post("/pagepool/api/bind", "device=sim0&queues=1&provider=heap%3Bstop+0");
             assertEquals(400, smuggled.statusCode());
-            assertTrue(smuggled.body().contains("provider: 'heap;stop 0' (expected:"), smuggled.body());
+            assertTrue(smuggled.body().contains("provider: 'heap;stop 0' is not present (expected:"), smuggled.body());
             // The change stream (server-sent events) sees what the bind does.
             java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
             HttpResponse<Stream<String>> stream = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"

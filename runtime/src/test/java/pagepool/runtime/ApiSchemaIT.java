@@ -1,0 +1,182 @@
+package pagepool.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.Error;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+
+/**
+ * The HTTP API against the schema it publishes ({@code /pagepool/api/openapi.json}): every
+ * listing, every operation's answer, a refusal and an event of the stream validate against
+ * their schema, which allows no field it does not name and names none that is missing. The
+ * shell's {@code --json} is the same text as the API's answer: one mapping.
+ */
+class ApiSchemaIT {
+
+    @TempDir
+    Path tmp;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ObjectMapper mapper = new ObjectMapper();
+    private int port;
+    private String token;
+    private JsonNode openapi;
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(String path, String form) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/x-www-form-urlencoded").header("X-Pagepool-Token", token)
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Validates {@code json} against the schema the API document gives {@code path}'s answer with {@code status}. */
+    private void valid(String method, String path, int status, String json) throws Exception {
+        JsonNode op = openapi.path("paths").path(path).path(method);
+        assertTrue(!op.isMissingNode(), method + " " + path + " is in the schema");
+        JsonNode response = op.path("responses").path(String.valueOf(status));
+        if (response.has("$ref")) {
+            response = openapi.at(response.get("$ref").asText().substring(1));
+        }
+        validAgainst(response.path("content").path("application/json").path("schema"), json, method + " " + path);
+    }
+
+    private void validAgainst(JsonNode schemaPart, String json, String what) throws Exception {
+        assertEquals(List.of(), errors(schemaPart, json, what), what + ": " + json);
+    }
+
+    private List<String> errors(JsonNode schemaPart, String json, String what) throws Exception {
+        assertTrue(!schemaPart.isMissingNode(), what + " has a schema");
+        // The whole document as root, so #/components/schemas/... resolve; its other keys are not keywords.
+        ObjectNode root = openapi.deepCopy();
+        root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        root.set("$ref", schemaPart.has("$ref") ? schemaPart.get("$ref") : null);
+        if (!schemaPart.has("$ref")) {
+            root.remove("$ref");
+            root.setAll((ObjectNode) schemaPart.deepCopy());
+        }
+        Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(root);
+        List<Error> errors = schema.validate(mapper.readTree(json));
+        return errors.stream().map(Error::toString).toList();
+    }
+
+    @Test
+    void everyAnswerMatchesThePublishedSchema() throws Exception {
+        port = RunningRuntime.freePort();
+        Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
+        try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
+                "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
+            rt.installExtra("provider.hugepage");
+            rt.installExtra("provider.devmem");
+            rt.await("the web answers", () -> {
+                try {
+                    return get("/pagepool/api/queues").statusCode() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            rt.await("hugepage and devmem up", () -> rt.text("pp:providers --json").contains("\"hugepage\"")
+                    && rt.text("pp:dmabufs --json").startsWith("{"));
+            token = Files.readString(rt.home.resolve("run/http.token")).strip();
+            HttpResponse<String> doc = get("/pagepool/api/openapi.json");
+            assertEquals(200, doc.statusCode());
+            openapi = mapper.readTree(doc.body());
+            // The check can fail: a field missing, one too many, a wrong type.
+            JsonNode queue = openapi.at("/components/schemas/Queue");
+            String good = get("/pagepool/api/queues").body();
+            assertEquals(List.of(), errors(queue, mapper.readTree(good).get(0).toString(), "a queue"));
+            assertEquals(1, errors(queue, good.substring(1, good.indexOf('}') + 1).replace(",\"restarts\":0", ""),
+                    "a queue without restarts").size());
+            assertEquals(1, errors(queue, good.substring(1, good.indexOf('}')) + ",\"extra\":1}", "one field more")
+                    .size());
+            assertEquals(1, errors(queue, good.substring(1, good.indexOf('}') + 1).replace("\"state\":\"OK\"",
+                    "\"state\":\"SIDEWAYS\""), "a state not in the enum").size());
+            rt.run("pp:dmabuf_create 1M");
+
+            // A change, read off the stream while a bind happens.
+            HttpRequest stream = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/pagepool/api/changes")).build();
+            HttpResponse<java.io.InputStream> events = http.send(stream, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<String> bound = post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
+            assertEquals(200, bound.statusCode(), bound.body());
+            valid("post", "/pagepool/api/bind", 200, bound.body());
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(events.body(), StandardCharsets.UTF_8))) {
+                String data = Stream.generate(() -> {
+                    try {
+                        return r.readLine();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).filter(l -> l == null || l.startsWith("data: ")).findFirst().orElseThrow();
+                validAgainst(openapi.at("/components/schemas/Change"), data.substring("data: ".length()), "an event");
+            }
+
+            for (String listing : List.of("queues", "pools", "providers", "bindings", "devices", "problems", "devstats",
+                    "dmabufs")) {
+                HttpResponse<String> r = get("/pagepool/api/" + listing);
+                assertEquals(200, r.statusCode(), listing + ": " + r.body());
+                valid("get", "/pagepool/api/" + listing, 200, r.body());
+            }
+            // One mapping: the shell prints the API's text (a listing that does not move while read twice).
+            assertEquals(rt.text("pp:bindings --json"), get("/pagepool/api/bindings").body());
+            assertEquals(rt.text("pp:providers --json"), get("/pagepool/api/providers").body());
+
+            HttpResponse<String> held = post("/pagepool/api/page-hold", "device=sim0&queue=2&hold=on");
+            assertEquals(200, held.statusCode(), held.body());
+            valid("post", "/pagepool/api/page-hold", 200, held.body());
+            assertEquals("{\"queue\":\"sim0/2\",\"held\":1}", held.body());
+            valid("post", "/pagepool/api/page-hold", 200, post("/pagepool/api/page-hold",
+                    "device=sim0&queue=2&hold=off").body());
+            valid("post", "/pagepool/api/queue-reset", 200, post("/pagepool/api/queue-reset", "device=sim0&queue=3")
+                    .body());
+            valid("post", "/pagepool/api/provider-reset", 200, post("/pagepool/api/provider-reset", "provider=heap")
+                    .body());
+            HttpResponse<String> down = post("/pagepool/api/link", "device=sim0&state=down");
+            valid("post", "/pagepool/api/link", 200, down.body());
+            assertTrue(down.body().contains("\"up\":false"), down.body());
+            valid("post", "/pagepool/api/link", 200, post("/pagepool/api/link", "device=sim0&state=up").body());
+            valid("post", "/pagepool/api/unbind", 200, post("/pagepool/api/unbind", "device=sim0&queues=1").body());
+
+            // Refusals: the control plane's words, in the schema's shape, state unchanged.
+            String before = get("/pagepool/api/bindings").body();
+            for (String[] bad : new String[][] {{"device=sim0&queues=9&provider=heap", "queue: 9 (expected: 0..3 on sim0)"},
+                {"device=sim0&queues=1&provider=nosuch", "provider: 'nosuch' is not present"},
+                {"device=sim0&queues=1", "provider: missing (expected: a value; fields: [device, provider, queues])"},
+                {"device=sim0&queues=1&provider=heap&extra=1", "field: 'extra' (expected: only [device, provider, queues])"},
+                {"device=sim0&device=sim1&queues=1&provider=heap", "device: 2 values (expected: one)"}}) {
+                HttpResponse<String> r = post("/pagepool/api/bind", bad[0]);
+                assertEquals(400, r.statusCode(), r.body());
+                valid("post", "/pagepool/api/bind", 400, r.body());
+                assertTrue(r.body().contains(bad[1]), r.body() + " (expected to contain: " + bad[1] + ")");
+            }
+            assertEquals(before, get("/pagepool/api/bindings").body(), "nothing bound by a refusal");
+            HttpResponse<String> dmabufs = get("/pagepool/api/devstats?device=eth9");
+            assertEquals(400, dmabufs.statusCode());
+            valid("get", "/pagepool/api/devstats", 400, dmabufs.body());
+        }
+    }
+}
