@@ -412,7 +412,8 @@ public final class Launcher {
             throws Exception {
         BundleContext ctx = fw.getBundleContext();
         GogoShell shell = GogoShell.await(ctx, READY_TIMEOUT_MS);
-        for (String service : List.of("pagepool.api.binding.PoolBindings", "pagepool.api.queue.NetDevice")) {
+        for (String service : List.of("pagepool.api.binding.PoolBindings", "pagepool.api.queue.NetDevice",
+                "pagepool.api.control.Control")) {
             if (GogoShell.awaitService(ctx, service, READY_TIMEOUT_MS) == null) {
                 System.err.println("pagepool: no " + service + " after " + READY_TIMEOUT_MS
                         + " ms; running the commands anyway");
