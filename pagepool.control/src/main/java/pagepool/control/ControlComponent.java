@@ -30,6 +30,7 @@ import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
+import pagepool.api.binding.RestartLatency;
 import pagepool.api.config.ConfigProblem;
 import pagepool.api.control.Control;
 import pagepool.api.control.Device;
@@ -187,6 +188,11 @@ public final class ControlComponent implements Control {
     @Override
     public List<BindingInfo> bindings() {
         return bindings.bindings();
+    }
+
+    @Override
+    public RestartLatency restartLatency() {
+        return bindings.restartLatency();
     }
 
     @Override

@@ -23,6 +23,7 @@ import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
+import pagepool.api.binding.RestartLatency;
 import pagepool.api.config.ConfigProblem;
 import pagepool.api.control.Device;
 import pagepool.api.control.Pool;
@@ -76,6 +77,11 @@ class ControlComponentTest {
         @Override
         public List<BindingInfo> bindings() {
             return bindings;
+        }
+
+        @Override
+        public RestartLatency restartLatency() {
+            return new RestartLatency(List.of(), List.of(0L), 0, 0, 0);
         }
 
         @Override

@@ -17,6 +17,7 @@ import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.PoolBindings;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
+import pagepool.api.binding.RestartLatency;
 
 /**
  * {@link PoolBindings} for one using bundle (bundle scope): the bindings it makes are owned by
@@ -84,6 +85,11 @@ public final class BindingsComponent implements PoolBindings {
     @Override
     public List<BindingInfo> bindings() {
         return engine.bindings();
+    }
+
+    @Override
+    public RestartLatency restartLatency() {
+        return engine.restartLatency();
     }
 
     @Override

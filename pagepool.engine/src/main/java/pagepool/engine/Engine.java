@@ -18,6 +18,7 @@ import pagepool.api.binding.DeviceInfo;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.binding.QueueList;
+import pagepool.api.binding.RestartLatency;
 import pagepool.api.provider.MemoryProvider;
 import pagepool.api.queue.NetDevice;
 import pagepool.engine.BindingTable.Binding;
@@ -70,6 +71,10 @@ final class Engine implements AutoCloseable {
             healthCheck.cancel(false);
         }
         healthCheck = thread.every(healthMillis, "the health check", this::checkHealth);
+    }
+
+    RestartLatency restartLatency() {
+        return restart.histogram.snapshot();
     }
 
     void onRestart(Consumer<RestartRecord> listener) {

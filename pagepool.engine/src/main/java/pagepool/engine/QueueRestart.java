@@ -27,6 +27,8 @@ final class QueueRestart {
 
     private volatile Consumer<RestartRecord> listener = r -> { };
     private final ChangeFeed changes;
+    /** Every restart's time: pp:restarts and /metrics show the histogram. */
+    final RestartHistogram histogram = new RestartHistogram();
 
     QueueRestart(ChangeFeed changes) {
         this.changes = changes;
@@ -248,6 +250,7 @@ final class QueueRestart {
     }
 
     private void report(RestartRecord r) {
+        histogram.record(r);
         if (LOG.isLoggable(Level.DEBUG)) {
             LOG.log(Level.DEBUG, (r.done() ? "queue {0}: {1} from ''{2}'' onto ''{3}''"
                     : "queue {0}: {1} from ''{2}'' onto ''{3}'' failed") + " in {4} us (alloc {5}, switch {6}, free {7})",

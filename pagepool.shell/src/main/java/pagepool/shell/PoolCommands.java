@@ -24,6 +24,7 @@ import pagepool.api.binding.Change;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.binding.QueueList;
+import pagepool.api.binding.RestartLatency;
 import pagepool.api.config.ConfigProblem;
 import pagepool.api.control.Control;
 import pagepool.api.control.Device;
@@ -54,7 +55,7 @@ import pagepool.api.queue.QueueDebug;
         "osgi.command.function=queue_reset", "osgi.command.function=problems", "osgi.command.function=dmabufs",
         "osgi.command.function=dmabuf_create", "osgi.command.function=dmabuf_bind",
         "osgi.command.function=dmabuf_unbind", "osgi.command.function=dmabuf_destroy", "osgi.command.function=udp_send",
-        "osgi.command.function=monitor",
+        "osgi.command.function=monitor", "osgi.command.function=restarts",
         "osgi.command.function=help"})
 public final class PoolCommands {
 
@@ -222,6 +223,39 @@ public final class PoolCommands {
             List<BindingInfo> list = control.bindings();
             return jsonOption | json(args, 0) ? control.json(list) : bindingRows(list).render();
         });
+    }
+
+    @Descriptor("how long queue restarts took since start: a histogram of the time until a queue ran on its new"
+            + " memory, hitless swaps and failures")
+    public String restarts(@Descriptor("JSON for scripts") @Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") boolean jsonOption, @Descriptor("(nothing else)") String... args) {
+        return run("restarts", () -> {
+            RestartLatency l = control.restartLatency();
+            if (jsonOption | json(args, 0)) {
+                return control.json(l);
+            }
+            Output out = new Output("at-most", "restarts", "cumulative");
+            long seen = 0;
+            for (int i = 0; i < l.counts().size(); i++) {
+                seen += l.counts().get(i);
+                out.row(i < l.boundsNanos().size() ? duration(l.boundsNanos().get(i)) : "longer", l.counts().get(i),
+                        seen);
+            }
+            return out.render() + "\n" + l.count() + " restart(s), " + l.hitless() + " hitless, mean "
+                    + (l.count() == 0 ? "-" : duration(l.sumNanos() / l.count())) + "; " + l.failed() + " failed";
+        });
+    }
+
+    /** 10 us, 2.5 ms, 1 s. */
+    private static String duration(long nanos) {
+        if (nanos < 1_000_000) {
+            return trim(nanos / 1e3) + " us";
+        }
+        return nanos < 1_000_000_000 ? trim(nanos / 1e6) + " ms" : trim(nanos / 1e9) + " s";
+    }
+
+    private static String trim(double v) {
+        return v == Math.rint(v) ? String.valueOf((long) v) : String.format(java.util.Locale.ROOT, "%.1f", v);
     }
 
     /** Bindings as pp:bindings shows them: pp:unbind's answer too. */

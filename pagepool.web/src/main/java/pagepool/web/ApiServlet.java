@@ -50,7 +50,8 @@ public final class ApiServlet extends HttpServlet {
         this.listings = Map.of("queues", r -> control.queues(), "pools", r -> control.pools(),
                 "providers", r -> control.providers(), "bindings", r -> control.bindings(),
                 "devices", r -> control.devices(), "problems", r -> control.problems(),
-                "dmabufs", r -> control.dmabufs(), "devstats", r -> control.devstats(r.getParameter("device")));
+                "dmabufs", r -> control.dmabufs(), "devstats", r -> control.devstats(r.getParameter("device")),
+                "restarts", r -> control.restartLatency());
         this.operations = Map.of(
                 "bind", new Operation(Set.of("device", "queues", "provider"), f -> java.util.List.of(control.bind(
                         f.get("device"), QueueList.parse(f.get("queues")), f.get("provider"), "HTTP"))),

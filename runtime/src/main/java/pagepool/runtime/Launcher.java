@@ -279,7 +279,8 @@ public final class Launcher {
     private static boolean isWeb(String symbolicName) {
         return symbolicName != null && (symbolicName.equals("pagepool.web")
                 || symbolicName.startsWith("org.apache.felix.http.") || symbolicName.startsWith("slf4j.")
-                || symbolicName.startsWith("org.apache.commons."));
+                || symbolicName.startsWith("org.apache.commons.") || symbolicName.startsWith("io.prometheus.")
+                || symbolicName.equals("org.jsr-305"));
     }
 
     /**

@@ -136,7 +136,7 @@ class ApiSchemaIT {
             }
 
             for (String listing : List.of("queues", "pools", "providers", "bindings", "devices", "problems", "devstats",
-                    "dmabufs")) {
+                    "dmabufs", "restarts")) {
                 HttpResponse<String> r = get("/pagepool/api/" + listing);
                 assertEquals(200, r.statusCode(), listing + ": " + r.body());
                 valid("get", "/pagepool/api/" + listing, 200, r.body());

@@ -9,12 +9,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The web bundle in the assembled runtime: the shell's JSON over HTTP, binds from the page, /metrics. */
+/**
+ * The web bundle in the assembled runtime: the control plane's JSON over HTTP, binds from the
+ * page, the change stream, and /metrics across a provider swap, read by the Prometheus parsers.
+ */
 class WebIT {
 
     @TempDir
@@ -42,6 +49,26 @@ class WebIT {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /** Each sample's name and labels: the series it belongs to. */
+    private static Set<String> series(String text) {
+        return text.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).map(l -> l.substring(0, l.lastIndexOf(' ')))
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** Runs cnf/promparse.sh (the Prometheus Python client's parsers) on {@code text}; skips when it cannot be had. */
+    private static void parses(String format, String text) throws Exception {
+        Path script = Path.of(System.getProperty("pagepool.root", "..")).resolve("cnf/promparse.sh").toAbsolutePath();
+        Process p = new ProcessBuilder("bash", script.toString(), format).redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        int rc = p.waitFor();
+        Assumptions.assumeTrue(rc != 3, "no Prometheus parser here: " + said);
+        assertEquals(0, rc, format + " refused by the Prometheus parser: " + said);
+        assertTrue(said.contains("pagepool_queue_restart_seconds histogram"), said);
     }
 
     @Test
@@ -82,6 +109,7 @@ class WebIT {
                     .header("Origin", "http://evil.example").header("X-Pagepool-Token", token).POST(HttpRequest.BodyPublishers.ofString(
                             "device=sim0&queues=1&provider=hugepage")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(403, foreign.statusCode(), "another site's page may not bind");
+            Set<String> before = series(get("/metrics").body());
             HttpResponse<String> ok = post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
             assertEquals(200, ok.statusCode(), ok.body());
             assertTrue(get("/pagepool/api/queues").body().contains(
@@ -100,22 +128,35 @@ class WebIT {
             assertEquals(200, post("/pagepool/api/unbind", "device=sim0&queues=1").statusCode());
             assertTrue(get("/pagepool/api/queues").body().contains("{\"queue\":\"sim0/1\",\"provider\":\"heap\""));
 
-            // Prometheus: every family with HELP and TYPE, every sample a name, labels and a number.
+            // Prometheus: typed families, every series named by what does not change; the swaps above
+            // (sim0/1 onto hugepage and back) started no new series for a queue, a device or a provider.
             HttpResponse<String> m = get("/metrics");
             assertEquals(200, m.statusCode());
-            assertTrue(m.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+            assertTrue(m.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
             List<String> lines = m.body().lines().toList();
             assertTrue(lines.contains("# TYPE pagepool_pool_alloc_fast_total counter"), m.body());
-            assertTrue(lines.contains("# TYPE pagepool_pool_inflight_pages gauge"));
+            assertTrue(lines.contains("# TYPE pagepool_queue_restart_seconds histogram"), m.body());
             assertTrue(lines.stream().anyMatch(l -> l.matches(
-                    "pagepool_device_packets\\{device=\"sim0\",queue=\"0\",provider=\"heap\"} \\d+")), m.body());
-            assertTrue(lines.contains("pagepool_http_refused_total{kind=\"origin\"} 1"), m.body());
-            assertTrue(lines.stream().anyMatch(l -> l.matches("pagepool_pool_alloc_fast_total\\{pool=\"\\d+\","
-                    + "device=\"sim0\",queue=\"1\",provider=\"heap\",state=\"active\"} \\d+")), m.body());
-            for (String l : lines) {
-                assertTrue(l.startsWith("# HELP ") || l.startsWith("# TYPE ")
-                        || l.matches("[a-z_]+\\{([a-z]+=\"[^\"]*\",?)*} -?\\d+"), "not Prometheus text: " + l);
-            }
+                    "pagepool_device_packets_total\\{device=\"sim0\",queue=\"0\"} [0-9.E]+")), m.body());
+            assertTrue(lines.stream().anyMatch(l -> l.matches("pagepool_queue_info\\{binding=\"\",device=\"sim0\","
+                    + "napi=\"\\d+\",pool=\"\\d+\",provider=\"heap\",queue=\"1\"} 1")), m.body());
+            assertTrue(lines.contains("pagepool_http_refused_total{kind=\"origin\"} 1.0"), m.body());
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("jvm_memory_used_bytes{")), "the JVM's metrics");
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("process_cpu_seconds_total ")), "the process's");
+            Set<String> after = series(m.body());
+            Set<String> kept = new TreeSet<>(before);
+            kept.removeIf(x -> x.contains("pool=\"") || x.contains("_info{") || x.startsWith("pagepool_binding")
+                    || x.startsWith("jvm_") || x.startsWith("process_") || x.startsWith("pagepool_queue_restart_seconds"));
+            assertTrue(kept.stream().anyMatch(x -> x.startsWith("pagepool_device_packets_total{device=\"sim0\",queue=\"1\"")));
+            assertEquals(List.of(), kept.stream().filter(x -> !after.contains(x)).toList(), "series lost in the swap");
+            // The Prometheus project's own parsers take both formats.
+            parses("text", m.body());
+            HttpResponse<String> om = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .header("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertTrue(om.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"));
+            assertTrue(om.body().endsWith("# EOF\n"));
+            parses("openmetrics", om.body());
 
             HttpResponse<String> page = get("/pagepool");
             assertEquals(200, page.statusCode());

@@ -76,6 +76,9 @@ public interface PoolBindings {
 
     List<BindingInfo> bindings();
 
+    /** How long queue restarts took since the engine started, as a histogram. */
+    RestartLatency restartLatency();
+
     List<DeviceInfo> devices();
 
     List<QueueInfo> queues();

@@ -9,6 +9,7 @@ import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.Change;
 import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
+import pagepool.api.binding.RestartLatency;
 import pagepool.api.config.ConfigProblem;
 import pagepool.api.datagram.DatagramSender.SendReport;
 import pagepool.api.devmem.DevmemBindingInfo;
@@ -41,6 +42,9 @@ public interface Control {
     List<ProviderInfo> providers();
 
     List<BindingInfo> bindings();
+
+    /** How long queue restarts took since start, as a histogram. */
+    RestartLatency restartLatency();
 
     /**
      * What the runtime refused and still refuses: configurations and jars, and bindings that
