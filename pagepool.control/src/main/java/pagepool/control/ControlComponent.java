@@ -10,13 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -32,12 +34,14 @@ import pagepool.api.binding.ProviderInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.binding.RestartLatency;
 import pagepool.api.config.ConfigProblem;
+import pagepool.api.control.ChangeEvent;
 import pagepool.api.control.Control;
 import pagepool.api.control.Device;
 import pagepool.api.control.HeldPages;
 import pagepool.api.control.DmaBufList;
 import pagepool.api.control.Pool;
 import pagepool.api.control.QueueCounters;
+import pagepool.api.control.RateSample;
 import pagepool.api.datagram.DatagramSender;
 import pagepool.api.datagram.DatagramSender.SendReport;
 import pagepool.api.devmem.DevmemBindingInfo;
@@ -60,10 +64,16 @@ public final class ControlComponent implements Control {
     /** How long {@link #link} waits for the engine to apply a device's new state. */
     static final long LINK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long WARM_UP_SECONDS = 3;
+    private static final long SAMPLE_MILLIS = 1000;
+    private static final System.Logger LOG = System.getLogger(ControlComponent.class.getName());
 
     private final PoolBindings bindings;
     /** When a failed binding was first seen failing: pp:problems' "since" for it. */
     private final Map<Long, Instant> failedSince = new ConcurrentHashMap<>();
+    private final ChangeLog changeLog = new ChangeLog(CHANGES_KEPT);
+    private final RateHistory history = new RateHistory(SAMPLES_KEPT, SAMPLED_QUEUES);
+    private Change.Subscription changeFeed;
+    private ScheduledExecutorService sampler;
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private volatile List<NetDevice> devices;
@@ -83,14 +93,40 @@ public final class ControlComponent implements Control {
     }
 
     /**
-     * Builds the JSON mapping a few seconds after start, off every caller's path: Jackson's first
-     * use costs ~0.2 s of class loading, which would otherwise land on the first scrape or
-     * {@code --json} command, and at start-up it would compete with the framework for the CPU.
+     * Starts the change log and the traffic sampler. Builds the JSON mapping a few seconds after
+     * start, off every caller's path: Jackson's first use costs ~0.2 s of class loading, which would
+     * otherwise land on the first scrape or {@code --json} command, and at start-up it would compete
+     * with the framework for the CPU.
      */
     @Activate
-    void warmUp() {
-        CompletableFuture.runAsync(() -> json(new pagepool.api.control.Refusal("warm-up")),
-                CompletableFuture.delayedExecutor(WARM_UP_SECONDS, TimeUnit.SECONDS));
+    void start() {
+        changeFeed = bindings.subscribe(changeLog);
+        sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pagepool-rate-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        sampler.scheduleAtFixedRate(this::sample, SAMPLE_MILLIS, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
+        sampler.schedule(() -> json(new pagepool.api.control.Refusal("warm-up")), WARM_UP_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Deactivate
+    void stop() {
+        if (sampler != null) {
+            sampler.shutdownNow();
+        }
+        if (changeFeed != null) {
+            changeFeed.close();
+        }
+    }
+
+    /** One traffic sample; what goes wrong is logged and the next second tries again. */
+    void sample() {
+        try {
+            history.sample(devstats(null), bindings.queues(), System.nanoTime(), java.time.Instant.now());
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.WARNING, "a traffic sample failed", e);
+        }
     }
 
     /** For tests: the services a framework would inject. */
@@ -424,6 +460,21 @@ public final class ControlComponent implements Control {
     @Override
     public Change.Subscription subscribe(Consumer<Change> listener) {
         return bindings.subscribe(listener);
+    }
+
+    @Override
+    public List<ChangeEvent> changes(long afterId) {
+        return changeLog.after(afterId);
+    }
+
+    @Override
+    public Change.Subscription follow(long afterId, Consumer<ChangeEvent> listener) {
+        return changeLog.follow(afterId, listener);
+    }
+
+    @Override
+    public List<RateSample> history(long afterSeq) {
+        return history.after(afterSeq);
     }
 
     @Override

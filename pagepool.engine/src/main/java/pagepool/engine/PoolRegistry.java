@@ -32,6 +32,10 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, PagePoolImpl> pools = new ConcurrentHashMap<>();
     private final Map<Integer, ScheduledFuture<?>> retries = new ConcurrentHashMap<>();
+    /** Pools whose POOL_DETACHED was published and that are not destroyed yet. */
+    private final java.util.Set<Integer> detachSaid = ConcurrentHashMap.newKeySet();
+    /** Orders a pool's DETACHED before its DESTROYED when the two race (publishing never blocks). */
+    private final Object said = new Object();
     private final ScheduledExecutorService retry;
     private volatile long retryMillis;
     private volatile long stallMillis;
@@ -149,8 +153,7 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     @Override
     public void detached(PagePoolImpl pool) {
         long detachedAt = System.nanoTime();
-        changes.publish(Change.Kind.POOL_DETACHED, pool.id(), pool.params().queue(), pool.providerName(),
-                pool.inflight() + " pages in flight");
+        sayDetached(pool);
         PoolEvents.PoolDetach event = new PoolEvents.PoolDetach();
         if (event.shouldCommit()) {
             event.about(pool);
@@ -184,6 +187,16 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
         }
     }
 
+    /** POOL_DETACHED, once, and only while the pool is not destroyed (see {@link #destroyed}). */
+    private void sayDetached(PagePoolImpl pool) {
+        synchronized (said) {
+            if (pools.containsKey(pool.id()) && detachSaid.add(pool.id())) {
+                changes.publish(Change.Kind.POOL_DETACHED, pool.id(), pool.params().queue(), pool.providerName(),
+                        pool.inflight() + " pages in flight");
+            }
+        }
+    }
+
     @Override
     public void destroyed(PagePoolImpl pool) {
         PoolEvents.PoolDestroy e = new PoolEvents.PoolDestroy();
@@ -194,8 +207,17 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
                     .toNanos();
             e.commit();
         }
-        if (pools.remove(pool.id()) != null) {
-            changes.publish(Change.Kind.POOL_DESTROYED, pool.id(), pool.params().queue(), pool.providerName(), "");
+        synchronized (said) {
+            // The last page may come back on another thread before detached() has spoken: say
+            // DETACHED first then, so no one hears of a detached pool's end before its detach.
+            if (pools.remove(pool.id()) != null) {
+                if (pool.detachTime() != null && detachSaid.add(pool.id())) {
+                    changes.publish(Change.Kind.POOL_DETACHED, pool.id(), pool.params().queue(), pool.providerName(),
+                            "0 pages in flight");
+                }
+                changes.publish(Change.Kind.POOL_DESTROYED, pool.id(), pool.params().queue(), pool.providerName(), "");
+            }
+            detachSaid.remove(pool.id());
         }
         ScheduledFuture<?> f = retries.remove(pool.id());
         if (f != null) {

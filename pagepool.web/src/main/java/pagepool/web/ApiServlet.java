@@ -47,11 +47,14 @@ public final class ApiServlet extends HttpServlet {
     public ApiServlet(@Reference Control control, @Reference WebAccess access) {
         this.control = control;
         this.access = access;
-        this.listings = Map.of("queues", r -> control.queues(), "pools", r -> control.pools(),
-                "providers", r -> control.providers(), "bindings", r -> control.bindings(),
-                "devices", r -> control.devices(), "problems", r -> control.problems(),
-                "dmabufs", r -> control.dmabufs(), "devstats", r -> control.devstats(r.getParameter("device")),
-                "restarts", r -> control.restartLatency());
+        this.listings = Map.ofEntries(Map.entry("queues", r -> control.queues()),
+                Map.entry("pools", r -> control.pools()), Map.entry("providers", r -> control.providers()),
+                Map.entry("bindings", r -> control.bindings()), Map.entry("devices", r -> control.devices()),
+                Map.entry("problems", r -> control.problems()), Map.entry("dmabufs", r -> control.dmabufs()),
+                Map.entry("devstats", r -> control.devstats(r.getParameter("device"))),
+                Map.entry("restarts", r -> control.restartLatency()),
+                Map.entry("history", r -> control.history(after(r))),
+                Map.entry("change-log", r -> control.changes(after(r))));
         this.operations = Map.of(
                 "bind", new Operation(Set.of("device", "queues", "provider"), f -> java.util.List.of(control.bind(
                         f.get("device"), QueueList.parse(f.get("queues")), f.get("provider"), "HTTP"))),
@@ -83,7 +86,11 @@ public final class ApiServlet extends HttpServlet {
                     + " or openapi.json)");
             return;
         }
-        fields(req, what.equals("devstats") ? Set.of("device") : Set.of(), Set.of());
+        fields(req, switch (what) {
+            case "devstats" -> Set.of("device");
+            case "history", "change-log" -> Set.of("after");
+            default -> Set.of();
+        }, Set.of());
         answer(resp, () -> listing.apply(req));
     }
 
@@ -124,6 +131,23 @@ public final class ApiServlet extends HttpServlet {
             }
         }
         return out;
+    }
+
+    /** {@code after}: the last sample or change a client has; 0, or absent, for all that is kept. */
+    private static long after(HttpServletRequest req) {
+        String v = req.getParameter("after");
+        if (v == null) {
+            return 0;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw Checks.invalid("after", "'" + v + "'", "an id of at least 0");
     }
 
     private static boolean word(String what, String given, String one, String other) {

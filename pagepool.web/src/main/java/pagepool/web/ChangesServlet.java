@@ -18,11 +18,15 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import pagepool.api.binding.Change;
+import pagepool.api.control.ChangeEvent;
 import pagepool.api.control.Control;
 
 /**
- * {@code /pagepool/api/changes}: the stream pp:monitor prints, as server-sent events, one JSON
- * object per change, until the client goes (a comment every 15 s finds out) or the bundle stops.
+ * {@code /pagepool/api/changes}: the control plane's change log as server-sent events, one per
+ * change, its log id as the event's {@code id} and its JSON as {@code data}, until the client goes
+ * (a comment every 15 s finds out) or the bundle stops. A client that reconnects sends the last id
+ * it saw ({@code Last-Event-ID}, as browsers do, or {@code ?after=}) and first gets what it missed,
+ * in order, none twice.
  */
 @Component(service = Servlet.class)
 @HttpWhiteboardServletPattern("/pagepool/api/changes")
@@ -45,24 +49,40 @@ public final class ChangesServlet extends HttpServlet {
         stopping = true;
     }
 
+    /** The id to resume after: Last-Event-ID, else ?after=, else 0 (everything the log keeps). */
+    static long resumeAfter(String lastEventId, String after) {
+        for (String v : new String[] {lastEventId, after}) {
+            if (v != null) {
+                try {
+                    return Math.max(0, Long.parseLong(v.strip()));
+                } catch (NumberFormatException e) {
+                    return 0; // not one of ours (another start's, or garbage): from the start of the log
+                }
+            }
+        }
+        return 0;
+    }
+
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         resp.setContentType("text/event-stream");
         resp.setCharacterEncoding("UTF-8");
         resp.setHeader("Cache-Control", "no-store");
         OutputStream out = resp.getOutputStream();
-        BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
-        try (Change.Subscription s = control.subscribe(changes::add)) {
-            out.write(": pagepool changes\n\n".getBytes(StandardCharsets.UTF_8));
+        BlockingQueue<ChangeEvent> changes = new LinkedBlockingQueue<>();
+        long after = resumeAfter(req.getHeader("Last-Event-ID"), req.getParameter("after"));
+        try (Change.Subscription s = control.follow(after, changes::add)) {
+            out.write(": pagepool changes\nretry: 2000\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
             long wrote = System.nanoTime();
             while (!stopping) {
                 // A second at most between looks at stopping; a comment after 15 s of quiet.
-                Change c = changes.poll(1, TimeUnit.SECONDS);
+                ChangeEvent c = changes.poll(1, TimeUnit.SECONDS);
                 if (c == null && System.nanoTime() - wrote < HEARTBEAT_NANOS) {
                     continue;
                 }
-                String event = c == null ? ": still here\n\n" : "data: " + control.json(c) + "\n\n";
+                String event = c == null ? ": still here\n\n"
+                        : "id: " + c.id() + "\ndata: " + control.json(c.change()) + "\n\n";
                 out.write(event.getBytes(StandardCharsets.UTF_8));
                 out.flush(); // an IOException here: the client went
                 wrote = System.nanoTime();

@@ -134,9 +134,30 @@ class ApiSchemaIT {
                 }).filter(l -> l == null || l.startsWith("data: ")).findFirst().orElseThrow();
                 validAgainst(openapi.at("/components/schemas/Change"), data.substring("data: ".length()), "an event");
             }
+            // A client that reconnects with the last id it saw gets what came after, in order.
+            JsonNode log = mapper.readTree(get("/pagepool/api/change-log").body());
+            assertTrue(log.size() >= 3, "the bind's changes are in the log: " + log);
+            List<Long> ids = new java.util.ArrayList<>();
+            log.forEach(e -> ids.add(e.get("id").asLong()));
+            assertEquals(java.util.stream.LongStream.rangeClosed(1, ids.size()).boxed().toList(), ids, "ids from 1, by one");
+            HttpResponse<java.io.InputStream> resumed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + port + "/pagepool/api/changes")).header("Last-Event-ID", "1").build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(resumed.body(), StandardCharsets.UTF_8))) {
+                List<String> replayed = new java.util.ArrayList<>();
+                while (replayed.size() < ids.size() - 1) {
+                    String line = r.readLine();
+                    assertTrue(line != null, "the stream ended after " + replayed);
+                    if (line.startsWith("id: ")) {
+                        replayed.add(line.substring(4));
+                    }
+                }
+                assertEquals(ids.subList(1, ids.size()).stream().map(String::valueOf).toList(), replayed,
+                        "replayed after id 1, in order, none twice");
+            }
 
             for (String listing : List.of("queues", "pools", "providers", "bindings", "devices", "problems", "devstats",
-                    "dmabufs", "restarts")) {
+                    "dmabufs", "restarts", "history", "change-log")) {
                 HttpResponse<String> r = get("/pagepool/api/" + listing);
                 assertEquals(200, r.statusCode(), listing + ": " + r.body());
                 valid("get", "/pagepool/api/" + listing, 200, r.body());

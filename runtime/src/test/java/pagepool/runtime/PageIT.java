@@ -11,6 +11,7 @@ import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -26,8 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The live page in a real browser: headless Chromium (installed by cnf/chromium.sh) loads
  * /pagepool from the running runtime, sees the queues, binds a queue to another provider from
- * the page's form, and sees the provider change; it saves a screenshot
- * ({@code target/pagepool-page.png}, the README's picture). Chromium is driven through its
+ * the page's form, and sees the provider change with no spike on the other queues' rates; a new
+ * tab draws the runtime's history at once; Chromium's one-shot {@code --virtual-time-budget}
+ * screenshot finishes; and when the runtime stops, the page marks itself stale. It saves a
+ * screenshot ({@code target/pagepool-page.png}, the README's picture). Chromium is driven through its
  * DevTools protocol over a WebSocket, with the JDK's own client.
  */
 class PageIT {
@@ -49,21 +52,55 @@ class PageIT {
             rt.installExtra("provider.hugepage");
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
             try (Browser b = new Browser(tmp.resolve("chromium"))) {
-                b.open("http://127.0.0.1:" + port + "/pagepool");
+                String page = "http://127.0.0.1:" + port + "/pagepool";
+                b.open(page);
                 b.await("the queues on the page", "document.querySelector('#queues').innerText",
                         t -> t.contains("sim0/3") && t.contains("heap") && t.matches("(?s).*sim0/0\\s+heap\\s+[1-9].*"));
+                b.await("a few samples drawn", "pagepool.series['sim0/0'] ? pagepool.series['sim0/0'].length : 0",
+                        t -> Integer.parseInt(t) >= 4);
+                long bindAt = Long.parseLong(b.eval("String(Math.max(...pagepool.series['sim0/0'].map(x => x.seq)))"));
                 b.eval("const f = document.querySelector('#bind'); f.device.value = 'sim0'; f.queues.value = '1';"
                         + " f.provider.value = 'hugepage'; f.querySelector('button').click(); 'clicked'");
                 b.await("the answer", "document.querySelector('#answer').innerText",
                         t -> t.contains("binding") && t.contains("APPLIED"));
                 b.await("queue 1 on hugepage on the page", "document.querySelector('#queues').innerText",
                         t -> t.matches("(?s).*sim0/1\\s+hugepage.*"));
-                b.await("the change in the page's stream", "document.querySelector('#changes').innerText",
+                b.await("the change in the page's list", "document.querySelector('#changes').innerText",
                         t -> t.contains("queue changed") && t.contains("swapped from 'heap'"));
                 assertTrue(rt.text("pp:queues --json").contains("{\"queue\":\"sim0/1\",\"provider\":\"hugepage\""),
                         "the binding is the runtime's, not only the page's");
-                Thread.sleep(3000); // the chart fills in over a few seconds, for the picture only
+                // The bind draws no spike on the other queues: each rate over the seconds around it
+                // stays near its queue's median (the simulated wire paces 10k packets/s a queue).
+                b.await("three samples after the bind", "Math.max(...pagepool.series['sim0/0'].map(x => x.seq))",
+                        t -> Long.parseLong(t) >= bindAt + 3);
+                for (String q : List.of("sim0/0", "sim0/2", "sim0/3")) {
+                    String[] pps = b.eval("pagepool.series['" + q + "'].map(x => x.pps).join(' ')").split(" ");
+                    double[] r = java.util.Arrays.stream(pps).mapToDouble(Double::parseDouble).sorted().toArray();
+                    double median = r[r.length / 2];
+                    assertTrue(median > 1000, q + ": " + String.join(" ", pps));
+                    assertTrue(r[r.length - 1] < 1.5 * median, q + " spiked around the bind: " + String.join(" ", pps));
+                }
+                // A new tab draws the history at once: its first answer carries every sample kept.
+                long kept = Long.parseLong(b.eval("String(pagepool.series['sim0/0'].length)"));
+                b.open(page);
+                b.await("the history in a new tab", "pagepool.series['sim0/0'] ? pagepool.series['sim0/0'].length : 0",
+                        t -> Long.parseLong(t) >= kept);
                 Files.write(Path.of("target/pagepool-page.png"), b.screenshot());
+
+                // Chromium's own one-shot screenshot finishes: no request of the page stays open.
+                Path shot = tmp.resolve("shot.png");
+                Process oneShot = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                        "--user-data-dir=" + tmp.resolve("chromium-shot"), "--virtual-time-budget=5000",
+                        "--screenshot=" + shot, page).redirectErrorStream(true)
+                        .redirectOutput(tmp.resolve("shot.log").toFile()).start();
+                assertTrue(oneShot.waitFor(90, TimeUnit.SECONDS), "chromium --virtual-time-budget hung on the page");
+                assertTrue(Files.size(shot) > 0, "a screenshot was written");
+
+                // The runtime stops: the page says so, and stops looking live.
+                rt.close();
+                b.await("the page marks itself stale", "document.querySelector('#status').className + ' '"
+                        + " + document.body.className + ' ' + document.querySelector('#status').innerText",
+                        t -> t.startsWith("stale stale stale: no answer from the runtime"));
             }
         }
     }

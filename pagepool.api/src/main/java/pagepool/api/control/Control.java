@@ -143,6 +143,33 @@ public interface Control {
     Change.Subscription subscribe(Consumer<Change> listener);
 
     /**
+     * The changes kept in the log (the last {@value #CHANGES_KEPT}) after {@code afterId}, oldest
+     * first; 0 for all of them.
+     */
+    List<ChangeEvent> changes(long afterId);
+
+    /**
+     * Follows the change log: first the changes kept after {@code afterId}, then each new one, in
+     * order, none twice, on a thread of the engine's that the listener must not block.
+     */
+    Change.Subscription follow(long afterId, Consumer<ChangeEvent> listener);
+
+    /** Changes the log keeps for {@link #changes} and {@link #follow}. */
+    int CHANGES_KEPT = 1000;
+
+    /**
+     * The traffic samples kept (each second, the last {@value #SAMPLES_KEPT}) after {@code afterSeq},
+     * oldest first; 0 for all of them. A sample holds at most {@value #SAMPLED_QUEUES} queues.
+     */
+    List<RateSample> history(long afterSeq);
+
+    /** Samples {@link #history} keeps: five minutes and a half. */
+    int SAMPLES_KEPT = 330;
+
+    /** Queues a sample holds, the first by device and index: what a page can draw. */
+    int SAMPLED_QUEUES = 128;
+
+    /**
      * The JSON of what this service returns (a record, a list of records, a change, a report), in
      * the one mapping every client gets: the shell's {@code --json}, the HTTP API and its event
      * stream. Field names are the record components in kebab-case; times are ISO-8601 strings; a
