@@ -58,7 +58,16 @@ final class ControlServer implements AutoCloseable {
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private ControlServer(Path socket, GogoShell shell, ServerSocketChannel server, UserPrincipal owner) {
+    /** Told of every refusal, by kind (peer, busy, request, line), to list it where operators look. */
+    interface Refusals {
+        void refused(String kind, String why);
+    }
+
+    private final Refusals refusals;
+
+    private ControlServer(Path socket, GogoShell shell, ServerSocketChannel server, UserPrincipal owner,
+            Refusals refusals) {
+        this.refusals = refusals;
         this.socket = socket;
         this.shell = shell;
         this.server = server;
@@ -71,7 +80,7 @@ final class ControlServer implements AutoCloseable {
      * Listens in {@code home}; a socket file left there is stale (the caller holds the instance
      * lock) and replaced.
      */
-    static ControlServer start(Path home, GogoShell shell) throws IOException {
+    static ControlServer start(Path home, GogoShell shell, Refusals refusals) throws IOException {
         Path socket = ControlProtocol.socket(home);
         Path dir = socket.getParent();
         if (!Files.isDirectory(dir)) {
@@ -88,7 +97,7 @@ final class ControlServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        ControlServer s = new ControlServer(socket, shell, server, Files.getOwner(socket));
+        ControlServer s = new ControlServer(socket, shell, server, Files.getOwner(socket), refusals);
         s.acceptor.start();
         return s;
     }
@@ -113,6 +122,7 @@ final class ControlServer implements AutoCloseable {
                 String refusal = refusal(ch);
                 if (refusal != null) {
                     LOG.warning("control socket: refused a connection: " + refusal);
+                    refused(refusal.startsWith("user ") || refusal.startsWith("the peer") ? "peer" : "busy", refusal);
                     refuse(ch, refusal);
                     continue;
                 }
@@ -165,16 +175,18 @@ final class ControlServer implements AutoCloseable {
     private void serve(SocketChannel ch) {
         Thread runner = Thread.currentThread();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>(64);
-        Thread reader = new Thread(() -> read(ch, lines, runner), "pagepool-control-reader");
+        Thread reader = new Thread(() -> read(ch, lines, runner, this::refused), "pagepool-control-reader");
         reader.setDaemon(true);
         reader.start();
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch), 8192));
         try (ch) {
             String header = lines.poll(IDLE_SECONDS, TimeUnit.SECONDS);
             if (header == null || header == END || header == GONE || !header.startsWith(ControlProtocol.HEADER)) {
-                say(out, "pagepool: control socket: request: " + (header == null ? "nothing within " + IDLE_SECONDS
+                String why = "request: " + (header == null ? "nothing within " + IDLE_SECONDS
                         + " s" : header == END || header == GONE ? "empty" : "'" + clip(header) + "'")
-                        + " (expected: the line '" + ControlProtocol.HEADER + "', then commands)");
+                        + " (expected: the line '" + ControlProtocol.HEADER + "', then commands)";
+                refused("request", why);
+                say(out, "pagepool: control socket: " + why);
                 ControlProtocol.exit(out, ControlProtocol.REFUSED);
                 return;
             }
@@ -231,7 +243,7 @@ final class ControlServer implements AutoCloseable {
         }
     }
 
-    private static void read(SocketChannel ch, BlockingQueue<String> lines, Thread runner) {
+    private static void read(SocketChannel ch, BlockingQueue<String> lines, Thread runner, Refusals refusals) {
         String last = GONE;
         try {
             InputStream in = new BufferedInputStream(Channels.newInputStream(ch));
@@ -243,7 +255,12 @@ final class ControlServer implements AutoCloseable {
                 lines.put(line);
             }
         } catch (IOException e) {
-            LOG.fine("control socket: " + e.getMessage());
+            if (e.getMessage() != null && e.getMessage().startsWith("line: ")) {
+                LOG.warning("control socket: refused a client: " + e.getMessage());
+                refusals.refused("line", e.getMessage());
+            } else {
+                LOG.fine("control socket: " + e.getMessage());
+            }
         } catch (InterruptedException e) {
             return; // the connection is over
         }
@@ -254,6 +271,15 @@ final class ControlServer implements AutoCloseable {
         }
         if (last == GONE) {
             runner.interrupt(); // cancels the command running, e.g. a pp:monitor left with Ctrl-C
+        }
+    }
+
+    /** A refusal for the operator's lists; what the listener throws is not the client's concern. */
+    private void refused(String kind, String why) {
+        try {
+            refusals.refused(kind, why);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "control socket: listing a refusal failed", e);
         }
     }
 

@@ -280,6 +280,7 @@ public final class Launcher {
         return symbolicName != null && (symbolicName.equals("pagepool.web")
                 || symbolicName.startsWith("org.apache.felix.http.") || symbolicName.startsWith("slf4j.")
                 || symbolicName.startsWith("org.apache.commons.") || symbolicName.startsWith("io.prometheus.")
+                || symbolicName.startsWith("com.fasterxml.jackson.")
                 || symbolicName.equals("org.jsr-305"));
     }
 
@@ -321,8 +322,10 @@ public final class Launcher {
     private static void control(Framework fw, Path home) {
         Thread t = new Thread(() -> {
             try {
+                Problems problems = new Problems(fw.getBundleContext());
                 ControlServer server = ControlServer.start(home, GogoShell.await(fw.getBundleContext(),
-                        READY_TIMEOUT_MS));
+                        READY_TIMEOUT_MS), (kind, why) -> problems.refused("control-" + kind,
+                                "run/control.sock", "control socket", why));
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     try {
                         server.close();

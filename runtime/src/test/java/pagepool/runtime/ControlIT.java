@@ -237,6 +237,11 @@ class ControlIT {
             assertTrue(text.contains("request: 'GET / HTTP/1.1' (expected: the line 'pagepool-ctl 1', then commands)"),
                     text);
         }
+        // Both refusals are listed where every refusal is.
+        String problems = ctl("pp:problems --json").out();
+        assertTrue(problems.contains("{\"source\":\"run/control.sock\",\"subject\":\"control socket\",\"message\":"
+                + "\"user nobody (expected: root, the runtime's user)"), problems);
+        assertTrue(problems.contains("request: 'GET / HTTP/1.1'"), problems);
     }
 
     /** An HTTP answer: status and body. */

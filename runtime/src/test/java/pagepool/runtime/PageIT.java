@@ -51,12 +51,24 @@ class PageIT {
                 "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
             rt.installExtra("provider.hugepage");
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
+            HttpClient http = HttpClient.newHttpClient();
+            rt.await("the page served", () -> {
+                try {
+                    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/pagepool")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (java.io.IOException e) {
+                    return false; // Jetty starts after the prompt, on a busy machine a while after
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            });
             try (Browser b = new Browser(tmp.resolve("chromium"))) {
                 String page = "http://127.0.0.1:" + port + "/pagepool";
                 b.open(page);
                 b.await("the queues on the page", "document.querySelector('#queues').innerText",
                         t -> t.contains("sim0/3") && t.contains("heap") && t.matches("(?s).*sim0/0\\s+heap\\s+[1-9].*"));
-                b.await("a few samples drawn", "pagepool.series['sim0/0'] ? pagepool.series['sim0/0'].length : 0",
+                b.await("a few samples drawn", "((window.pagepool && pagepool.series['sim0/0']) || []).length",
                         t -> Integer.parseInt(t) >= 4);
                 long bindAt = Long.parseLong(b.eval("String(Math.max(...pagepool.series['sim0/0'].map(x => x.seq)))"));
                 b.eval("const f = document.querySelector('#bind'); f.device.value = 'sim0'; f.queues.value = '1';"
@@ -83,7 +95,7 @@ class PageIT {
                 // A new tab draws the history at once: its first answer carries every sample kept.
                 long kept = Long.parseLong(b.eval("String(pagepool.series['sim0/0'].length)"));
                 b.open(page);
-                b.await("the history in a new tab", "pagepool.series['sim0/0'] ? pagepool.series['sim0/0'].length : 0",
+                b.await("the history in a new tab", "((window.pagepool && pagepool.series['sim0/0']) || []).length",
                         t -> Long.parseLong(t) >= kept);
                 Files.write(Path.of("target/pagepool-page.png"), b.screenshot());
 

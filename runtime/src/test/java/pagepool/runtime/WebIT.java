@@ -86,7 +86,7 @@ class WebIT {
             assertEquals(rt.text("pp:queues --json"), get("/pagepool/api/queues").body());
             HttpResponse<String> nope = get("/pagepool/api/nope");
             assertEquals(404, nope.statusCode());
-            assertTrue(nope.body().contains("api: 'nope' (expected: one of [bindings, devices, devstats, dmabufs,"),
+            assertTrue(nope.body().contains("api: 'nope' (expected: one of [bindings, change-log, devices, devstats, dmabufs,"),
                     nope.body());
 
             // Binds from the page get the shell's checks and messages.
