@@ -174,7 +174,7 @@ public final class Launcher {
         long upMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         if (exec == null) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(fw), "pagepool-shutdown"));
-            String web = startWeb(fw);
+            String web = startWeb(fw, home);
             control(fw, home);
             System.out.println("pagepool: Felix up with " + installed.size() + " bundles in " + upMillis + " ms"
                     + (daemon ? " (pid " + ProcessHandle.current().pid() + "); './pagepool ctl pp:help' from another"
@@ -185,7 +185,7 @@ public final class Launcher {
             System.exit(0);
         }
         if (Boolean.getBoolean("pagepool.web")) {
-            startWeb(fw); // for scripts and tests that also want the page (-Dpagepool.web=true)
+            startWeb(fw, home); // for scripts and tests that also want the page (-Dpagepool.web=true)
         }
         int status = execute(fw, exec, stdout, stderr);
         fw.stop();
@@ -249,7 +249,12 @@ public final class Launcher {
         return factory.newFramework(config);
     }
 
-    /** Installs every jar of {@code dir}; without a terminal (batch), the jline shell is left out. */
+    /**
+     * Installs the jars of {@code dir} the runtime starts with; without a terminal (batch), the
+     * jline shell is left out. The web stack's jars ({@link #isWebOnly}) are left for
+     * {@link #startWeb}: installing a bundle costs a few milliseconds (its manifest parsed, the jar
+     * copied into the cache), which neither the prompt nor a one-shot {@code --exec} should pay.
+     */
     private static List<Bundle> install(BundleContext ctx, Path dir, boolean batch) throws IOException, BundleException {
         List<Path> jars;
         try (Stream<Path> s = Files.list(dir)) {
@@ -265,22 +270,49 @@ public final class Launcher {
             if (batch && (name.startsWith("org.apache.felix.gogo.jline") || name.startsWith("jline-"))) {
                 continue;
             }
-            Bundle b = ctx.installBundle(jar.toUri().toString());
-            if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("driver.")) {
-                b.adapt(BundleStartLevel.class).setStartLevel(DRIVER_START_LEVEL);
-            } else if (isWeb(b.getSymbolicName())) {
-                b.adapt(BundleStartLevel.class).setStartLevel(WEB_START_LEVEL);
+            if (isWebOnlyJar(name)) {
+                continue;
             }
-            out.add(b);
+            out.add(install(ctx, jar));
         }
         return out;
     }
 
+    private static Bundle install(BundleContext ctx, Path jar) throws BundleException {
+        Bundle b = ctx.installBundle(jar.toUri().toString());
+        if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("driver.")) {
+            b.adapt(BundleStartLevel.class).setStartLevel(DRIVER_START_LEVEL);
+        } else if (isWeb(b.getSymbolicName())) {
+            b.adapt(BundleStartLevel.class).setStartLevel(WEB_START_LEVEL);
+        }
+        return b;
+    }
+
+    /**
+     * A jar of the web stack in bundle/, by its file name (as the build names them: opening 36 jars
+     * to read their manifests would cost start-up what deferring them saves). The bundles' symbolic
+     * names are checked once installed ({@link #isWebOnly}), and a jar named otherwise that turns
+     * out to be web is still put at the web's start level.
+     */
+    private static boolean isWebOnlyJar(String file) {
+        return file.startsWith("pagepool.web-") || file.startsWith("org.apache.felix.http.")
+                || file.startsWith("slf4j-") || file.startsWith("commons-") || file.startsWith("prometheus-metrics-")
+                || file.startsWith("jsr305-");
+    }
+
+    /** Started after the prompt (start level 3): the web stack, and Jackson, which nothing needs before. */
     private static boolean isWeb(String symbolicName) {
+        return isWebOnly(symbolicName) || symbolicName != null && symbolicName.startsWith("com.fasterxml.jackson.");
+    }
+
+    /**
+     * The web stack: installed only when the web starts. Not Jackson, which the control plane wires
+     * on its first JSON answer, with or without the web.
+     */
+    private static boolean isWebOnly(String symbolicName) {
         return symbolicName != null && (symbolicName.equals("pagepool.web")
                 || symbolicName.startsWith("org.apache.felix.http.") || symbolicName.startsWith("slf4j.")
                 || symbolicName.startsWith("org.apache.commons.") || symbolicName.startsWith("io.prometheus.")
-                || symbolicName.startsWith("com.fasterxml.jackson.")
                 || symbolicName.equals("org.jsr-305"));
     }
 
@@ -289,8 +321,24 @@ public final class Launcher {
      * page's address, or null when that address is taken by another program: then the page is
      * not advertised, and pagepool.web lists the clash in pp:problems.
      */
-    private static String startWeb(Framework fw) {
+    private static String startWeb(Framework fw, Path home) {
         BundleContext ctx = fw.getBundleContext();
+        try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
+            for (Path jar : jars.filter(f -> f.toString().endsWith(".jar") && isWebOnlyJar(f.getFileName().toString()))
+                    .sorted().toList()) {
+                Bundle b = install(ctx, jar);
+                if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                    try {
+                        b.start(); // at start level 3: when the framework gets there, below
+                    } catch (BundleException e) {
+                        System.err.println("pagepool: " + b.getSymbolicName() + " did not start: " + e.getMessage());
+                    }
+                }
+            }
+        } catch (IOException | BundleException e) {
+            System.err.println("pagepool: the live page and HTTP API are off: " + e.getMessage());
+            return null;
+        }
         String host = ctx.getProperty("org.apache.felix.http.host");
         String port = ctx.getProperty("org.osgi.service.http.port");
         host = host == null ? "127.0.0.1" : host;
