@@ -10,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -37,22 +36,11 @@ class ApiSchemaIT {
     @TempDir
     Path tmp;
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private final ObjectMapper mapper = new ObjectMapper();
-    private int port;
-    private String token;
+    private WebClient web;
     private JsonNode openapi;
 
-    private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
 
-    private HttpResponse<String> post(String path, String form) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/x-www-form-urlencoded").header("X-Pagepool-Token", token)
-                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
-    }
 
     /** Validates {@code json} against the schema the API document gives {@code path}'s answer with {@code status}. */
     private void valid(String method, String path, int status, String json) throws Exception {
@@ -86,28 +74,24 @@ class ApiSchemaIT {
 
     @Test
     void everyAnswerMatchesThePublishedSchema() throws Exception {
-        port = RunningRuntime.freePort();
+        int port = RunningRuntime.freePort();
+        web = new WebClient(port);
+        HttpClient http = web.http;
         Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
         try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
                 "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
             rt.installExtra("provider.hugepage");
             rt.installExtra("provider.devmem");
-            rt.await("the web answers", () -> {
-                try {
-                    return get("/pagepool/api/queues").statusCode() == 200;
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            rt.await("the web answers", web::answers);
             rt.await("hugepage and devmem up", () -> rt.text("pp:providers --json").contains("\"hugepage\"")
                     && rt.text("pp:dmabufs --json").startsWith("{"));
-            token = Files.readString(rt.home.resolve("run/http.token")).strip();
-            HttpResponse<String> doc = get("/pagepool/api/openapi.json");
+            web.readToken(rt.home);
+            HttpResponse<String> doc = web.get("/pagepool/api/openapi.json");
             assertEquals(200, doc.statusCode());
             openapi = mapper.readTree(doc.body());
             // The check can fail: a field missing, one too many, a wrong type.
             JsonNode queue = openapi.at("/components/schemas/Queue");
-            String good = get("/pagepool/api/queues").body();
+            String good = web.get("/pagepool/api/queues").body();
             assertEquals(List.of(), errors(queue, mapper.readTree(good).get(0).toString(), "a queue"));
             assertEquals(1, errors(queue, good.substring(1, good.indexOf('}') + 1).replace(",\"restarts\":0", ""),
                     "a queue without restarts").size());
@@ -121,7 +105,7 @@ class ApiSchemaIT {
             HttpRequest stream = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + "/pagepool/api/changes")).build();
             HttpResponse<java.io.InputStream> events = http.send(stream, HttpResponse.BodyHandlers.ofInputStream());
-            HttpResponse<String> bound = post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
+            HttpResponse<String> bound = web.post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
             assertEquals(200, bound.statusCode(), bound.body());
             valid("post", "/pagepool/api/bind", 200, bound.body());
             try (BufferedReader r = new BufferedReader(new InputStreamReader(events.body(), StandardCharsets.UTF_8))) {
@@ -135,7 +119,7 @@ class ApiSchemaIT {
                 validAgainst(openapi.at("/components/schemas/Change"), data.substring("data: ".length()), "an event");
             }
             // A client that reconnects with the last id it saw gets what came after, in order.
-            JsonNode log = mapper.readTree(get("/pagepool/api/change-log").body());
+            JsonNode log = mapper.readTree(web.get("/pagepool/api/change-log").body());
             assertTrue(log.size() >= 3, "the bind's changes are in the log: " + log);
             List<Long> ids = new java.util.ArrayList<>();
             log.forEach(e -> ids.add(e.get("id").asLong()));
@@ -158,44 +142,44 @@ class ApiSchemaIT {
 
             for (String listing : List.of("queues", "pools", "providers", "bindings", "devices", "problems", "devstats",
                     "dmabufs", "restarts", "history", "change-log")) {
-                HttpResponse<String> r = get("/pagepool/api/" + listing);
+                HttpResponse<String> r = web.get("/pagepool/api/" + listing);
                 assertEquals(200, r.statusCode(), listing + ": " + r.body());
                 valid("get", "/pagepool/api/" + listing, 200, r.body());
             }
             // One mapping: the shell prints the API's text (a listing that does not move while read twice).
-            assertEquals(rt.text("pp:bindings --json"), get("/pagepool/api/bindings").body());
-            assertEquals(rt.text("pp:providers --json"), get("/pagepool/api/providers").body());
+            assertEquals(rt.text("pp:bindings --json"), web.get("/pagepool/api/bindings").body());
+            assertEquals(rt.text("pp:providers --json"), web.get("/pagepool/api/providers").body());
 
-            HttpResponse<String> held = post("/pagepool/api/page-hold", "device=sim0&queue=2&hold=on");
+            HttpResponse<String> held = web.post("/pagepool/api/page-hold", "device=sim0&queue=2&hold=on");
             assertEquals(200, held.statusCode(), held.body());
             valid("post", "/pagepool/api/page-hold", 200, held.body());
             assertEquals("{\"queue\":\"sim0/2\",\"held\":1}", held.body());
-            valid("post", "/pagepool/api/page-hold", 200, post("/pagepool/api/page-hold",
+            valid("post", "/pagepool/api/page-hold", 200, web.post("/pagepool/api/page-hold",
                     "device=sim0&queue=2&hold=off").body());
-            valid("post", "/pagepool/api/queue-reset", 200, post("/pagepool/api/queue-reset", "device=sim0&queue=3")
+            valid("post", "/pagepool/api/queue-reset", 200, web.post("/pagepool/api/queue-reset", "device=sim0&queue=3")
                     .body());
-            valid("post", "/pagepool/api/provider-reset", 200, post("/pagepool/api/provider-reset", "provider=heap")
+            valid("post", "/pagepool/api/provider-reset", 200, web.post("/pagepool/api/provider-reset", "provider=heap")
                     .body());
-            HttpResponse<String> down = post("/pagepool/api/link", "device=sim0&state=down");
+            HttpResponse<String> down = web.post("/pagepool/api/link", "device=sim0&state=down");
             valid("post", "/pagepool/api/link", 200, down.body());
             assertTrue(down.body().contains("\"up\":false"), down.body());
-            valid("post", "/pagepool/api/link", 200, post("/pagepool/api/link", "device=sim0&state=up").body());
-            valid("post", "/pagepool/api/unbind", 200, post("/pagepool/api/unbind", "device=sim0&queues=1").body());
+            valid("post", "/pagepool/api/link", 200, web.post("/pagepool/api/link", "device=sim0&state=up").body());
+            valid("post", "/pagepool/api/unbind", 200, web.post("/pagepool/api/unbind", "device=sim0&queues=1").body());
 
             // Refusals: the control plane's words, in the schema's shape, state unchanged.
-            String before = get("/pagepool/api/bindings").body();
+            String before = web.get("/pagepool/api/bindings").body();
             for (String[] bad : new String[][] {{"device=sim0&queues=9&provider=heap", "queue: 9 (expected: 0..3 on sim0)"},
                 {"device=sim0&queues=1&provider=nosuch", "provider: 'nosuch' is not present"},
                 {"device=sim0&queues=1", "provider: missing (expected: a value; fields: [device, provider, queues])"},
                 {"device=sim0&queues=1&provider=heap&extra=1", "field: 'extra' (expected: only [device, provider, queues])"},
                 {"device=sim0&device=sim1&queues=1&provider=heap", "device: 2 values (expected: one)"}}) {
-                HttpResponse<String> r = post("/pagepool/api/bind", bad[0]);
+                HttpResponse<String> r = web.post("/pagepool/api/bind", bad[0]);
                 assertEquals(400, r.statusCode(), r.body());
                 valid("post", "/pagepool/api/bind", 400, r.body());
                 assertTrue(r.body().contains(bad[1]), r.body() + " (expected to contain: " + bad[1] + ")");
             }
-            assertEquals(before, get("/pagepool/api/bindings").body(), "nothing bound by a refusal");
-            HttpResponse<String> dmabufs = get("/pagepool/api/devstats?device=eth9");
+            assertEquals(before, web.get("/pagepool/api/bindings").body(), "nothing bound by a refusal");
+            HttpResponse<String> dmabufs = web.get("/pagepool/api/devstats?device=eth9");
             assertEquals(400, dmabufs.statusCode());
             valid("get", "/pagepool/api/devstats", 400, dmabufs.body());
         }

@@ -150,6 +150,21 @@ class ControlIT {
         assertTrue(http("GET", "/metrics", "127.0.0.1:" + port, null, null, null).body()
                 .contains("pagepool_pool_alloc_fast_total{"));
 
+        // Tables a terminal holds: pools in one line each, counters under their netlink names in
+        // the one-pool view; device counters a row each, at most six queues across.
+        String pools = ctl("pp:pools").out();
+        assertTrue(pools.lines().allMatch(l -> l.length() <= 120), pools);
+        assertTrue(pools.startsWith("ID  QUEUE   ROLE  PROVIDER  STATE   INFLIGHT  INFLIGHT-MEM  PAGES-TAKEN"), pools);
+        String pool = ctl("pp:pools", pools.lines().skip(1).findFirst().orElseThrow().split(" ")[0]).out();
+        for (String name : List.of("inflight-mem", "stats.alloc-fast", "stats.alloc-slow-high-order",
+                "stats.recycle-released-refcnt", "provider-info.")) {
+            assertTrue(pool.contains(name), name + " in " + pool);
+        }
+        String devstats = ctl("pp:devstats").out();
+        assertTrue(devstats.lines().allMatch(l -> l.length() <= 80), devstats);
+        assertTrue(devstats.startsWith("COUNTER "), devstats);
+        assertTrue(devstats.lines().anyMatch(l -> l.matches("packets( +\\d+){4}")), devstats);
+
         // pp:monitor through the socket streams changes; leaving it (the client killed) frees its slot.
         Process monitor = new ProcessBuilder(java("-cp", "pagepool.jar", "pagepool.runtime.ControlClient",
                 home.toString(), "pp:monitor", "--json")).directory(home.toFile()).start();

@@ -51,18 +51,7 @@ class PageIT {
                 "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
             rt.installExtra("provider.hugepage");
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
-            HttpClient http = HttpClient.newHttpClient();
-            rt.await("the page served", () -> {
-                try {
-                    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/pagepool")).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-                } catch (java.io.IOException e) {
-                    return false; // Jetty starts after the prompt, on a busy machine a while after
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            });
+            rt.await("the web answers", new WebClient(port)::answers);
             try (Browser b = new Browser(tmp.resolve("chromium"))) {
                 String page = "http://127.0.0.1:" + port + "/pagepool";
                 b.open(page);

@@ -27,29 +27,10 @@ class WebIT {
     @TempDir
     Path tmp;
 
-    private final HttpClient http = HttpClient.newHttpClient();
-    private int port;
-    /** The write token this start generated, as a script reads it. */
-    private String token;
+    private WebClient web;
 
-    private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
 
-    private HttpResponse<String> post(String path, String form) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/x-www-form-urlencoded").header("X-Pagepool-Token", token)
-                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
-    }
 
-    private boolean answers() {
-        try {
-            return get("/pagepool/api/queues").statusCode() == 200;
-        } catch (Exception e) {
-            return false;
-        }
-    }
 
     /** Each sample's name and labels: the series it belongs to. */
     private static Set<String> series(String text) {
@@ -73,27 +54,29 @@ class WebIT {
 
     @Test
     void theShellsJsonBindsAndMetricsOverHttp() throws Exception {
-        port = RunningRuntime.freePort();
+        int port = RunningRuntime.freePort();
+        web = new WebClient(port);
+        HttpClient http = web.http;
         Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
         try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
                 "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
             rt.installExtra("provider.hugepage");
-            rt.await("the web answers", this::answers);
+            rt.await("the web answers", web::answers);
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
-            token = java.nio.file.Files.readString(rt.home.resolve("run/http.token")).strip();
+            String token = web.readToken(rt.home);
 
             // The same JSON as the shell's, field for field.
-            assertEquals(rt.text("pp:queues --json"), get("/pagepool/api/queues").body());
-            HttpResponse<String> nope = get("/pagepool/api/nope");
+            assertEquals(rt.text("pp:queues --json"), web.get("/pagepool/api/queues").body());
+            HttpResponse<String> nope = web.get("/pagepool/api/nope");
             assertEquals(404, nope.statusCode());
             assertTrue(nope.body().contains("api: 'nope' (expected: one of [bindings, change-log, devices, devstats, dmabufs,"),
                     nope.body());
 
             // Binds from the page get the shell's checks and messages.
-            HttpResponse<String> bad = post("/pagepool/api/bind", "device=sim0&queues=9&provider=hugepage");
+            HttpResponse<String> bad = web.post("/pagepool/api/bind", "device=sim0&queues=9&provider=hugepage");
             assertEquals(400, bad.statusCode());
             assertEquals("{\"error\":\"queue: 9 (expected: 0..3 on sim0)\"}", bad.body());
-            HttpResponse<String> smuggled = post("/pagepool/api/bind", "device=sim0&queues=1&provider=heap%3Bstop+0");
+            HttpResponse<String> smuggled = web.post("/pagepool/api/bind", "device=sim0&queues=1&provider=heap%3Bstop+0");
             assertEquals(400, smuggled.statusCode());
             assertTrue(smuggled.body().contains("provider: 'heap;stop 0' is not present (expected:"), smuggled.body());
             // The change stream (server-sent events) sees what the bind does.
@@ -109,10 +92,10 @@ class WebIT {
                     .header("Origin", "http://evil.example").header("X-Pagepool-Token", token).POST(HttpRequest.BodyPublishers.ofString(
                             "device=sim0&queues=1&provider=hugepage")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(403, foreign.statusCode(), "another site's page may not bind");
-            Set<String> before = series(get("/metrics").body());
-            HttpResponse<String> ok = post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
+            Set<String> before = series(web.get("/metrics").body());
+            HttpResponse<String> ok = web.post("/pagepool/api/bind", "device=sim0&queues=1&provider=hugepage");
             assertEquals(200, ok.statusCode(), ok.body());
-            assertTrue(get("/pagepool/api/queues").body().contains(
+            assertTrue(web.get("/pagepool/api/queues").body().contains(
                     "{\"queue\":\"sim0/1\",\"provider\":\"hugepage\""));
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
             String event = "";
@@ -125,12 +108,12 @@ class WebIT {
             assertTrue(event.startsWith("data: {\"time\":\""), event);
             assertTrue(event.contains("\"queue\":\"sim0/1\",\"provider\":\"hugepage\",\"detail\":\"swapped from 'heap'\""),
                     event);
-            assertEquals(200, post("/pagepool/api/unbind", "device=sim0&queues=1").statusCode());
-            assertTrue(get("/pagepool/api/queues").body().contains("{\"queue\":\"sim0/1\",\"provider\":\"heap\""));
+            assertEquals(200, web.post("/pagepool/api/unbind", "device=sim0&queues=1").statusCode());
+            assertTrue(web.get("/pagepool/api/queues").body().contains("{\"queue\":\"sim0/1\",\"provider\":\"heap\""));
 
             // Prometheus: typed families, every series named by what does not change; the swaps above
             // (sim0/1 onto hugepage and back) started no new series for a queue, a device or a provider.
-            HttpResponse<String> m = get("/metrics");
+            HttpResponse<String> m = web.get("/metrics");
             assertEquals(200, m.statusCode());
             assertTrue(m.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
             List<String> lines = m.body().lines().toList();
@@ -158,7 +141,7 @@ class WebIT {
             assertTrue(om.body().endsWith("# EOF\n"));
             parses("openmetrics", om.body());
 
-            HttpResponse<String> page = get("/pagepool");
+            HttpResponse<String> page = web.get("/pagepool");
             assertEquals(200, page.statusCode());
             assertTrue(page.body().contains("<title>pagepool</title>"));
         }
