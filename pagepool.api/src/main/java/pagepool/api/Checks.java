@@ -62,6 +62,49 @@ public final class Checks {
         return value;
     }
 
+    /**
+     * An integer written in text, strictly: ASCII digits, which "_" may group ({@code 100_000}),
+     * after a "-" only for a value other than zero; no "+", no spaces inside, no other script's
+     * digits (Java's own parser takes {@code ١} for 1), nothing beyond a long. Surrounding spaces
+     * are ignored. Every number pagepool reads from text goes through here, so each surface
+     * accepts the same spellings.
+     *
+     * @throws IllegalArgumentException {@code "name: 'text' (expected: expected)"} otherwise
+     */
+    public static long parseLong(String name, String text, String expected) {
+        String t = text == null ? "" : text.strip();
+        int i = t.startsWith("-") ? 1 : 0;
+        boolean digits = t.length() > i && t.length() - i <= 26;
+        boolean nonZero = false;
+        for (int j = i; digits && j < t.length(); j++) {
+            char c = t.charAt(j);
+            if (c == '_') {
+                // only between two digits
+                digits = j > i && j + 1 < t.length() && t.charAt(j - 1) != '_' && t.charAt(j + 1) != '_';
+            } else {
+                digits = c >= '0' && c <= '9';
+                nonZero |= c != '0';
+            }
+        }
+        if (digits && (i == 0 || nonZero)) {
+            try {
+                return Long.parseLong(t.replace("_", ""));
+            } catch (NumberFormatException e) {
+                // beyond a long: said below
+            }
+        }
+        throw invalid(name, "'" + text + "'", expected);
+    }
+
+    /** As {@link #parseLong}, for an int. */
+    public static int parseInt(String name, String text, String expected) {
+        long v = parseLong(name, text, expected);
+        if (v != (int) v) {
+            throw invalid(name, "'" + text + "'", expected);
+        }
+        return (int) v;
+    }
+
     /** @throws IllegalArgumentException when {@code value} is null or blank, saying what was expected */
     public static String notBlank(String name, String value, String expected) {
         if (value == null || value.isBlank()) {

@@ -445,16 +445,12 @@ public final class ControlComponent implements Control {
 
     /** An integer given as text, in {@code min..max}, or the refusal naming it. */
     static long range(String what, String text, long min, long max) {
-        try {
-            long n = Long.parseLong(text.strip());
-            if (n >= min && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // said below
+        String expected = max == Long.MAX_VALUE ? "an integer of at least " + min : "an integer in " + min + ".." + max;
+        long n = Checks.parseLong(what, text, expected);
+        if (n < min || n > max) {
+            throw Checks.invalid(what, "'" + text + "'", expected);
         }
-        throw Checks.invalid(what, "'" + text + "'", max == Long.MAX_VALUE ? "an integer of at least " + min
-                : "an integer in " + min + ".." + max);
+        return n;
     }
 
     @Override

@@ -446,11 +446,7 @@ public final class PoolCommands {
 
     /** A queue index as text; its range is the control plane's to check. */
     private static int index(String text) {
-        try {
-            return Integer.parseInt(text.strip());
-        } catch (NumberFormatException e) {
-            throw Checks.invalid("queue", "'" + text + "'", "a queue index, see pp:queues");
-        }
+        return Checks.parseInt("queue", text, "a queue index, see pp:queues");
     }
 
     @Descriptor("device-memory buffers and their dma-buf bindings, with chunk use")
@@ -525,15 +521,11 @@ public final class PoolCommands {
     }
 
     private static int id(String text, String what, String expected) {
-        try {
-            int id = Integer.parseInt(text.strip());
-            if (id > 0) {
-                return id;
-            }
-        } catch (NumberFormatException e) {
-            // said below
+        int id = Checks.parseInt(what, text, expected);
+        if (id <= 0) {
+            throw Checks.invalid(what, "'" + text + "'", expected);
         }
-        throw Checks.invalid(what, "'" + text + "'", expected);
+        return id;
     }
 
     /**
@@ -609,29 +601,21 @@ public final class PoolCommands {
 
     /** A number as text; "_" may group digits. Out of {@code min..max} or not a number: the one-line refusal. */
     private static long number(String what, String text, long min, long max) {
-        try {
-            long n = Long.parseLong(text.strip().replace("_", ""));
-            if (n >= min && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // said below
+        String expected = max == Long.MAX_VALUE ? "an integer of at least " + min : "an integer in " + min + ".." + max;
+        long n = Checks.parseLong(what, text, expected);
+        if (n < min || n > max) {
+            throw Checks.invalid(what, "'" + text + "'", expected);
         }
-        throw Checks.invalid(what, "'" + text + "'", max == Long.MAX_VALUE ? "an integer of at least " + min
-                : "an integer in " + min + ".." + max);
+        return n;
     }
 
     /** An integer as text, of at most {@code max}, or the one-line refusal naming it; "_" may group digits. */
     private static long integer(String what, String text, long max) {
-        try {
-            long n = Long.parseLong(text.strip().replace("_", ""));
-            if (n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // said below
+        long n = Checks.parseLong(what, text, "an integer");
+        if (n > max) {
+            throw Checks.invalid(what, "'" + text + "'", "an integer");
         }
-        throw Checks.invalid(what, "'" + text + "'", "an integer");
+        return n;
     }
 
     /** "4096", "64K", "8M", "1G". */
@@ -646,15 +630,16 @@ public final class PoolCommands {
             };
             t = t.substring(0, t.length() - 1);
         }
+        String expected = "a positive number of bytes, e.g. 4096, 64K, 8M, 1G";
         try {
-            long n = Long.parseLong(t);
+            long n = Checks.parseLong("size", t, expected);
             if (n > 0) {
                 return Math.multiplyExact(n, unit);
             }
-        } catch (NumberFormatException | ArithmeticException e) {
-            // said below
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            // said below, of the text as written
         }
-        throw Checks.invalid("size", "'" + s + "'", "a positive number of bytes, e.g. 4096, 64K, 8M, 1G");
+        throw Checks.invalid("size", "'" + s + "'", expected);
     }
 
     /** The arguments but --json, which Gogo leaves among them when it follows a positional one. */

@@ -139,15 +139,11 @@ public final class ApiServlet extends HttpServlet {
         if (v == null) {
             return 0;
         }
-        try {
-            long n = Long.parseLong(v.strip());
-            if (n >= 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // said below
+        long n = Checks.parseLong("after", v, "an id of at least 0");
+        if (n < 0) {
+            throw Checks.invalid("after", "'" + v + "'", "an id of at least 0");
         }
-        throw Checks.invalid("after", "'" + v + "'", "an id of at least 0");
+        return n;
     }
 
     private static boolean word(String what, String given, String one, String other) {
@@ -158,11 +154,7 @@ public final class ApiServlet extends HttpServlet {
     }
 
     private static int index(String text) {
-        try {
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw Checks.invalid("queue", "'" + text + "'", "a queue index, see /pagepool/api/queues");
-        }
+        return Checks.parseInt("queue", text, "a queue index, see /pagepool/api/queues");
     }
 
     private void answer(HttpServletResponse resp, java.util.function.Supplier<Object> call) throws IOException {

@@ -54,8 +54,8 @@ public final class ChangesServlet extends HttpServlet {
         for (String v : new String[] {lastEventId, after}) {
             if (v != null) {
                 try {
-                    return Math.max(0, Long.parseLong(v.strip()));
-                } catch (NumberFormatException e) {
+                    return Math.max(0, pagepool.api.Checks.parseLong("Last-Event-ID", v, "an id"));
+                } catch (IllegalArgumentException e) {
                     return 0; // not one of ours (another start's, or garbage): from the start of the log
                 }
             }

@@ -173,10 +173,17 @@ class BadInputIT {
                 command("pp:pp_hold sim0 1 maybe", "hold: 'maybe' (expected: on or off)"),
                 command("pp:queue_reset sim0 1 sideways", "mode: 'sideways' (expected: pool, napi or napi-stopped-first)"),
                 command("pp:queue_reset sim0 x", "queue: 'x' (expected: a queue index, see pp:queues)"),
+                // One strict reading of every number: no sign on zero, no "+", no other script's digits.
+                command("pp:queue_reset sim0 +1", "queue: '+1' (expected: a queue index, see pp:queues)"),
+                command("pp:queue_reset sim0 -0", "queue: '-0' (expected: a queue index, see pp:queues)"),
+                command("pp:queue_reset sim0 \u0661", "queue: '\u0661' (expected: a queue index, see pp:queues)"),
+                command("pp:pp_hold sim0 \u0661 on", "queue: '\u0661' (expected: a queue index, see pp:queues)"),
+                command("pp:pools +1", "pool: '+1' (expected: a pool id, see pp:pools)"),
                 command("pp:udp_send 127.0.0.1:9", "no datagram sender: install driver.uring"),
                 command("pp:help pp:nope", "command: 'pp:nope' (expected: one of pp:help's list)"),
                 command("pp:help pp:bind pp:unbind", "usage: pp:help [command], e.g. pp:help pp:bind"),
                 command("pp:monitor soon", "seconds: 'soon' (expected: an integer in 0..86400)"),
+                command("pp:monitor +5", "seconds: '+5' (expected: an integer in 0..86400)"),
                 command("pp:monitor 1 2", "usage: pp:monitor [seconds] [--json], e.g. pp:monitor 10"));
     }
 
@@ -217,6 +224,8 @@ class BadInputIT {
                 file(dev, "name=sim1\nring.size=1000\n", "ring.size: 1000 (expected: a power of 2 in 16..16384)"),
                 file(dev, "name=sim1\nrate.pps=-5\n", "rate.pps: -5 (expected: 0..100000000)"),
                 file(dev, "name=sim1\nrate.pps=abc\n", "rate.pps: 'abc' (expected: an integer in 0..100000000)"),
+                file(dev, "name=sim1\nrate.pps=+5\n", "rate.pps: '+5' (expected: an integer in 0..100000000)"),
+                file(dev, "name=sim1\nrate.pps=-0\n", "rate.pps: '-0' (expected: an integer in 0..100000000)"),
                 file(dev, "name=sim1\nheader.split=maybe\n", "header.split: 'maybe' (expected: true or false)"),
                 file(dev, "name=sim1\nsocket.fraction=2\n", "socket.fraction: 2.0 (expected: 0.0..1.0)"),
                 file(dev, "name=sim1\npacket.size.min=3000\npacket.size.max=2000\n",
@@ -414,6 +423,7 @@ class BadInputIT {
                 command("pp:udp_send 127.0.0.1:9 10", "size: '10' (expected: an integer in 64..65507)"),
                 command("pp:udp_send 127.0.0.1:9 100 0", "count: '0' (expected: an integer of at least 1)"),
                 command("pp:udp_send 127.0.0.1:9 100 5 fast", "rate: 'fast' (expected: an integer)"),
+                command("pp:udp_send 127.0.0.1:9 +100", "size: '+100' (expected: an integer)"),
                 command("pp:udp_send no.such.host.invalid:9", "host: 'no.such.host.invalid' (expected: an IPv4 address"
                         + " or a name that resolves)"));
     }

@@ -183,10 +183,6 @@ public final class UdpSender implements DatagramSender {
     }
 
     private static long parseLong(String what, String s) {
-        try {
-            return Long.parseLong(s.strip().replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw Checks.invalid(what, s, "an integer");
-        }
+        return Checks.parseLong(what, s, "an integer");
     }
 }

@@ -82,6 +82,15 @@ public final class ConfigValues {
     }
 
     public long integer(String key, LongSupplier typed, long min, long max) {
+        // Written as text (a .cfg file), the number is read as every number is (Checks.parseLong):
+        // DS's own conversion would take "+5" or another script's digits.
+        if (props.get(key) instanceof String raw) {
+            try {
+                Checks.parseLong(key, raw, "an integer in " + range(min, max));
+            } catch (IllegalArgumentException e) {
+                return bad(key, "an integer in " + range(min, max), min);
+            }
+        }
         long v;
         try {
             v = typed.getAsLong();
