@@ -33,6 +33,7 @@ import pagepool.api.queue.QueueDebug.ResetMode;
 public final class ApiServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
+    private static final System.Logger LOG = System.getLogger(ApiServlet.class.getName());
 
     /** A write: the fields it takes, and what it does with them. */
     private record Operation(Set<String> fields, Function<Map<String, String>, Object> call) {
@@ -114,8 +115,16 @@ public final class ApiServlet extends HttpServlet {
 
     /** The request's fields: each once, none but {@code allowed}, all of {@code required}; else a refusal. */
     private static Map<String, String> fields(HttpServletRequest req, Set<String> allowed, Set<String> required) {
+        Map<String, String[]> given;
+        try {
+            given = req.getParameterMap();
+        } catch (RuntimeException e) {
+            // Jetty's words for a body or query it cannot read (%ZZ, an unknown charset, too large).
+            throw Checks.invalid("request", "its fields could not be read (" + e.getMessage() + ")",
+                    "a form, application/x-www-form-urlencoded in UTF-8, of at most 200 KB");
+        }
         Map<String, String> out = new java.util.HashMap<>();
-        for (Map.Entry<String, String[]> e : req.getParameterMap().entrySet()) {
+        for (Map.Entry<String, String[]> e : given.entrySet()) {
             if (!allowed.contains(e.getKey())) {
                 throw Checks.invalid("field", "'" + e.getKey() + "'", allowed.isEmpty() ? "none"
                         : "only " + new TreeSet<>(allowed));
@@ -184,8 +193,11 @@ public final class ApiServlet extends HttpServlet {
             super.service(req, resp);
         } catch (IllegalArgumentException e) {
             refuse(resp, 400, e.getMessage());
-        } catch (jakarta.servlet.ServletException e) {
-            refuse(resp, 500, e.getMessage());
+        } catch (jakarta.servlet.ServletException | RuntimeException e) {
+            // Never Jetty's HTML: a fault here is said in the API's one line too, and logged.
+            LOG.log(System.Logger.Level.ERROR, "api: " + req.getMethod() + " " + req.getRequestURI() + " failed", e);
+            refuse(resp, 500, "api: " + req.getMethod() + " " + req.getPathInfo() + " failed: " + e
+                    + " (details in the log)");
         }
     }
 }

@@ -141,6 +141,22 @@ class WebIT {
             assertTrue(om.body().endsWith("# EOF\n"));
             parses("openmetrics", om.body());
 
+            // Bodies Jetty cannot read are refused in the API's one JSON line, never its HTML page.
+            String tooLarge = "device=sim0&queues=1&provider=" + "x".repeat(300_000);
+            for (String[] unreadable : new String[][] {{"application/x-www-form-urlencoded", "device=%ZZ&queues=1&provider=heap"},
+                {"application/x-www-form-urlencoded; charset=utf-99", "device=sim0&queues=1&provider=heap"},
+                {"application/x-www-form-urlencoded", tooLarge}}) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(web.uri("/pagepool/api/bind"))
+                        .header("Content-Type", unreadable[0]).header("X-Pagepool-Token", token)
+                        .POST(HttpRequest.BodyPublishers.ofString(unreadable[1])).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(400, r.statusCode(), unreadable[0] + ": " + r.body());
+                assertTrue(r.body().startsWith("{\"error\":\"request: its fields could not be read (")
+                        && r.body().endsWith("(expected: a form, application/x-www-form-urlencoded in UTF-8, of at most"
+                                + " 200 KB)\"}"), r.body());
+                assertEquals("application/json", r.headers().firstValue("Content-Type").orElse("").split(";")[0]);
+            }
+
             HttpResponse<String> page = web.get("/pagepool");
             assertEquals(200, page.statusCode());
             assertTrue(page.body().contains("<title>pagepool</title>"));
