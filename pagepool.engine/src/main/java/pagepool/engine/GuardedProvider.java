@@ -96,6 +96,7 @@ final class GuardedProvider {
      * @throws ProviderFailedException when it threw anything else, counted as a fault
      */
     void init(PagePoolImpl pool) throws ProviderRefusedException {
+        boolean interrupted = Thread.currentThread().isInterrupted();
         try {
             provider.init(pool);
         } catch (ProviderRefusedException e) {
@@ -105,17 +106,41 @@ final class GuardedProvider {
             fault(pool, Faults.Call.INIT, what, t);
             throw new ProviderFailedException("provider '" + name + "' failed to set up pool " + pool.id() + " "
                     + pool.describeQueue() + ": " + what);
+        } finally {
+            interruptAsBefore(interrupted, pool, Faults.Call.INIT, "init");
+        }
+    }
+
+    /**
+     * Puts the calling thread's interrupt flag back as it was before a call into the provider: a
+     * provider that sets it (a driver's NAPI thread would then spin) or swallows it (a shutdown
+     * would be missed) is other people's code acting on our thread. Setting it is counted.
+     */
+    private void interruptAsBefore(boolean before, PagePoolImpl pool, Faults.Call call, String method) {
+        if (before) {
+            Thread.currentThread().interrupt();
+        } else if (Thread.interrupted()) {
+            fault(pool, call, method + " left the calling thread interrupted (expected: its flag untouched)", null);
         }
     }
 
     /** @return pages filled, or -1 when it threw (counted) */
     int alloc(PagePoolImpl pool, Netmem[] batch, int max) {
+        boolean interrupted = Thread.currentThread().isInterrupted();
+        int n;
         try {
-            return provider.allocNetmems(pool, batch, max);
+            n = provider.allocNetmems(pool, batch, max);
         } catch (Throwable t) {
             fault(pool, Faults.Call.ALLOC, Faults.describe("allocNetmems", t), t);
             return -1;
+        } finally {
+            interruptAsBefore(interrupted, pool, Faults.Call.ALLOC, "allocNetmems");
         }
+        if (n < 0) {
+            fault(pool, Faults.Call.ALLOC, "allocNetmems returned " + n + " (expected: 0.." + max + ")", null);
+            return -1;
+        }
+        return n;
     }
 
     /**
@@ -124,38 +149,55 @@ final class GuardedProvider {
      * @return whether the provider let the page go for good (false if it threw)
      */
     boolean release(PagePoolImpl pool, Netmem netmem) {
+        boolean interrupted = Thread.currentThread().isInterrupted();
         try {
             return provider.releaseNetmem(pool, netmem);
         } catch (Throwable t) {
             fault(pool, Faults.Call.RELEASE, Faults.describe("releaseNetmem", t), t);
             return false;
+        } finally {
+            interruptAsBefore(interrupted, pool, Faults.Call.RELEASE, "releaseNetmem");
         }
     }
 
     void destroy(PagePoolImpl pool) {
+        boolean interrupted = Thread.currentThread().isInterrupted();
         try {
             provider.destroy(pool);
         } catch (Throwable t) {
             fault(pool, Faults.Call.DESTROY, Faults.describe("destroy", t), t);
+        } finally {
+            interruptAsBefore(interrupted, pool, Faults.Call.DESTROY, "destroy");
         }
     }
 
+    /**
+     * What the provider reports of a pool, as data: read once here, each value kept only as a
+     * number, a boolean or a short printable string, so what it says can neither break a table,
+     * the JSON or a terminal, nor run its code later (a value's own {@code toString} is never called).
+     */
     Map<String, Object> describe(PagePoolImpl pool) {
+        boolean interrupted = Thread.currentThread().isInterrupted();
         try {
             Map<String, Object> m = provider.describe(pool);
-            return m == null ? Map.of() : Map.copyOf(m);
+            return m == null ? Map.of() : ProviderInfoValues.of(m);
         } catch (Throwable t) {
             String what = Faults.describe("describe", t);
             fault(pool, Faults.Call.OTHER, what, t);
             return Map.of("error", what);
+        } finally {
+            interruptAsBefore(interrupted, pool, Faults.Call.OTHER, "describe");
         }
     }
 
     void uninstall(QueueId queue) {
+        boolean interrupted = Thread.currentThread().isInterrupted();
         try {
             provider.uninstall(queue);
         } catch (Throwable t) {
             fault(null, Faults.Call.OTHER, Faults.describe("uninstall", t), t);
+        } finally {
+            interruptAsBefore(interrupted, null, Faults.Call.OTHER, "uninstall");
         }
     }
 

@@ -215,4 +215,94 @@ class PoolGuardTest {
         assertEquals(PoolInfo.State.DESTROYED, info.state(), "the page was freed, not leaked: inflight 0");
         assertEquals(0, info.inflight());
     }
+
+    /** A provider that lies: it answers -5 pages, sets its caller's interrupt flag, describes hostile values. */
+    private static final class LyingProvider extends TestProvider {
+        volatile int answer = Integer.MIN_VALUE;
+        volatile boolean interrupts;
+
+        LyingProvider() {
+            super("liar");
+        }
+
+        @Override
+        public int allocNetmems(PoolContext pool, Netmem[] batch, int max) {
+            if (interrupts) {
+                Thread.currentThread().interrupt();
+            }
+            return answer != Integer.MIN_VALUE ? answer : super.allocNetmems(pool, batch, max);
+        }
+
+        @Override
+        public Map<String, Object> describe(PoolContext pool) {
+            Map<String, Object> m = new java.util.HashMap<>();
+            m.put("bomb", new Object() {
+                @Override
+                public String toString() {
+                    throw new IllegalStateException("toString bomb");
+                }
+            });
+            m.put("nan", Double.NaN);
+            m.put("number", new java.util.concurrent.atomic.AtomicLong(7) {
+                @Override
+                public String toString() {
+                    return "1,\"injected\":true";
+                }
+            });
+            m.put("escape\u001b[31m", "red\nline\u0007");
+            m.put("long", "x".repeat(10_000));
+            m.put("pages", 12);
+            return m;
+        }
+    }
+
+    @Test
+    void aNegativeCountFromAllocNetmemsIsAFault() {
+        LyingProvider liar = new LyingProvider();
+        liar.answer = -5;
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), liar);
+        assertNull(pool.alloc());
+        assertEquals(1, pool.info().faults().alloc());
+        assertEquals("allocNetmems returned -5 (expected: 0..64)", pool.info().faults().last());
+        pool.close();
+    }
+
+    @Test
+    void theCallersInterruptFlagIsAsBeforeTheCallAndSettingItIsAFault() {
+        LyingProvider liar = new LyingProvider();
+        liar.interrupts = true;
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), liar);
+        Netmem nm = pool.alloc();
+        assertTrue(nm != null, "the pages it gave are taken");
+        assertTrue(!Thread.currentThread().isInterrupted(), "the flag is cleared again");
+        assertEquals(1, pool.info().faults().alloc());
+        assertEquals("allocNetmems left the calling thread interrupted (expected: its flag untouched)",
+                pool.info().faults().last());
+        pool.recycleDirect(nm);
+        // A flag that was set before the call is left set.
+        liar.interrupts = false;
+        Thread.currentThread().interrupt();
+        PagePool other = pools.create(PoolParams.builder().queue("eth0", 2).build(), liar);
+        Netmem again = other.alloc();
+        assertTrue(Thread.interrupted(), "the caller's own interrupt survives the call");
+        other.recycleDirect(again);
+        pool.close();
+        other.close();
+    }
+
+    @Test
+    void whatAProviderDescribesIsKeptAsPlainData() {
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), new LyingProvider());
+        Map<String, Object> info = pool.info().providerInfo();
+        assertTrue(info.get("bomb").toString().startsWith("(a pagepool.engine.PoolGuardTest$LyingProvider$"),
+                "named by its class, never printed: " + info.get("bomb"));
+        assertEquals("NaN", info.get("nan"));
+        assertTrue(info.get("number").toString().startsWith("(a pagepool.engine.PoolGuardTest$LyingProvider$"),
+                "a Number of its own is not trusted to print itself: " + info.get("number"));
+        assertEquals("red?line?", info.get("escape?[31m"));
+        assertEquals(ProviderInfoValues.MAX_TEXT + 3, info.get("long").toString().length());
+        assertEquals(12L, info.get("pages"));
+        assertEquals(0, pool.info().faults().total(), "odd values are rendered, not charged");
+        pool.close();
+    }
 }
