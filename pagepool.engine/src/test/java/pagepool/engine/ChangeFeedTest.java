@@ -86,4 +86,30 @@ class ChangeFeedTest {
         assertEquals(List.of(Kind.POOL_ADDED, Kind.POOL_DETACHED, Kind.POOL_DESTROYED), seen.stream()
                 .map(Change::kind).toList());
     }
+
+    @Test
+    void aListenerThatBlocksHoldsUpNoOtherAndIsDroppedWhenItFallsTooFarBehind() throws Exception {
+        try (ChangeFeed feed = new ChangeFeed()) {
+            java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+            feed.subscribe(c -> {
+                try {
+                    never.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            List<Change> heard = new CopyOnWriteArrayList<>();
+            feed.subscribe(heard::add);
+            QueueId q = new QueueId("sim0", 0);
+            int n = ChangeFeed.BACKLOG + 2;
+            for (int i = 1; i <= n; i++) {
+                feed.publish(Kind.POOL_ADDED, i, q, "heap", "");
+            }
+            await("every change heard by the listener that keeps up", () -> heard.size() == n);
+            assertEquals(List.of(1, 2, 3), heard.subList(0, 3).stream().map(Change::pool).toList(), "in order");
+            assertEquals(1, feed.dropped(), "the one that blocks fell behind and was dropped");
+            feed.publish(Kind.POOL_ADDED, n + 1, q, "heap", "");
+            await("the feed goes on", () -> heard.size() == n + 1);
+        }
+    }
 }

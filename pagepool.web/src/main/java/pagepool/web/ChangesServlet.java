@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.osgi.service.component.annotations.Activate;
@@ -34,14 +33,20 @@ public final class ChangesServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
     private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
+    /** Streams open at once: each holds one of Jetty's threads. */
+    static final int MAX_STREAMS = 32;
+    /** Changes a stream may have waiting to be written; a client further behind is let go. */
+    static final int BACKLOG = 1000;
 
     private final transient Control control;
+    private final transient WebAccess access;
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean stopping;
 
     @Activate
     public ChangesServlet(@Reference Control control, @Reference WebAccess access) {
-        // WebAccess: not used here, but the stream must not run without the filter's checks.
         this.control = control;
+        this.access = access;
     }
 
     @Deactivate
@@ -65,17 +70,35 @@ public final class ChangesServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        if (open.incrementAndGet() > MAX_STREAMS) {
+            open.decrementAndGet();
+            resp.setHeader("Retry-After", "5");
+            AccessFilter.refuse(resp, 503, access.refusal("changes: " + MAX_STREAMS + " streams are open (expected:"
+                    + " at most " + MAX_STREAMS + "; close one, or poll /pagepool/api/change-log?after=<id>)"));
+            return;
+        }
+        try {
+            stream(req, resp);
+        } finally {
+            open.decrementAndGet();
+        }
+    }
+
+    private void stream(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         resp.setContentType("text/event-stream");
         resp.setCharacterEncoding("UTF-8");
         resp.setHeader("Cache-Control", "no-store");
         OutputStream out = resp.getOutputStream();
-        BlockingQueue<ChangeEvent> changes = new LinkedBlockingQueue<>();
+        BlockingQueue<ChangeEvent> changes = new java.util.concurrent.ArrayBlockingQueue<>(BACKLOG);
+        java.util.concurrent.atomic.AtomicBoolean behind = new java.util.concurrent.atomic.AtomicBoolean();
         long after = resumeAfter(req.getHeader("Last-Event-ID"), req.getParameter("after"));
-        try (Change.Subscription s = control.follow(after, changes::add)) {
+        // A client that reads too slowly is let go rather than queued for without end: its browser
+        // reconnects with the last id it saw, and the log gives it what it missed.
+        try (Change.Subscription s = control.follow(after, e -> behind.compareAndSet(false, !changes.offer(e)))) {
             out.write(": pagepool changes\nretry: 2000\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
             long wrote = System.nanoTime();
-            while (!stopping) {
+            while (!stopping && !behind.get()) {
                 // A second at most between looks at stopping; a comment after 15 s of quiet.
                 ChangeEvent c = changes.poll(1, TimeUnit.SECONDS);
                 if (c == null && System.nanoTime() - wrote < HEARTBEAT_NANOS) {

@@ -157,6 +157,25 @@ class WebIT {
                 assertEquals("application/json", r.headers().firstValue("Content-Type").orElse("").split(";")[0]);
             }
 
+            // Event streams hold a thread each: at most 32 at once; the 33rd is told to poll instead.
+            List<HttpResponse<java.io.InputStream>> streams = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 31; i++) { // and the stream above: 32
+                    streams.add(http.send(HttpRequest.newBuilder(web.uri("/pagepool/api/changes")).build(),
+                            HttpResponse.BodyHandlers.ofInputStream()));
+                    assertEquals(200, streams.get(i).statusCode(), "stream " + i);
+                    streams.get(i).body().read(); // its first comment: the stream is open in the runtime
+                }
+                HttpResponse<String> full = web.get("/pagepool/api/changes");
+                assertEquals(503, full.statusCode());
+                assertTrue(full.body().startsWith("{\"error\":\"changes: 32 streams are open (expected: at most 32;"),
+                        full.body());
+            } finally {
+                for (HttpResponse<java.io.InputStream> r : streams) {
+                    r.body().close();
+                }
+            }
+
             HttpResponse<String> page = web.get("/pagepool");
             assertEquals(200, page.statusCode());
             assertTrue(page.body().contains("<title>pagepool</title>"));
