@@ -204,6 +204,11 @@ public final class MemoryArea {
                 throw Checks.invalid("dmaAddress", "0x" + Long.toHexString(dmaAddress),
                         "aligned to the page size " + pageSize);
             }
+            if (dmaAddress < 0 || dmaAddress + size < 0) {
+                // A device address space is at most 63 bits here: the last page's address must not wrap.
+                throw Checks.invalid("dmaAddress", "0x" + Long.toHexString(dmaAddress) + " with size " + size,
+                        "an area that ends at or below 0x7fffffffffffffff");
+            }
             if (dmaMappingShift == -1) {
                 dmaMappingShift = pageShift;
             }

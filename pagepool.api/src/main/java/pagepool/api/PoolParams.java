@@ -187,7 +187,7 @@ public final class PoolParams {
             if (maxLen < 0 || maxLen > pageSize) {
                 throw Checks.invalid("maxLen", maxLen, "0.." + pageSize + ", the page size at order " + order);
             }
-            if (offset < 0 || offset + maxLen > pageSize) {
+            if (offset < 0 || (long) offset + maxLen > pageSize) { // in long: offset near MAX_VALUE must not wrap
                 throw Checks.invalid("offset", offset, "0.." + (pageSize - maxLen) + ", so that offset + maxLen "
                         + maxLen + " fits the page of " + pageSize);
             }

@@ -31,12 +31,22 @@ final class BindingChecks {
      *        or a queue another binding holds (the binding waits for them)
      * @throws IllegalArgumentException naming the value and what was expected
      */
-    void checkNew(String device, List<Integer> queueList, String provider, long ownerBundle, boolean strict) {
-        Checks.notBlank("device", device, "a device name");
-        Checks.notBlank("provider", provider, "a provider name");
+    /** A list of queue indexes: there, not empty, no null in it. */
+    static void indexes(List<Integer> queueList) {
         if (queueList == null || queueList.isEmpty()) {
             throw Checks.invalid("queues", queueList, "at least one queue index");
         }
+        for (Integer q : queueList) {
+            if (q == null) {
+                throw Checks.invalid("queues", queueList, "queue indexes, none of them null");
+            }
+        }
+    }
+
+    void checkNew(String device, List<Integer> queueList, String provider, long ownerBundle, boolean strict) {
+        Checks.notBlank("device", device, "a device name");
+        Checks.notBlank("provider", provider, "a provider name");
+        indexes(queueList);
         if (queueList.stream().distinct().count() != queueList.size()) {
             throw Checks.invalid("queues", queueList, "each queue once");
         }

@@ -68,6 +68,7 @@ final class Devices {
 
     /** @throws IllegalArgumentException naming the devices there are, if none has that name */
     Device require(String name) {
+        Checks.notBlank("device", name, "a device name");
         Device d = byName.get(name);
         if (d == null) {
             throw Checks.invalid("device", "'" + name + "' is unknown", "one of " + names());

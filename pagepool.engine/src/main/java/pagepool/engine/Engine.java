@@ -214,6 +214,7 @@ final class Engine implements AutoCloseable {
      * @param owner who asks, or null to skip the owner check (tests, benchmarks)
      */
     List<BindingInfo> unbind(String device, List<Integer> queueList, String owner) {
+        BindingChecks.indexes(queueList);
         return thread.call(() -> {
             Device dev = devices.require(device);
             List<Binding> found = new ArrayList<>();

@@ -206,6 +206,9 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     @Override
     public int alloc(Netmem[] out, int max) {
+        if (out == null) {
+            throw Checks.invalid("out", null, "an array for the netmems");
+        }
         if (max < 0 || max > out.length) {
             throw Checks.invalid("max", max, "0.." + out.length + ", the length of the array");
         }
@@ -391,6 +394,9 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     @Override
     public boolean allocFrag(int size, Frag out) {
+        if (out == null) {
+            throw Checks.invalid("out", null, "a Frag to fill");
+        }
         int pageSize = params.pageSize();
         Checks.inRange("size", size, 1, pageSize);
         size = (size + FRAG_ALIGN - 1) & -FRAG_ALIGN;

@@ -9,6 +9,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ServiceScope;
 
+import pagepool.api.Checks;
 import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolInfo;
@@ -47,6 +48,9 @@ public final class PoolFactory implements PagePoolFactory {
 
     @Override
     public PagePool create(PoolParams params) {
+        if (params == null) {
+            throw Checks.invalid("params", null, "pool parameters: PoolParams.builder()...build()");
+        }
         QueueId q = params.queue();
         QueueState qs = q == null ? null : queueOfCaller(q);
         GuardedProvider dflt = engine.providers.defaultProvider();

@@ -129,6 +129,26 @@ public class ApiBadInputIT extends PagepoolTestBase {
                 () -> bindings.unbind(bindings.queues().get(3).bindingId()));
         refused(failures, "reset an unknown provider", "provider: 'nope' is unknown (expected: one of [heap])",
                 () -> bindings.resetProvider("nope"));
+        // Nulls get the one-line form too, never a bare NullPointerException.
+        refused(failures, "a pool of no parameters", "params: null (expected: pool parameters",
+                () -> factory.create(null));
+        refused(failures, "bind a null queue", "queues: [null] (expected: queue indexes, none of them null)",
+                () -> bindings.bind("sim0", java.util.Arrays.asList((Integer) null), "heap"));
+        refused(failures, "unbind no queue list", "queues: null (expected: at least one queue index)",
+                () -> bindings.unbind("sim0", null));
+        refused(failures, "restart a queue of no device", "device: 'null' (expected: a device name)",
+                () -> bindings.restartQueue(null, 0));
+        refused(failures, "offset that wraps with maxLen", "offset: 2147483647 (expected: 0..4095",
+                () -> PoolParams.builder().offset(Integer.MAX_VALUE).maxLen(1).build());
+        pagepool.api.PagePool own = factory.create(PoolParams.builder().build());
+        try {
+            refused(failures, "alloc into no array", "out: null (expected: an array for the netmems)",
+                    () -> own.alloc(null, 1));
+            refused(failures, "a fragment into no Frag", "out: null (expected: a Frag to fill)",
+                    () -> own.allocFrag(100, null));
+        } finally {
+            own.close();
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment seg = a.allocate(8192, 4096);
             refused(failures, "area page shift 11", "pageShift: 11 (expected: 12..22)",
@@ -139,9 +159,12 @@ public class ApiBadInputIT extends PagepoolTestBase {
                     () -> MemoryArea.unreadable("x", 1L << 40, 4096).bufferId(-1).build());
             refused(failures, "area at an odd IOVA", "dmaAddress: 0x10000000001 (expected: aligned to the page size 4096)",
                     () -> MemoryArea.unreadable("x", (1L << 40) + 1, 4096).build());
+            refused(failures, "area whose last page's address wraps", "dmaAddress: 0x7ffffffffffff000 with size 8192"
+                    + " (expected: an area that ends at or below 0x7fffffffffffffff)",
+                    () -> MemoryArea.unreadable("x", 0x7ffffffffffff000L, 8192).build());
         }
         if (!failures.isEmpty()) {
-            fail(failures.size() + " of 30 bad inputs were not refused as expected:\n" + String.join("\n", failures));
+            fail(failures.size() + " of 38 bad inputs were not refused as expected:\n" + String.join("\n", failures));
         }
         assertEquals("the file's binding stands", c.getPid(), bindings.bindings().get(0).owner().substring("config:".length()));
         assertTrue(bindings.bindings().size() == 1);

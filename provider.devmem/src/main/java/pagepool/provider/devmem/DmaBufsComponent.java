@@ -43,6 +43,9 @@ public final class DmaBufsComponent implements DmaBufs {
 
     @Override
     public DevmemBindingInfo bind(int buffer, String device, List<Integer> queues) {
+        if (queues == null || queues.isEmpty() || queues.stream().anyMatch(java.util.Objects::isNull)) {
+            throw pagepool.api.Checks.invalid("queues", queues, "at least one queue index, none of them null");
+        }
         return registry.bind(buffer, device, queues, owner);
     }
 
