@@ -105,6 +105,60 @@ public final class Checks {
         return (int) v;
     }
 
+    /** Most characters of a device name: Linux's IFNAMSIZ (16) less its terminating zero. */
+    public static final int MAX_DEVICE_NAME = 15;
+    /** Most characters of a provider name. */
+    public static final int MAX_PROVIDER_NAME = 32;
+
+    /**
+     * A network device's name, as Linux takes an interface name: 1..{@value #MAX_DEVICE_NAME}
+     * characters of {@code A-Z a-z 0-9 . _ -}, not {@code .} or {@code ..}.
+     *
+     * @throws IllegalArgumentException naming the value (its printable form) and the syntax
+     */
+    public static String deviceName(String what, String name) {
+        return name(what, name, MAX_DEVICE_NAME, "a device name of 1.." + MAX_DEVICE_NAME
+                + " characters of A-Z a-z 0-9 . _ -, as Linux names an interface");
+    }
+
+    /** A memory provider's name: 1..{@value #MAX_PROVIDER_NAME} characters of {@code A-Z a-z 0-9 . _ -}. */
+    public static String providerName(String what, String name) {
+        return name(what, name, MAX_PROVIDER_NAME, "a provider name of 1.." + MAX_PROVIDER_NAME
+                + " characters of A-Z a-z 0-9 . _ -");
+    }
+
+    private static String name(String what, String name, int max, String expected) {
+        boolean ok = name != null && !name.isEmpty() && name.length() <= max && !name.equals(".") && !name.equals("..");
+        for (int i = 0; ok && i < name.length(); i++) {
+            char c = name.charAt(i);
+            ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-';
+        }
+        if (!ok) {
+            throw invalid(what, printable(name), expected);
+        }
+        return name;
+    }
+
+    /**
+     * A value as it may be shown on one line: quoted, control and format characters as {@code ?},
+     * at most 40 characters and then its length.
+     */
+    public static String printable(String value) {
+        if (value == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder("'");
+        for (int i = 0; i < value.length() && i < 40; i++) {
+            char c = value.charAt(i);
+            b.append(Character.isISOControl(c) || Character.getType(c) == Character.FORMAT ? '?' : c);
+        }
+        b.append('\'');
+        if (value.length() > 40) {
+            b.append("... (").append(value.length()).append(" characters)");
+        }
+        return b.toString();
+    }
+
     /** @throws IllegalArgumentException when {@code value} is null or blank, saying what was expected */
     public static String notBlank(String name, String value, String expected) {
         if (value == null || value.isBlank()) {

@@ -23,4 +23,21 @@ class ChecksTest {
         assertEquals("n: '4294967296' (expected: an int)", assertThrows(IllegalArgumentException.class,
                 () -> Checks.parseInt("n", "4294967296", "an int")).getMessage());
     }
+
+    @Test
+    void namesAreWhatLinuxTakesForAnInterface() {
+        assertEquals("sim0", Checks.deviceName("name", "sim0"));
+        assertEquals("eth0.100", Checks.deviceName("name", "eth0.100"));
+        assertEquals("devmem-1", Checks.providerName("provider", "devmem-1"));
+        String expected = " (expected: a device name of 1..15 characters of A-Z a-z 0-9 . _ -, as Linux names an"
+                + " interface)";
+        for (String[] bad : new String[][] {{"", "''"}, {"sim 0", "'sim 0'"}, {"a\nb", "'a?b'"},
+            {"\u001b[31mred", "'?[31mred'"}, {"../../sim0", "'../../sim0'"}, {"..", "'..'"},
+            {"x".repeat(16), "'xxxxxxxxxxxxxxxx'"}, {"y".repeat(100_000), "'" + "y".repeat(40) + "'... (100000 characters)"}}) {
+            assertEquals("name: " + bad[1] + expected, assertThrows(IllegalArgumentException.class,
+                    () -> Checks.deviceName("name", bad[0])).getMessage());
+        }
+        assertEquals("name: null" + expected, assertThrows(IllegalArgumentException.class,
+                () -> Checks.deviceName("name", null)).getMessage());
+    }
 }

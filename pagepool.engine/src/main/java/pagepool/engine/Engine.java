@@ -49,6 +49,18 @@ final class Engine implements AutoCloseable {
     private final QueueRestart restart = new QueueRestart(changes);
     final Reconciler reconciler = new Reconciler(providers, devices, table, restart);
     private final EngineThread thread = new EngineThread();
+    /**
+     * Told of each service the engine does not take (a device or provider whose name or answers do
+     * not pass), by subject, and again with a null message when that service goes: the OSGi
+     * component lists them in pp:problems; outside a framework they are logged only.
+     */
+    volatile java.util.function.BiConsumer<String, String> refusals = (subject, message) -> {
+        if (message != null) {
+            LOG.log(Level.ERROR, message);
+        }
+    };
+    /** Subjects refused, by the device object or "provider <service id>": cleared when the service goes. */
+    private final Map<Object, String> refusedBy = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile int faultLimit = 3;
     private ScheduledFuture<?> healthCheck;
 
@@ -90,7 +102,8 @@ final class Engine implements AutoCloseable {
             try {
                 p = GuardedProvider.of(provider, props, bundle);
             } catch (IllegalArgumentException e) {
-                LOG.log(Level.ERROR, e.getMessage());
+                refuse("provider " + props.get(Constants.SERVICE_ID), "provider service " + props.get(Constants.SERVICE_ID)
+                        + " of bundle " + bundle, e.getMessage());
                 return;
             }
             providers.add(p);
@@ -103,6 +116,7 @@ final class Engine implements AutoCloseable {
         // old pools drain.
         thread.event(() -> {
             Object id = props.get(Constants.SERVICE_ID);
+            refusalGone("provider " + id);
             GuardedProvider gone = providers.remove(id instanceof Number n ? n.longValue() : -1);
             if (gone != null) {
                 devices.queues().forEach(qs -> qs.avoid.remove(gone));
@@ -118,13 +132,23 @@ final class Engine implements AutoCloseable {
             try {
                 d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, adminUp(dev));
             } catch (Throwable t) {
-                LOG.log(Level.ERROR, "network device " + dev.getClass().getName() + " is not taken: "
-                        + Faults.describe("name/rxQueueCount/headerSplit", t));
+                String why = "network device " + dev.getClass().getName() + " is not taken: "
+                        + Faults.describe("name/rxQueueCount/headerSplit", t);
+                refuse(dev, "device " + dev.getClass().getName() + " of bundle " + bundle, why);
                 return;
             }
-            if (d.name == null || d.name.isBlank() || d.queueCount < 1 || d.queueCount > QueueList.MAX_QUEUES) {
-                LOG.log(Level.ERROR, "network device '" + d.name + "' with " + d.queueCount
-                        + " RX queues is not taken (expected: a name and 1.." + QueueList.MAX_QUEUES + " queues)");
+            String why = null;
+            try {
+                Checks.deviceName("name", d.name);
+            } catch (IllegalArgumentException e) {
+                why = "network device " + Checks.printable(d.name) + " is not taken: " + e.getMessage();
+            }
+            if (why == null && (d.queueCount < 1 || d.queueCount > QueueList.MAX_QUEUES)) {
+                why = "network device '" + d.name + "' with " + d.queueCount + " RX queues is not taken (expected: 1.."
+                        + QueueList.MAX_QUEUES + " queues)";
+            }
+            if (why != null) {
+                refuse(dev, "device " + Checks.printable(d.name) + " of bundle " + bundle, why);
                 return;
             }
             if (!devices.add(d)) {
@@ -137,8 +161,31 @@ final class Engine implements AutoCloseable {
         });
     }
 
+    /** A service not taken, listed until it goes ({@link #refusals}). */
+    private void refuse(Object service, String subject, String message) {
+        refusedBy.put(service, subject);
+        try {
+            refusals.accept(subject, message);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "listing a refusal failed", e);
+        }
+    }
+
+    /** The service refused earlier went: its refusal no longer stands. */
+    private void refusalGone(Object service) {
+        String subject = refusedBy.remove(service);
+        if (subject != null) {
+            try {
+                refusals.accept(subject, null);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "clearing a refusal failed", e);
+            }
+        }
+    }
+
     void removeDevice(NetDevice dev) {
         thread.event(() -> {
+            refusalGone(dev);
             Device next = devices.remove(dev);
             if (next != null) {
                 reconciler.takeOver(next);

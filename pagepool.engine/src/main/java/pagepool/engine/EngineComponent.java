@@ -61,6 +61,7 @@ public final class EngineComponent {
 
     private final Engine engine;
     private final ConfigReport report;
+    private final Map<String, ConfigReport> refused = new java.util.concurrent.ConcurrentHashMap<>();
     private Settings settings;
 
     @Activate
@@ -70,6 +71,17 @@ public final class EngineComponent {
         this.settings = s != null ? s : check(ConfigValues.defaults(Config.class), Map.of(), "");
         this.engine = new Engine(settings.retryMillis(), settings.stallMillis());
         engine.configure(settings.faultLimit(), settings.healthMillis());
+        // Devices and providers the engine does not take are listed by pp:problems while they stay.
+        engine.refusals = (subject, message) -> {
+            if (message == null) {
+                ConfigReport r = refused.remove(subject);
+                if (r != null) {
+                    r.close();
+                }
+            } else {
+                refused.computeIfAbsent(subject, k -> new ConfigReport(context)).refuse("engine", subject, message);
+            }
+        };
     }
 
     /** New settings apply in place: nothing restarts. */
@@ -103,6 +115,7 @@ public final class EngineComponent {
     void deactivate() {
         engine.close();
         report.close();
+        refused.values().forEach(ConfigReport::close);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import org.osgi.framework.Constants;
 
+import pagepool.api.Checks;
 import pagepool.api.Netmem;
 import pagepool.api.QueueId;
 import pagepool.api.provider.MemoryProvider;
@@ -65,9 +66,15 @@ final class GuardedProvider {
         }
         Object named = props.get(MemoryProvider.NAME);
         String name = named != null ? String.valueOf(named) : own;
-        if (name == null || name.isBlank() || caps == null) {
-            throw new IllegalArgumentException("memory provider " + provider.getClass().getName() + ": name '" + name
-                    + "', capabilities " + caps + " (expected: a name and capabilities)");
+        if (caps == null) {
+            throw new IllegalArgumentException("memory provider " + provider.getClass().getName() + ": capabilities"
+                    + " null (expected: its capabilities)");
+        }
+        try {
+            Checks.providerName("name", name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("memory provider " + provider.getClass().getName() + " is not taken: "
+                    + e.getMessage());
         }
         return new GuardedProvider(provider, name, caps, Boolean.parseBoolean(String.valueOf(props.get(MemoryProvider.DEFAULT))),
                 props.get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0,

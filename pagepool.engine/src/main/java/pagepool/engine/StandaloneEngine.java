@@ -39,6 +39,11 @@ public final class StandaloneEngine implements AutoCloseable {
     private final PagePoolFactory factory;
     private final PoolBindings bindings;
 
+    /** The engine itself, for this package's tests. */
+    Engine engine() {
+        return engine;
+    }
+
     /** Detached pools drained every 100 ms and reported stalled after 60 s, as the bundle's defaults. */
     public StandaloneEngine() {
         this(100, 60_000);

@@ -109,7 +109,11 @@ class BadInputIT {
             TABLE.add("| # | surface | input | answer |");
             TABLE.add("|---|---|---|---|");
         }
-        TABLE.add("| " + (TABLE.size() - 1) + " | " + c.surface() + " | `" + c.input().strip().replace("\n", "`<br>`")
+        String input = c.input().strip();
+        if (input.length() > 80) {
+            input = input.substring(0, 40) + "... (" + input.length() + " characters)";
+        }
+        TABLE.add("| " + (TABLE.size() - 1) + " | " + c.surface() + " | `" + input.replace("\n", "`<br>`")
                 .replace("|", "\\|") + "` | " + answer.replace("|", "\\|") + " |");
     }
 
@@ -231,6 +235,13 @@ class BadInputIT {
                 file(dev, "name=sim1\npacket.size.min=3000\npacket.size.max=2000\n",
                         "packet.size.min: 3000 (expected: at most packet.size.max 2000)"),
                 file(dev, "name=\n", "name: '' (expected: a value that is not blank)"),
+                // A device name is what Linux takes for an interface: no path, no space, no escape, 15 at most.
+                file(dev, "name=../../sim0\n", "name: '../../sim0' (expected: a device name of 1..15 characters of"
+                        + " A-Z a-z 0-9 . _ -, as Linux names an interface)"),
+                file(dev, "name=sim 1\n", "name: 'sim 1' (expected: a device name of 1..15 characters"),
+                file(dev, "name=sim\\u001b[31m1\n", "name: 'sim?[31m1' (expected: a device name of 1..15 characters"),
+                file(dev, "name=" + "n".repeat(100_000) + "\n", "name: '" + "n".repeat(40) + "'... (100000 characters)"
+                        + " (expected: a device name of 1..15 characters"),
                 file(dev, "name=sim0\n", "name: 'sim0' is taken by the device of pagepool.sim.device-sim0.cfg"),
                 file(dev, "name=sim1\nrx_queues=8\n", "rx_queues: unknown key (expected: one of"),
                 file(dev, "name=sim1\niotlb.ways=3\n", "iotlb.ways: 3 (expected: a divisor of iotlb.entries 64 that leaves a"

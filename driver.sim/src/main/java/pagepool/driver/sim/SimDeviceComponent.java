@@ -187,9 +187,15 @@ public final class SimDeviceComponent {
         }
     }
 
+    /** The configuration's name as it may be shown: printable, clipped, quoted when it is no name. */
     private static String nameOf(Config c) {
         try {
-            return c.name() == null ? "" : c.name().strip();
+            String n = c.name() == null ? "" : c.name().strip();
+            try {
+                return n.isEmpty() ? n : Checks.deviceName("name", n);
+            } catch (IllegalArgumentException e) {
+                return Checks.printable(n);
+            }
         } catch (RuntimeException e) {
             return "";
         }
@@ -198,7 +204,7 @@ public final class SimDeviceComponent {
     /** Checked settings, or null with the problems in {@code v}. */
     static SimSettings settings(Config c, ConfigValues v) {
         v.noUnknownKeys(Config.class);
-        String name = v.text("name", c::name);
+        String name = v.deviceName("name", c::name);
         int queues = v.integer("rx.queues", c::rx_queues, 1, SimSettings.MAX_QUEUES);
         int ring = v.integer("ring.size", c::ring_size, 16, 16384);
         if (v.ok() && Integer.bitCount(ring) != 1) {

@@ -38,7 +38,7 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
     public static final int MAX_QUEUES = 1024;
 
     public SimSettings {
-        Checks.notBlank("name", name, "a device name");
+        Checks.deviceName("name", name);
         Checks.inRange("rx.queues", rxQueues, 1, MAX_QUEUES);
         if (ringSize < 16 || ringSize > 16384 || Integer.bitCount(ringSize) != 1) {
             throw Checks.invalid("ring.size", ringSize, "a power of 2 in 16..16384");

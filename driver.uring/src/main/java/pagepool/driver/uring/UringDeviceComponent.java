@@ -142,13 +142,23 @@ public final class UringDeviceComponent {
         device.consumer(best);
     }
 
+    /** A configured name as it may be shown: itself when valid, else printable and clipped. */
+    private static String printableName(String n) {
+        try {
+            return Checks.deviceName("name", n);
+        } catch (IllegalArgumentException e) {
+            return Checks.printable(n);
+        }
+    }
+
     private synchronized void apply(Config config, Map<String, Object> props) {
         ConfigValues v = new ConfigValues(props);
         UringSettings s = settings(config, v);
         String keeps = device == null ? "; no device is created"
                 : "; " + settings.name() + " keeps running with its last good configuration";
         if (s == null) {
-            String name = settings != null ? settings.name() : String.valueOf(props.getOrDefault("name", "udp0"));
+            String name = settings != null ? settings.name() : printableName(String.valueOf(props.getOrDefault("name",
+                    "udp0")));
             report.refuse(v.source(), "device " + name, v.message() + keeps);
             return;
         }
@@ -263,7 +273,7 @@ public final class UringDeviceComponent {
     /** Checked settings, or null with the problems in {@code v}. */
     static UringSettings settings(Config c, ConfigValues v) {
         v.noUnknownKeys(Config.class);
-        String name = v.text("name", c::name);
+        String name = v.deviceName("name", c::name);
         String address = v.text("bind.address", c::bind_address);
         int port = v.integer("port", c::port, 0, 65535);
         int queues = v.integer("rx.queues", c::rx_queues, 1, UringSettings.MAX_QUEUES);

@@ -37,7 +37,7 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
     public static final int MAX_RING = 16384;
 
     public UringSettings {
-        Checks.notBlank("name", name, "a device name");
+        Checks.deviceName("name", name);
         Checks.inRange("port", port, 0, 65535);
         Checks.inRange("rx.queues", rxQueues, 1, MAX_QUEUES);
         if (ringSize < 16 || ringSize > MAX_RING || Integer.bitCount(ringSize) != 1) {

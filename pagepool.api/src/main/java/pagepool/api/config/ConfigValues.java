@@ -132,6 +132,20 @@ public final class ConfigValues {
         }
     }
 
+    /** A device name ({@link Checks#deviceName}); its printable form in the refusal. */
+    public String deviceName(String key, Supplier<String> typed) {
+        String v = text(key, typed);
+        if (!v.isEmpty()) {
+            try {
+                Checks.deviceName(key, v);
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+                return "";
+            }
+        }
+        return v;
+    }
+
     /** Text that is not blank. */
     public String text(String key, Supplier<String> typed) {
         String v;
