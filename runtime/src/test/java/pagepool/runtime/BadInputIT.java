@@ -240,7 +240,7 @@ class BadInputIT {
                         + " A-Z a-z 0-9 . _ -, as Linux names an interface)"),
                 file(dev, "name=sim 1\n", "name: 'sim 1' (expected: a device name of 1..15 characters"),
                 file(dev, "name=sim\\u001b[31m1\n", "name: 'sim?[31m1' (expected: a device name of 1..15 characters"),
-                file(dev, "name=" + "n".repeat(100_000) + "\n", "name: '" + "n".repeat(40) + "'... (100000 characters)"
+                file(dev, "name=" + "n".repeat(1000) + "\n", "name: '" + "n".repeat(40) + "'... (1000 characters)"
                         + " (expected: a device name of 1..15 characters"),
                 file(dev, "name=sim0\n", "name: 'sim0' is taken by the device of pagepool.sim.device-sim0.cfg"),
                 file(dev, "name=sim1\nrx_queues=8\n", "rx_queues: unknown key (expected: one of"),
@@ -325,12 +325,20 @@ class BadInputIT {
     }
 
     private static byte[] zip(boolean manifest, String symbolicName) throws IOException {
+        return zip(manifest, symbolicName, null);
+    }
+
+    private static byte[] zip(boolean manifest, String symbolicName, String fragmentHost) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         if (manifest) {
             Manifest m = new Manifest();
             m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
             if (symbolicName != null) {
+                m.getMainAttributes().putValue("Bundle-ManifestVersion", "2");
                 m.getMainAttributes().putValue("Bundle-SymbolicName", symbolicName);
+            }
+            if (fragmentHost != null) {
+                m.getMainAttributes().putValue("Fragment-Host", fragmentHost);
             }
             try (JarOutputStream j = new JarOutputStream(b, m)) {
                 j.putNextEntry(new ZipEntry("a.txt"));
@@ -354,7 +362,16 @@ class BadInputIT {
                 jar("random.jar", random, "not a bundle: it is not a readable jar"),
                 jar("header.jar", new byte[] {'P', 'K', 3, 4}, "not a bundle: it is not a readable jar"),
                 jar("plain.jar", zip(false, null), "not a bundle: the jar has no manifest"),
-                jar("nobsn.jar", zip(true, null), "not a bundle: its manifest has no Bundle-SymbolicName"));
+                jar("nobsn.jar", zip(true, null), "not a bundle: its manifest has no Bundle-SymbolicName"),
+                // Bundles that would harm the running framework or the runtime's own bundles.
+                jar("extension.jar", zip(true, "evil.extension", "system.bundle; extension:=framework"),
+                        "a fragment of the framework (Fragment-Host: system.bundle) (expected: a bundle; a framework"
+                                + " extension would change or stop the running framework)"),
+                jar("engine-fragment.jar", zip(true, "evil.fragment", "pagepool.engine"), "a fragment of"
+                        + " pagepool.engine, a bundle the runtime starts with (expected: a bundle; attaching to it"
+                        + " would refresh it"),
+                jar("engine-again.jar", zip(true, "pagepool.engine"), "its symbolic name pagepool.engine is the"
+                        + " runtime's own bundle's (expected: a bundle of a name of its own"));
     }
 
     // ---- with the device-memory and huge-page providers installed ------------------------------
