@@ -250,6 +250,9 @@ class BadInputIT {
                 file(dev, "name=sim1\ndma.mask.bits=99\n", "dma.mask.bits: 99 (expected: 32..64)"),
                 file(dev, "name=sim1\nnapi.threads=-1\n", "napi.threads: -1 (expected: 0..1024)"),
                 file(dev, "name=sim1\nup=sideways\n", "up: 'sideways' (expected: true or false)"),
+                // A file nothing reads (a misspelt name) is said, not passed over.
+                file("pagepool.engin.cfg", "stall.millis=5\n", "no running bundle reads pagepool.engin (expected: one"
+                        + " of [pagepool.binding, pagepool.engine, "),
                 file("pagepool.engine.cfg", "stall.millis=-1\n", "stall.millis: -1 (expected: >= 0); the engine keeps"),
                 file("pagepool.engine.cfg", "retry.millis=0\n", "retry.millis: 0 (expected: 1..60000)"),
                 file("pagepool.engine.cfg", "fault.limit=abc\n", "fault.limit: 'abc' (expected: an integer in 1..1000000)"),
