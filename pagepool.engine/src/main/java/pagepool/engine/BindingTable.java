@@ -36,7 +36,8 @@ final class BindingTable {
         /** A configuration that was refused: listed, binds nothing. */
         final boolean rejected;
         volatile BindingInfo.State state = BindingInfo.State.PENDING;
-        volatile String message = "";
+        /** Never empty while not APPLIED: until the engine first looks, it says so. */
+        volatile String message = "not applied yet: its queues restart onto its provider when the engine gets to it";
         /** Whether it holds its queues. */
         boolean holding;
 

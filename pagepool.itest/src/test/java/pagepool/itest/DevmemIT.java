@@ -74,6 +74,8 @@ public class DevmemIT extends PagepoolTestBase {
         assertEquals("queue: 7 (expected: 0..3 on sim0)", assertThrows(IllegalArgumentException.class,
                 () -> bufs.bind(spare.id(), "sim0", List.of(7))).getMessage());
         assertEquals("a failed bind leaves nothing behind", 1, bufs.bindings().size());
+        // Nor an id: the next binding made is the one after b (its buffer's destroy below unbinds it).
+        assertEquals(b.id() + 1, bufs.bind(spare.id(), "sim0", List.of(3)).id());
         assertTrue(bufs.destroy(spare.id()));
 
         long before1 = stat(dev, 1, "verified");

@@ -177,7 +177,7 @@ public final class DevmemRegistry {
                         + " (expected: an unbound buffer; unbind it first)");
             }
         }
-        long id = ++nextBinding;
+        long id = nextBinding + 1; // taken only if the binding is made: a refusal consumes no id
         DevmemProvider p = new DevmemProvider(id, d, device, queues, () -> drained(id, d));
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(MemoryProvider.NAME, p.name());
@@ -195,6 +195,7 @@ public final class DevmemRegistry {
             reg.unregister();
             throw e;
         }
+        nextBinding = id;
         synchronized (state) {
             d.binding = id;
         }
