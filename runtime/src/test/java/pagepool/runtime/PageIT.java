@@ -170,8 +170,27 @@ class PageIT {
             return f.get(30, TimeUnit.SECONDS);
         }
 
+        /**
+         * Navigates to {@code url} until the page's script runs: a navigation sent while a busy
+         * browser is still setting up its tab can be lost, so it is sent again, up to three times.
+         */
         void open(String url) throws Exception {
-            call("Page.navigate", "{\"url\":\"" + url + "\"}");
+            eval("window.leaving = true; 'marked'"); // the page now shown must not pass for the new one
+            for (int attempt = 1; ; attempt++) {
+                call("Page.navigate", "{\"url\":\"" + url + "\"}");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (System.nanoTime() < deadline) {
+                    if (eval("String(!window.leaving && document.readyState === 'complete' && !!window.pagepool"
+                            + " && !!document.querySelector('#queues'))").equals("true")) {
+                        return;
+                    }
+                    Thread.sleep(100);
+                }
+                if (attempt == 3) {
+                    throw new AssertionError(url + " did not load in three tries of 10 s: " + eval(
+                            "document.location.href + ' ' + document.readyState"));
+                }
+            }
         }
 
         /** Evaluates {@code js} (statements allowed) in the page; the last value as a string. */
