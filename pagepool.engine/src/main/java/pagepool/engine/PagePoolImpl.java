@@ -895,6 +895,14 @@ final class PagePoolImpl implements PagePool, PoolContext {
     }
 
     private Netmem[] carveWith(MemoryArea area, DeviceMemory device) {
+        if (area == null) {
+            throw Checks.invalid("area", null, "a MemoryArea to carve");
+        }
+        if (!area.isReadable() && provider.caps.readable()) {
+            // The provider said readable; drivers will copy from these pages with the CPU.
+            throw Checks.invalid("area", area + " is unreadable", "readable memory, as provider '" + provider.name
+                    + "' declares in its capabilities");
+        }
         if (area.pageShift() != 12 + params.order()) {
             throw Checks.invalid("area page size", area.pageSize(), params.pageSize() + ", the page size of pool " + id);
         }

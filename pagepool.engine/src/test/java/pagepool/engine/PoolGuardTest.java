@@ -305,4 +305,30 @@ class PoolGuardTest {
         assertEquals(0, pool.info().faults().total(), "odd values are rendered, not charged");
         pool.close();
     }
+
+    /** A provider that declares readable memory and carves unreadable areas. */
+    private static final class DeviceMemoryInDisguise extends TestProvider {
+        DeviceMemoryInDisguise() {
+            super("disguised");
+        }
+
+        @Override
+        public int allocNetmems(PoolContext pool, Netmem[] batch, int max) {
+            Netmem[] carved = pool.carve(pagepool.api.MemoryArea.unreadable("disguised", 1L << 40, 4096L * max).build());
+            System.arraycopy(carved, 0, batch, 0, max);
+            return max;
+        }
+    }
+
+    @Test
+    void aReadableProviderThatCarvesUnreadableMemoryIsRefusedAndCharged() {
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), new DeviceMemoryInDisguise());
+        assertNull(pool.alloc(), "no page: the carve was refused");
+        assertEquals(1, pool.info().faults().alloc());
+        assertTrue(pool.info().faults().last().startsWith("allocNetmems threw IllegalArgumentException: area:"
+                + " MemoryArea[disguised"), pool.info().faults().last());
+        assertTrue(pool.info().faults().last().endsWith("is unreadable (expected: readable memory, as provider"
+                + " 'disguised' declares in its capabilities)"), pool.info().faults().last());
+        pool.close();
+    }
 }
