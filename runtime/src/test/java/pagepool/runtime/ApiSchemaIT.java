@@ -77,9 +77,7 @@ class ApiSchemaIT {
         int port = RunningRuntime.freePort();
         web = new WebClient(port);
         HttpClient http = web.http;
-        Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
-        try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
-                "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
+        try (RunningRuntime rt = RunningRuntime.withWeb(tmp.resolve("runtime"), port)) {
             rt.installExtra("provider.hugepage");
             rt.installExtra("provider.devmem");
             rt.await("the web answers", web::answers);

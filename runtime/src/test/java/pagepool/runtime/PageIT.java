@@ -46,9 +46,7 @@ class PageIT {
         assumeTrue(Files.isExecutable(CHROMIUM), "no chromium at " + CHROMIUM + ": cnf/chromium.sh could not install"
                 + " it here, so the page test is skipped");
         int port = RunningRuntime.freePort();
-        Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
-        try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100",
-                "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port)) {
+        try (RunningRuntime rt = RunningRuntime.withWeb(tmp.resolve("runtime"), port)) {
             rt.installExtra("provider.hugepage");
             rt.await("hugepage up", () -> rt.text("pp:providers --json").contains("\"hugepage\""));
             rt.await("the web answers", new WebClient(port)::answers);

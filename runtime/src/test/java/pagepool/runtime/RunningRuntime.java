@@ -43,6 +43,15 @@ final class RunningRuntime implements AutoCloseable {
     /** Every line of standard error, for what the console showed between commands. */
     private final List<String> console = new ArrayList<>();
 
+    /**
+     * The assembled runtime (the build's, or -Dpagepool.dist) in {@code home}, its load folder
+     * polled every 100 ms, with the web on {@code port}.
+     */
+    static RunningRuntime withWeb(Path home, int port) throws IOException {
+        return new RunningRuntime(Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime")), home,
+                "-Dfelix.fileinstall.poll=100", "-Dpagepool.web=true", "-Dorg.osgi.service.http.port=" + port);
+    }
+
     RunningRuntime(Path dist, Path home, String... jvmProperties) throws IOException {
         this.home = home;
         copy(dist, home);
