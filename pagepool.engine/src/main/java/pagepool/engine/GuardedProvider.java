@@ -105,7 +105,7 @@ final class GuardedProvider {
     void init(PagePoolImpl pool) throws ProviderRefusedException {
         boolean interrupted = Thread.currentThread().isInterrupted();
         try {
-            provider.init(pool);
+            provider.init(pool.context);
         } catch (ProviderRefusedException e) {
             throw e;
         } catch (Throwable t) {
@@ -136,7 +136,7 @@ final class GuardedProvider {
         boolean interrupted = Thread.currentThread().isInterrupted();
         int n;
         try {
-            n = provider.allocNetmems(pool, batch, max);
+            n = provider.allocNetmems(pool.context, batch, max);
         } catch (Throwable t) {
             fault(pool, Faults.Call.ALLOC, Faults.describe("allocNetmems", t), t);
             return -1;
@@ -158,7 +158,7 @@ final class GuardedProvider {
     boolean release(PagePoolImpl pool, Netmem netmem) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         try {
-            return provider.releaseNetmem(pool, netmem);
+            return provider.releaseNetmem(pool.context, netmem);
         } catch (Throwable t) {
             fault(pool, Faults.Call.RELEASE, Faults.describe("releaseNetmem", t), t);
             return false;
@@ -170,7 +170,7 @@ final class GuardedProvider {
     void destroy(PagePoolImpl pool) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         try {
-            provider.destroy(pool);
+            provider.destroy(pool.context);
         } catch (Throwable t) {
             fault(pool, Faults.Call.DESTROY, Faults.describe("destroy", t), t);
         } finally {
@@ -186,7 +186,7 @@ final class GuardedProvider {
     Map<String, Object> describe(PagePoolImpl pool) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         try {
-            Map<String, Object> m = provider.describe(pool);
+            Map<String, Object> m = provider.describe(pool.context);
             return m == null ? Map.of() : ProviderInfoValues.of(m);
         } catch (Throwable t) {
             String what = Faults.describe("describe", t);

@@ -36,7 +36,7 @@ import pagepool.api.provider.ProviderRefusedException;
  * accounting whole (an allocation that threw gave nothing, and the pool asks no more of that
  * provider; a release that threw still returned its page; a destroy that threw still ends the pool).
  */
-final class PagePoolImpl implements PagePool, PoolContext {
+final class PagePoolImpl implements PagePool {
 
     static final int CACHE_SIZE = 128;
     static final int REFILL = 64;
@@ -103,6 +103,8 @@ final class PagePoolImpl implements PagePool, PoolContext {
     private volatile int state = ACTIVE;
     private int nid;
     private volatile Object attachment;
+    /** What the provider is given in place of the pool. */
+    final PoolContext context = new Context();
 
     // Fragment being cut: the page, the next offset, fragments handed out of it.
     private PoolNetmem fragPage;
@@ -881,17 +883,50 @@ final class PagePoolImpl implements PagePool, PoolContext {
 
     // ---- PoolContext: what the provider sees ------------------------------------------------
 
-    @Override
-    public Netmem[] carve(MemoryArea area) {
-        return carveWith(area, null);
-    }
+    /**
+     * The pool as its provider sees it: a separate object, so a caller holding the {@link PagePool}
+     * cannot cast it to a {@link PoolContext} and act as the provider (attach state, carve), and a
+     * provider cannot cast its context to the pool and allocate from another's cache.
+     */
+    private final class Context implements PoolContext {
 
-    @Override
-    public Netmem[] carve(MemoryArea area, DeviceMemory device) {
-        if (area.isReadable() || device == null) {
-            throw Checks.invalid("area", area + " with device view " + device, "an unreadable area and its device view");
+        @Override
+        public int id() {
+            return id;
         }
-        return carveWith(area, device);
+
+        @Override
+        public PoolParams params() {
+            return params;
+        }
+
+        @Override
+        public Netmem[] carve(MemoryArea area) {
+            return carveWith(area, null);
+        }
+
+        @Override
+        public Netmem[] carve(MemoryArea area, DeviceMemory device) {
+            if (area == null || area.isReadable() || device == null) {
+                throw Checks.invalid("area", area + " with device view " + device, "an unreadable area and its device view");
+            }
+            return carveWith(area, device);
+        }
+
+        @Override
+        public void attach(Object state) {
+            attachment = state;
+        }
+
+        @Override
+        public Object attachment() {
+            return attachment;
+        }
+
+        @Override
+        public String toString() {
+            return "PoolContext[" + id + " " + describeQueue() + "]";
+        }
     }
 
     private Netmem[] carveWith(MemoryArea area, DeviceMemory device) {
@@ -903,6 +938,11 @@ final class PagePoolImpl implements PagePool, PoolContext {
             throw Checks.invalid("area", area + " is unreadable", "readable memory, as provider '" + provider.name
                     + "' declares in its capabilities");
         }
+        if (!area.isReadable() && device == null) {
+            // Nobody could reach its bytes: not the CPU, and not the device without a view.
+            throw Checks.invalid("area", area + " is unreadable and has no device view",
+                    "a readable area, or carve(area, deviceMemory) for device memory");
+        }
         if (area.pageShift() != 12 + params.order()) {
             throw Checks.invalid("area page size", area.pageSize(), params.pageSize() + ", the page size of pool " + id);
         }
@@ -911,16 +951,6 @@ final class PagePoolImpl implements PagePool, PoolContext {
             netmems[i] = new PoolNetmem(area, i, device);
         }
         return netmems;
-    }
-
-    @Override
-    public void attach(Object state) {
-        this.attachment = state;
-    }
-
-    @Override
-    public Object attachment() {
-        return attachment;
     }
 
     @Override

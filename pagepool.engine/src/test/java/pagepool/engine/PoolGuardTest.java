@@ -331,4 +331,47 @@ class PoolGuardTest {
                 + " 'disguised' declares in its capabilities)"), pool.info().faults().last());
         pool.close();
     }
+    /** A provider of device memory that carves its areas without the device's view of them. */
+    private static final class DeviceMemoryWithoutView extends TestProvider {
+        DeviceMemoryWithoutView() {
+            super("blind", new ProviderCapabilities(false, 0, false, false));
+        }
+
+        @Override
+        public int allocNetmems(PoolContext pool, Netmem[] batch, int max) {
+            Netmem[] carved = pool.carve(pagepool.api.MemoryArea.unreadable("blind", 1L << 40, 4096L * max).build());
+            System.arraycopy(carved, 0, batch, 0, max);
+            return max;
+        }
+    }
+
+    @Test
+    void anUnreadableAreaWithoutADeviceViewIsRefusedAtTheCarveAndCharged() {
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).flags(PoolParams.ALLOW_UNREADABLE_NETMEM).build(),
+                new DeviceMemoryWithoutView());
+        assertNull(pool.alloc(), "no page: nobody could reach its bytes");
+        assertEquals(1, pool.info().faults().alloc());
+        assertTrue(pool.info().faults().last().endsWith("is unreadable and has no device view (expected: a readable"
+                + " area, or carve(area, deviceMemory) for device memory)"), pool.info().faults().last());
+        pool.close();
+    }
+
+    @Test
+    void aPoolIsNotItsProvidersContextAndTheContextIsNotThePool() {
+        PoolContext[] seen = new PoolContext[1];
+        TestProvider spy = new TestProvider("spy") {
+            @Override
+            public void init(PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
+                seen[0] = pool;
+                super.init(pool);
+            }
+        };
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), spy);
+        assertTrue(!(pool instanceof PoolContext), "a caller cannot act as the provider by a cast");
+        assertTrue(!(seen[0] instanceof PagePool), "a provider cannot take pages from the pool's cache by a cast");
+        assertEquals(pool.id(), seen[0].id());
+        assertTrue(pool.alloc() != null);
+        assertEquals(0, pool.info().faults().total());
+        pool.close();
+    }
 }

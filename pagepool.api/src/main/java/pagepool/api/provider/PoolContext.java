@@ -18,6 +18,9 @@ public interface PoolContext {
     /**
      * Makes the netmem handles of an area, one per page, index i at {@code [i]}. A provider
      * carves each area once and hands its netmems out many times.
+     *
+     * @throws IllegalArgumentException for an unreadable area (carve device memory with its
+     *         device view), or any unreadable area when the provider declares readable memory
      */
     Netmem[] carve(MemoryArea area);
 

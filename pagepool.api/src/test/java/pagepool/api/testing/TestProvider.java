@@ -205,10 +205,26 @@ public class TestProvider implements MemoryProvider {
         }
         int pageSize = pool.params().pageSize();
         MemorySegment slab = m.arena.allocate(pages * pageSize, pageSize);
-        for (Netmem nm : pool.carve(area(slab, pageSize))) {
+        for (Netmem nm : carveArea(pool, slab, pageSize)) {
             m.free.add(nm);
         }
         return true;
+    }
+
+    /** Readable memory is carved as is; unreadable memory with a device view over the same slab. */
+    private Netmem[] carveArea(PoolContext pool, MemorySegment slab, int pageSize) {
+        MemoryArea area = area(slab, pageSize);
+        return caps.readable() ? pool.carve(area) : pool.carve(area, new pagepool.api.DeviceMemory() {
+            @Override
+            public void write(long offset, MemorySegment src, long srcOffset, long length) {
+                MemorySegment.copy(src, srcOffset, slab, offset, length);
+            }
+
+            @Override
+            public void read(long offset, MemorySegment dst, long dstOffset, long length) {
+                MemorySegment.copy(slab, offset, dst, dstOffset, length);
+            }
+        });
     }
 
     private MemoryArea area(MemorySegment slab, int pageSize) {
@@ -226,7 +242,7 @@ public class TestProvider implements MemoryProvider {
         Arena gone = Arena.ofShared();
         MemorySegment dead = gone.allocate(pageSize, pageSize);
         gone.close();
-        return pool.carve(area(dead, pageSize))[0];
+        return carveArea(pool, dead, pageSize)[0];
     }
 
     @Override
