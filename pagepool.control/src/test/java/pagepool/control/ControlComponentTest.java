@@ -53,6 +53,12 @@ class ControlComponentTest {
         }
 
         @Override
+        public BindingInfo bind(String device, List<Integer> q, pagepool.api.provider.MemoryProvider provider,
+                String origin) {
+            throw new UnsupportedOperationException("the control plane binds by name");
+        }
+
+        @Override
         public List<BindingInfo> unbind(String device, List<Integer> q) {
             calls.add("unbind " + device + " " + q);
             return List.of();

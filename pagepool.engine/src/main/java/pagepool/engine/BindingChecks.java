@@ -24,13 +24,6 @@ final class BindingChecks {
         this.providers = providers;
     }
 
-    /**
-     * @param ownerBundle the bundle asking, or -1
-     * @param strict true for operators (an unknown device, a held queue or a private provider is
-     *        an error); false for configuration, which may name a device that is not there yet
-     *        or a queue another binding holds (the binding waits for them)
-     * @throws IllegalArgumentException naming the value and what was expected
-     */
     /** A list of queue indexes: there, not empty, no null in it. */
     static void indexes(List<Integer> queueList) {
         if (queueList == null || queueList.isEmpty()) {
@@ -43,9 +36,34 @@ final class BindingChecks {
         }
     }
 
+    /**
+     * @param ownerBundle the bundle asking, or -1
+     * @param strict true for operators (an unknown device, a held queue or a private provider is
+     *        an error); false for configuration, which may name a device that is not there yet
+     *        or a queue another binding holds (the binding waits for them)
+     * @throws IllegalArgumentException naming the value and what was expected
+     */
     void checkNew(String device, List<Integer> queueList, String provider, long ownerBundle, boolean strict) {
-        Checks.notBlank("device", device, "a device name");
         Checks.notBlank("provider", provider, "a provider name");
+        Device dev = checkQueues(device, queueList, strict);
+        GuardedProvider p = providers.byName(provider, ownerBundle);
+        if (p == null && strict) {
+            GuardedProvider other = providers.byName(provider);
+            if (other != null && other.isPrivate) {
+                throw new IllegalArgumentException(privateMessage(other));
+            }
+        }
+        checkMemory(device, dev, p);
+    }
+
+    /** As {@link #checkNew} for a binding to a provider service the caller registered: always strict. */
+    void checkNew(String device, List<Integer> queueList, GuardedProvider p) {
+        checkMemory(device, checkQueues(device, queueList, true), p);
+    }
+
+    /** The device (null if absent and not strict) after checking the queues are its and free. */
+    private Device checkQueues(String device, List<Integer> queueList, boolean strict) {
+        Checks.notBlank("device", device, "a device name");
         indexes(queueList);
         if (queueList.stream().distinct().count() != queueList.size()) {
             throw Checks.invalid("queues", queueList, "each queue once");
@@ -64,13 +82,13 @@ final class BindingChecks {
                         + " (expected: unbind it first)");
             }
         }
-        GuardedProvider p = providers.byName(provider);
+        return dev;
+    }
+
+    private static void checkMemory(String device, Device dev, GuardedProvider p) {
         if (p != null && dev != null && !p.caps.readable() && !dev.headerSplit) {
-            throw new IllegalArgumentException("provider '" + provider + "' is unreadable (device memory) and " + device
+            throw new IllegalArgumentException("provider '" + p.name + "' is unreadable (device memory) and " + device
                     + " has header split off (expected: a device with header split on)");
-        }
-        if (p != null && strict && p.isPrivate && p.bundleId != ownerBundle) {
-            throw new IllegalArgumentException(privateMessage(p));
         }
     }
 
@@ -118,17 +136,19 @@ final class BindingChecks {
             b.set(BindingInfo.State.PENDING, "device '" + b.device + "' is down; it applies when it comes up");
             return;
         }
-        GuardedProvider p = providers.byName(b.provider);
+        GuardedProvider p = b.resolve(providers);
+        GuardedProvider named = p != null || b.object != null ? p : providers.byName(b.provider);
         String bad = b.queues.stream().filter(q -> q >= dev.queueCount).map(q -> "queue " + q
                 + " is out of range (expected: 0.." + (dev.queueCount - 1) + ")").findFirst().orElse(null);
         if (bad != null) {
             b.set(BindingInfo.State.FAILED, bad);
+        } else if (named != null && named.isPrivate && named.bundleId != b.ownerBundle) {
+            b.set(BindingInfo.State.FAILED, privateMessage(named));
         } else if (p == null) {
-            b.set(BindingInfo.State.PENDING, "provider '" + b.provider + "' is not present");
+            b.set(BindingInfo.State.PENDING, "provider '" + b.provider + "' is not present" + (b.object == null ? ""
+                    : ": the service it was bound with is gone"));
         } else if (p.quarantined()) {
             b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is " + p.quarantine);
-        } else if (p.isPrivate && p.bundleId != b.ownerBundle) {
-            b.set(BindingInfo.State.FAILED, privateMessage(p));
         } else if (!p.caps.readable() && !dev.headerSplit) {
             b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is unreadable and " + b.device
                     + " has header split off");

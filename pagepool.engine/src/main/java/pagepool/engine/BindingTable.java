@@ -29,6 +29,8 @@ final class BindingTable {
         final String device;
         final List<Integer> queues;
         final String provider;
+        /** The provider service object it was made with, or null for a binding by name. */
+        final pagepool.api.provider.MemoryProvider object;
         final String owner;
         /** The bundle that made it, or -1 for configuration. */
         final long ownerBundle;
@@ -41,12 +43,14 @@ final class BindingTable {
         /** Whether it holds its queues. */
         boolean holding;
 
-        Binding(long id, String device, List<Integer> queues, String provider, String owner, long ownerBundle,
-                String origin, boolean rejected) {
+        Binding(long id, String device, List<Integer> queues, String provider,
+                pagepool.api.provider.MemoryProvider object, String owner, long ownerBundle, String origin,
+                boolean rejected) {
             this.id = id;
             this.device = device;
             this.queues = List.copyOf(queues);
             this.provider = provider;
+            this.object = object;
             this.owner = owner;
             this.ownerBundle = ownerBundle;
             this.origin = origin == null ? "" : origin;
@@ -60,6 +64,14 @@ final class BindingTable {
         void set(BindingInfo.State state, String message) {
             this.state = state;
             this.message = message;
+        }
+
+        /**
+         * The provider it asks for: the service made with its object, else the best one of its
+         * name that its owner may use; null if none is present.
+         */
+        GuardedProvider resolve(ProviderRegistry providers) {
+            return object != null ? providers.byObject(object, ownerBundle) : providers.byName(provider, ownerBundle);
         }
 
         boolean covers(QueueId q) {

@@ -63,6 +63,12 @@ public final class BindingsComponent implements PoolBindings {
     }
 
     @Override
+    public BindingInfo bind(String device, List<Integer> queues, pagepool.api.provider.MemoryProvider provider,
+            String origin) {
+        return engine.bind(device, queues, provider, owner, bundle, origin);
+    }
+
+    @Override
     public List<BindingInfo> unbind(String device, List<Integer> queues) {
         return engine.unbind(device, queues, owner);
     }

@@ -12,8 +12,9 @@ import pagepool.api.queue.NetDevice;
 
 /**
  * The registered devices by name, the ones waiting for their name (a replacement bound before its
- * predecessor is unbound), and the state of every queue. Changed on the engine thread; read from
- * anywhere.
+ * predecessor is unbound), and the state of every queue. A name belongs to the bundle whose device
+ * holds it: only a device of that bundle may wait for it, so a device of another bundle cannot
+ * take a name over when the holder is rebuilt. Changed on the engine thread; read from anywhere.
  */
 final class Devices {
 
@@ -22,13 +23,22 @@ final class Devices {
     private final List<Device> waiting = new ArrayList<>();
     private final Map<QueueId, QueueState> queues = new ConcurrentHashMap<>();
 
-    /** Registers a device, or queues it behind the one with its name; true if it is registered. */
-    boolean add(Device d) {
-        if (byName.putIfAbsent(d.name, d) != null) {
-            waiting.add(d);
-            return false;
+    /**
+     * Registers a device, or queues it behind the one with its name if both are of one bundle.
+     *
+     * @return null if it is registered, "" if it waits, else why it is refused
+     */
+    String add(Device d) {
+        Device holder = byName.putIfAbsent(d.name, d);
+        if (holder == null) {
+            return null;
         }
-        return true;
+        if (holder.bundleId != d.bundleId) {
+            return "network device '" + d.name + "' of bundle " + d.bundleId + " is not taken: the name belongs to a"
+                    + " device of bundle " + holder.bundleId + " (expected: a name no other bundle's device has)";
+        }
+        waiting.add(d);
+        return "";
     }
 
     /**

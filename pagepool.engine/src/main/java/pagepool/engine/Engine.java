@@ -106,6 +106,13 @@ final class Engine implements AutoCloseable {
                         + " of bundle " + bundle, e.getMessage());
                 return;
             }
+            String taken = providers.claimConflict(p);
+            if (taken != null) {
+                // Refused for good: it is not promoted when the name's owner goes.
+                refuse("provider " + props.get(Constants.SERVICE_ID), "provider service " + props.get(Constants.SERVICE_ID)
+                        + " of bundle " + bundle, taken);
+                return;
+            }
             providers.add(p);
             reconcileAll();
         });
@@ -151,7 +158,13 @@ final class Engine implements AutoCloseable {
                 refuse(dev, "device " + Checks.printable(d.name) + " of bundle " + bundle, why);
                 return;
             }
-            if (!devices.add(d)) {
+            String taken = devices.add(d);
+            if (taken != null && !taken.isEmpty()) {
+                // Refused for good: it is not promoted when the name's holder goes.
+                refuse(dev, "device " + d.name + " of bundle " + bundle, taken);
+                return;
+            }
+            if (taken != null) {
                 // A replacement bound before its predecessor is unbound: it takes over then.
                 LOG.log(Level.INFO, "a second device named {0} waits for the first to go", d.name);
                 return;
@@ -216,7 +229,32 @@ final class Engine implements AutoCloseable {
             String origin, boolean strict) {
         return thread.call(() -> {
             checks.checkNew(device, queueList, provider, ownerBundle, strict);
-            Binding b = new Binding(table.nextId(), device, queueList, provider, owner, ownerBundle, origin, false);
+            Binding b = new Binding(table.nextId(), device, queueList, provider, null, owner, ownerBundle, origin, false);
+            table.put(b);
+            changed(b);
+            return b.info();
+        });
+    }
+
+    /**
+     * Binds queues to the provider service the caller registered with this object; see
+     * {@link pagepool.api.binding.PoolBindings#bind(String, List, MemoryProvider, String)}. The
+     * binding holds that service and no other: no name is looked up, ever.
+     */
+    BindingInfo bind(String device, List<Integer> queueList, MemoryProvider provider, String owner, long ownerBundle,
+            String origin) {
+        if (provider == null) {
+            throw Checks.invalid("provider", null, "a MemoryProvider the caller registered as a service");
+        }
+        return thread.call(() -> {
+            GuardedProvider p = providers.byObject(provider, ownerBundle);
+            if (p == null) {
+                // Its class, not its toString: that would be the caller's code run here.
+                throw Checks.invalid("provider", "a " + provider.getClass().getName() + " that is not a service of bundle "
+                        + ownerBundle, "a MemoryProvider the caller registered as a service, and the engine took");
+            }
+            checks.checkNew(device, queueList, p);
+            Binding b = new Binding(table.nextId(), device, queueList, p.name, provider, owner, ownerBundle, origin, false);
             table.put(b);
             changed(b);
             return b.info();
@@ -240,10 +278,11 @@ final class Engine implements AutoCloseable {
             try {
                 List<Integer> list = QueueList.parse(queueSpec);
                 checks.checkNew(device, list, provider, -1, false);
-                b = new Binding(id, device, list, provider, owner, -1, origin, false);
+                b = new Binding(id, device, list, provider, null, owner, -1, origin, false);
             } catch (IllegalArgumentException e) {
                 LOG.log(Level.ERROR, "{0}: {1}", origin.isEmpty() ? owner : origin, e.getMessage());
-                b = new Binding(id, String.valueOf(device), List.of(), String.valueOf(provider), owner, -1, origin, true);
+                b = new Binding(id, String.valueOf(device), List.of(), String.valueOf(provider), null, owner, -1, origin,
+                        true);
                 b.set(BindingInfo.State.FAILED, e.getMessage());
             }
             table.put(b);
@@ -417,7 +456,7 @@ final class Engine implements AutoCloseable {
     private QueueInfo info(QueueState qs) {
         Binding b = table.holder(qs.id);
         QueueInfo.State state = qs.state;
-        if (state == QueueInfo.State.OK && b != null && providers.byName(b.provider) == null) {
+        if (state == QueueInfo.State.OK && b != null && b.resolve(providers) == null) {
             state = QueueInfo.State.PENDING;
         }
         GuardedProvider cur = qs.current;

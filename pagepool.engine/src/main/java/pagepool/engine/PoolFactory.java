@@ -1,11 +1,15 @@
 package pagepool.engine;
 
+import java.lang.System.Logger.Level;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.osgi.framework.Bundle;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ServiceScope;
 
@@ -24,12 +28,21 @@ import pagepool.api.provider.MemoryProvider;
  * one it runs on or should run on), except that a pool which cannot take unreadable memory gets
  * the default provider when the queue's is unreadable: that is the header pool of a header-split
  * queue, as in Linux. A pool of no queue gets the default provider.
+ *
+ * <p>Everything a bundle created goes when it stops: the framework releases this factory then,
+ * and every pool still open is closed, draining as a detach while pages are out (a driver that
+ * stopped without closing its pools would otherwise pin their memory until restart). By then the
+ * bundle's components have deactivated, so its NAPI threads no longer touch the pools.
  */
 @Component(service = PagePoolFactory.class, scope = ServiceScope.BUNDLE)
 public final class PoolFactory implements PagePoolFactory {
 
+    private static final System.Logger LOG = System.getLogger(PoolFactory.class.getName());
+
     private final Engine engine;
     private final long caller;
+    /** The pools made for the caller that may still be open; closed ones are pruned as new ones come. */
+    private final Set<PagePoolImpl> created = ConcurrentHashMap.newKeySet();
 
     @Activate
     public PoolFactory(@Reference EngineComponent engine, ComponentContext context) {
@@ -68,7 +81,30 @@ public final class PoolFactory implements PagePoolFactory {
         if (qs != null && qs.installing != null) {
             qs.installed.add(pool);
         }
+        created.removeIf(p -> !p.isActive());
+        created.add(pool);
         return pool;
+    }
+
+    /** The caller stopped (or let the factory go): every pool it left open is closed. */
+    @Deactivate
+    void deactivate() {
+        int open = 0;
+        for (PagePoolImpl p : List.copyOf(created)) {
+            if (p.isActive()) {
+                open++;
+                try {
+                    p.close();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "closing " + p + " of stopped bundle " + caller + " failed", e);
+                }
+            }
+        }
+        created.clear();
+        if (open > 0) {
+            LOG.log(Level.WARNING, "bundle {0} stopped with {1} page pools open: closed them, their pages drain as a"
+                    + " detach", String.valueOf(caller), open);
+        }
     }
 
     /** The queue's state, if the queue is one of a device the caller registered. */

@@ -42,7 +42,7 @@ final class Reconciler {
     GuardedProvider desired(QueueId q, Device d) {
         Binding b = table.holder(q);
         if (b != null) {
-            GuardedProvider p = providers.byName(b.provider);
+            GuardedProvider p = b.resolve(providers);
             if (p != null && usable(p, b, d)) {
                 return p;
             }

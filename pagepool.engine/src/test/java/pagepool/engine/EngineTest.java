@@ -119,6 +119,27 @@ class EngineTest {
     }
 
     @Test
+    void thePoolsABundleLeftOpenAreClosedWhenItStopsAndDrainAsADetach() {
+        PoolFactory careless = new PoolFactory(engine, 8);
+        PagePool closed = careless.create(PoolParams.builder().build());
+        closed.close();
+        PagePool idle = careless.create(PoolParams.builder().build());
+        idle.release(idle.alloc());
+        PagePool holding = careless.create(PoolParams.builder().build());
+        pagepool.api.Netmem held = holding.alloc();
+
+        careless.deactivate(); // the framework releases the bundle's factory when the bundle stops
+
+        assertEquals(PoolInfo.State.DESTROYED, idle.info().state(), "nothing out: destroyed at once");
+        assertEquals(PoolInfo.State.DETACHED, holding.info().state(), "a page out: detached, draining");
+        holding.release(held);
+        assertEquals(PoolInfo.State.DESTROYED, holding.info().state());
+        assertEquals(PoolInfo.State.DESTROYED, closed.info().state());
+        assertEquals(List.of(), engine.pools().stream().filter(p -> p.state() != PoolInfo.State.DESTROYED).filter(
+                p -> p.queue() == null).toList(), "no pool of the stopped bundle is left");
+    }
+
+    @Test
     void poolsAreMadeOnlyForRegisteredQueuesAndOnlyForTheirDriver() {
         List<QueueInfo> before = engine.queues();
         PoolFactory other = new PoolFactory(engine, 8);
@@ -251,6 +272,89 @@ class EngineTest {
         engine.unbindOwner("config:a");
         BindingInfo owned = engine.bind("fake0", List.of(0), "heap2", "bundle:owner#42", 42, "", true);
         assertEquals(BindingInfo.State.APPLIED, owned.state());
+    }
+
+    /** The refusals the engine reports (what pp:problems lists), by subject. */
+    private Map<String, String> refusals() {
+        Map<String, String> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        engine.refusals = (subject, message) -> {
+            if (message == null) {
+                seen.remove(subject);
+            } else {
+                seen.put(subject, message);
+            }
+        };
+        return seen;
+    }
+
+    @Test
+    void aProviderNameBelongsToTheFirstBundleAnotherBundlesProviderOfThatNameIsRefusedHoweverRanked() {
+        Map<String, String> refused = refusals();
+        TestProvider fast = new TestProvider("fast");
+        add(fast, false, 20, false);
+        engine.bind("fake0", List.of(1), "fast", "bundle:shell#3", 3, "", true);
+        assertEquals(fast.name(), queue(1).provider());
+        int pool = queue(1).poolId();
+
+        TestProvider impostor = new TestProvider("fast");
+        Map<String, Object> props = new java.util.HashMap<>(Map.of(MemoryProvider.NAME, "fast",
+                Constants.SERVICE_ID, SERVICE_IDS.incrementAndGet(), Constants.SERVICE_RANKING, 100));
+        engine.addProvider(impostor, props, 21);
+
+        assertEquals(pool, queue(1).poolId(), "the running queue stays on the first bundle's provider");
+        assertEquals(0, impostor.initsCompleted.get(), "the impostor got no pool");
+        assertEquals(1, engine.providers().stream().filter(p -> p.name().equals("fast")).count());
+        assertEquals("memory provider 'fast' of bundle 21 is not taken: the name belongs to a provider of bundle 20"
+                + " (service " + (SERVICE_IDS.get() - 1) + ") (expected: a name no other bundle's provider has)",
+                refused.get("provider service " + SERVICE_IDS.get() + " of bundle 21"));
+    }
+
+    @Test
+    void aBindingMadeWithAProviderObjectRunsOnThatServiceWhateverElseIsCalledTheSame() {
+        TestProvider mine = new TestProvider("devmem-1");
+        add(mine, false, 30, true);
+        BindingInfo b = engine.bind("fake0", List.of(2), mine, "bundle:devmem#30", 30, "dma-buf binding 1");
+        assertEquals(BindingInfo.State.APPLIED, b.state());
+        assertEquals("devmem-1", b.provider());
+        int pool = queue(2).poolId();
+
+        TestProvider loud = new TestProvider("devmem-1");
+        engine.addProvider(loud, Map.of(MemoryProvider.NAME, "devmem-1", Constants.SERVICE_ID,
+                SERVICE_IDS.incrementAndGet(), Constants.SERVICE_RANKING, 1000), 31);
+        TestProvider quiet = new TestProvider("devmem-1");
+        add(quiet, false, 32, true);
+
+        assertEquals(pool, queue(2).poolId(), "neither a higher-ranked public nor another private one takes the queue");
+        assertEquals(BindingInfo.State.APPLIED, engine.bindings().get(0).state());
+        assertEquals(0, loud.initsCompleted.get() + quiet.initsCompleted.get());
+        assertEquals("provider: a pagepool.api.testing.TestProvider that is not a service of bundle 30 (expected: a MemoryProvider the caller"
+                + " registered as a service, and the engine took)", assertThrows(IllegalArgumentException.class,
+                        () -> engine.bind("fake0", List.of(3), loud, "bundle:devmem#30", 30, "")).getMessage());
+        assertEquals("provider: null (expected: a MemoryProvider the caller registered as a service)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> engine.bind("fake0", List.of(3), (MemoryProvider) null, "bundle:devmem#30", 30, ""))
+                        .getMessage());
+    }
+
+    @Test
+    void aDeviceNameBelongsToTheBundleOfItsDeviceAnotherBundlesDeviceIsRefusedAndNeverPromoted() {
+        Map<String, String> refused = refusals();
+        FakeDevice impostor = new FakeDevice("fake0", 4, new PoolFactory(engine, 66));
+        engine.addDevice(impostor, 66);
+        assertEquals("network device 'fake0' of bundle 66 is not taken: the name belongs to a device of bundle 7"
+                + " (expected: a name no other bundle's device has)", refused.get("device fake0 of bundle 66"));
+
+        FakeDevice replacement = new FakeDevice("fake0", 4, new PoolFactory(engine, DRIVER));
+        engine.addDevice(replacement, DRIVER); // its own driver rebuilds it: bind before unbind
+        engine.removeDevice(dev);
+        assertEquals(List.of("fake0"), engine.devices().stream().map(pagepool.api.binding.DeviceInfo::name).toList());
+        assertEquals(0, impostor.memAllocs.get(0), "the impostor never got a queue");
+        assertTrue(replacement.memAllocs.get(0) > 0, "the driver's own replacement took over");
+
+        engine.removeDevice(replacement);
+        assertEquals(List.of(), engine.devices(), "the refused device is not promoted when the name frees");
+        engine.removeDevice(impostor);
+        assertTrue(refused.isEmpty(), "its refusal goes with it: " + refused);
     }
 
     @Test

@@ -37,6 +37,23 @@ public interface PoolBindings {
     BindingInfo bind(String device, List<Integer> queues, String provider, String origin);
 
     /**
+     * Binds queues to the provider service the caller registered with this object, and no other:
+     * the binding never looks up a name, so another bundle's provider of the same name, however
+     * ranked, cannot take its queues. A dma-buf binding is made this way. When that service goes,
+     * the queues return to the default provider and the binding stays pending for good.
+     *
+     * @param provider a {@link pagepool.api.provider.MemoryProvider} the caller registered as a
+     *        service (private or not), present in the engine
+     * @param origin the words operators see as the binding's origin
+     * @return the binding; its {@link BindingInfo#state()} says whether it applied
+     * @throws IllegalArgumentException for an object that is not such a service, and as
+     *         {@link #bind(String, List, String)}; nothing changes then
+     * @since 1.3
+     */
+    BindingInfo bind(String device, List<Integer> queues, pagepool.api.provider.MemoryProvider provider,
+            String origin);
+
+    /**
      * Removes the binding of each listed queue (the whole binding that covers it) and waits
      * until its queues are back on the default provider.
      *

@@ -6,7 +6,7 @@
  * makes through it go away when that bundle stops using it.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package pagepool.api.binding;
 
 import org.osgi.annotation.bundle.Export;

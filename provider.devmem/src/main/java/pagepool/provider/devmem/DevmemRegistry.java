@@ -185,7 +185,8 @@ public final class DevmemRegistry {
         ServiceRegistration<MemoryProvider> reg = context.registerService(MemoryProvider.class, p, props);
         BindingInfo engine;
         try {
-            engine = pools.bind(device, queues, p.name(), "dma-buf binding " + id + " (pp:dmabuf_unbind " + id + ")");
+            // By the object, never by name: another bundle's provider called devmem-<id> gets nothing.
+            engine = pools.bind(device, queues, p, "dma-buf binding " + id + " (pp:dmabuf_unbind " + id + ")");
             if (engine.state() != BindingInfo.State.APPLIED) {
                 pools.unbind(engine.id());
                 throw new IllegalArgumentException("binding buffer " + buffer + " to " + device + " queues " + queues
