@@ -111,7 +111,9 @@ public interface PagePool extends AutoCloseable {
      * @param offset byte offset in the page
      * @return false when the provider's device memory failed (counted as its fault); the driver
      *         drops the packet
-     * @throws IllegalArgumentException when the range is not inside the page
+     * @throws IllegalArgumentException when the range is not inside the page, or {@code src} is
+     *         null, closed or too short from {@code srcOffset}: the caller's fault, never charged
+     *         to the provider
      * @throws BadReleaseException when the page is not out of this pool
      * @throws UnreadableNetmemException when the page is readable memory (write it directly)
      */

@@ -680,6 +680,7 @@ final class PagePoolImpl implements PagePool {
     private boolean deviceCopy(Netmem netmem, int offset, MemorySegment host, long hostOffset, int length,
             boolean write) {
         PoolNetmem p = deviceAccess(netmem, offset, length);
+        checkHost(host, hostOffset, length, write);
         long at = ((long) p.index() << p.area().pageShift()) + offset;
         try {
             if (write) {
@@ -692,6 +693,27 @@ final class PagePoolImpl implements PagePool {
             provider.fault(this, Faults.Call.OTHER, Faults.describe(write ? "deviceMemory.write" : "deviceMemory.read",
                     t), t);
             return false;
+        }
+    }
+
+    /**
+     * The caller's side of a device copy, checked before the provider is called: what is wrong
+     * here is the caller's fault, answered to the caller and never charged to the provider.
+     */
+    private static void checkHost(MemorySegment host, long hostOffset, int length, boolean write) {
+        String name = write ? "src" : "dst";
+        if (host == null) {
+            throw Checks.invalid(name, null, "a memory segment");
+        }
+        if (hostOffset < 0 || hostOffset > host.byteSize() - length) {
+            throw Checks.invalid(name + "Offset", hostOffset, "0.." + (host.byteSize() - length) + ", so " + length
+                    + " bytes fit in the segment of " + host.byteSize());
+        }
+        if (!host.scope().isAlive()) {
+            throw Checks.invalid(name, "a segment whose arena is closed", "a live segment");
+        }
+        if (!write && host.isReadOnly()) {
+            throw Checks.invalid(name, "a read-only segment", "a writable segment to read into");
         }
     }
 

@@ -374,4 +374,29 @@ class PoolGuardTest {
         assertEquals(0, pool.info().faults().total());
         pool.close();
     }
+    @Test
+    void aCallersBadHostRangeForADeviceCopyIsTheCallersFaultNotTheProviders() {
+        TestProvider device = new TestProvider("device", new ProviderCapabilities(false, 0, false, false));
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).flags(PoolParams.ALLOW_UNREADABLE_NETMEM)
+                .build(), device);
+        Netmem page = pool.alloc();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment src = arena.allocate(100);
+            assertEquals("srcOffset: 90 (expected: 0..36, so 64 bytes fit in the segment of 100)",
+                    assertThrows(IllegalArgumentException.class, () -> pool.deviceWrite(page, 0, src, 90, 64))
+                            .getMessage());
+            assertEquals("srcOffset: -1 (expected: 0..36, so 64 bytes fit in the segment of 100)",
+                    assertThrows(IllegalArgumentException.class, () -> pool.deviceWrite(page, 0, src, -1, 64))
+                            .getMessage());
+            assertEquals("dst: null (expected: a memory segment)", assertThrows(IllegalArgumentException.class,
+                    () -> pool.deviceRead(page, 0, null, 0, 64)).getMessage());
+            assertEquals("dst: a read-only segment (expected: a writable segment to read into)",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> pool.deviceRead(page, 0, src.asReadOnly(), 0, 64)).getMessage());
+            assertEquals(0, pool.info().faults().total(), "nothing charged to the provider");
+            assertTrue(pool.deviceWrite(page, 0, src, 36, 64), "a good copy still works");
+        }
+        pool.release(page);
+        pool.close();
+    }
 }
