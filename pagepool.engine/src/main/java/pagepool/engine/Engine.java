@@ -69,6 +69,16 @@ final class Engine implements AutoCloseable {
         this.pools = new PoolRegistry(retryMillis, stallMillis, changes);
         pools.onFault(this::onProviderFault);
         configure(3, 100);
+        allocBudget(5_000);
+    }
+
+    /** How long a queue's memory allocation may take before its restart gives up; see {@link QueueRestart}. */
+    void allocBudget(long millis) {
+        Checks.atLeast("allocBudgetMillis", millis, 1);
+        restart.budgets(millis, Math.min(millis, 1_000), (p, what) -> thread.post("charging " + p, () -> {
+            reconciler.providerFault(p, null, what, faultLimit);
+            checks.refreshStates();
+        }));
     }
 
     /**

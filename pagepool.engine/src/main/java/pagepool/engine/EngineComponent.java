@@ -48,14 +48,19 @@ public final class EngineComponent {
 
         @AttributeDefinition(description = "How often drivers are asked whether a queue failed, in ms")
         long health_millis() default 100;
+
+        @AttributeDefinition(description = "How long a queue's memory allocation (the provider's init and first"
+                + " pages) may take before the restart gives up and charges the provider, in ms")
+        long alloc_budget_millis() default 5_000;
     }
 
     /** Checked settings. */
-    private record Settings(long retryMillis, long stallMillis, int faultLimit, long healthMillis) {
+    private record Settings(long retryMillis, long stallMillis, int faultLimit, long healthMillis,
+            long allocBudgetMillis) {
         @Override
         public String toString() {
             return "retry.millis=" + retryMillis + ", stall.millis=" + stallMillis + ", fault.limit=" + faultLimit
-                    + ", health.millis=" + healthMillis;
+                    + ", health.millis=" + healthMillis + ", alloc.budget.millis=" + allocBudgetMillis;
         }
     }
 
@@ -71,6 +76,7 @@ public final class EngineComponent {
         this.settings = s != null ? s : check(ConfigValues.defaults(Config.class), Map.of(), "");
         this.engine = new Engine(settings.retryMillis(), settings.stallMillis());
         engine.configure(settings.faultLimit(), settings.healthMillis());
+        engine.allocBudget(settings.allocBudgetMillis());
         // Devices and providers the engine does not take are listed by pp:problems while they stay.
         engine.refusals = (subject, message) -> {
             if (message == null) {
@@ -91,6 +97,7 @@ public final class EngineComponent {
         if (s != null) {
             engine.pools.setTimes(s.retryMillis(), s.stallMillis());
             engine.configure(s.faultLimit(), s.healthMillis());
+            engine.allocBudget(s.allocBudgetMillis());
             settings = s;
         }
     }
@@ -102,7 +109,8 @@ public final class EngineComponent {
         Settings s = new Settings(v.integer("retry.millis", c::retry_millis, 1, 60_000),
                 v.integer("stall.millis", c::stall_millis, 0, Long.MAX_VALUE),
                 v.integer("fault.limit", c::fault_limit, 1, 1_000_000),
-                v.integer("health.millis", c::health_millis, 1, 60_000));
+                v.integer("health.millis", c::health_millis, 1, 60_000),
+                v.integer("alloc.budget.millis", c::alloc_budget_millis, 10, 600_000));
         if (!v.ok()) {
             report.refuse(v.source(), "engine", v.message() + "; " + otherwise);
             return null;

@@ -18,12 +18,22 @@ import java.util.concurrent.TimeoutException;
 final class EngineThread implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(EngineThread.class.getName());
-    private static final long WAIT_SECONDS = 30;
+    private static final int QUEUED = 0;
+    private static final int STARTED = 1;
+    private static final int TAKEN_BACK = 2;
+
+    private final long waitMillis;
 
     private final ScheduledThreadPoolExecutor executor;
     private volatile Thread thread;
 
     EngineThread() {
+        this(30_000);
+    }
+
+    /** @param waitMillis how long a caller waits for its work (twice, if it started) */
+    EngineThread(long waitMillis) {
+        this.waitMillis = waitMillis;
         this.executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "pagepool-reconciler");
             t.setDaemon(true);
@@ -56,24 +66,60 @@ final class EngineThread implements AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }
+        // Queued, then started or taken back: whichever comes first wins, so a call the caller gave
+        // up on before it started never runs (a FutureTask's cancel would not tell a running one).
+        java.util.concurrent.atomic.AtomicInteger phase = new java.util.concurrent.atomic.AtomicInteger(QUEUED);
         Future<T> f;
         try {
-            f = executor.submit(task);
+            f = executor.submit(() -> {
+                if (!phase.compareAndSet(QUEUED, STARTED)) {
+                    return null;
+                }
+                return task.call();
+            });
         } catch (RejectedExecutionException e) {
             throw new IllegalStateException("the pagepool engine is stopped");
         }
         try {
-            return f.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            return f.get(waitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
             throw new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("the engine thread did not finish within " + WAIT_SECONDS + " s");
+            return overdue(f, phase);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the engine thread", e);
+        }
+    }
+
+    /**
+     * A call that waited its time. One that has not started is taken back, so the answer "it did
+     * not happen" is true; one that runs is waited for once more, then answered as not finished:
+     * a command never reports failure and then takes effect.
+     */
+    private <T> T overdue(Future<T> f, java.util.concurrent.atomic.AtomicInteger phase) {
+        if (phase.compareAndSet(QUEUED, TAKEN_BACK)) {
+            f.cancel(false);
+            throw new IllegalStateException("the engine thread was busy for " + waitMillis + " ms with earlier work:"
+                    + " nothing changed (expected: an engine that is not blocked; try again)");
+        }
+        try {
+            return f.get(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("not finished yet after " + 2 * waitMillis + " ms: it is being applied"
+                    + " and takes effect when done (see the bindings and queues lists)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the engine thread; the change is being"
+                    + " applied", e);
         }
     }
 

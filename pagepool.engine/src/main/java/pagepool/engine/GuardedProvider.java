@@ -33,6 +33,12 @@ final class GuardedProvider {
     /** Only its own bundle may bind queues to it ({@link MemoryProvider#PRIVATE}). */
     final boolean isPrivate;
     final Faults faults = new Faults();
+    /** Calls into it in progress, on any thread: whether a restart that ran out of time waits on it. */
+    private final java.util.concurrent.atomic.AtomicInteger inCall = new java.util.concurrent.atomic.AtomicInteger();
+    /** A pool's set-up or tear-down may take this long; longer is a fault (counted; quarantine at the limit). */
+    static final long POOL_CALL_BUDGET_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+    /** One allocation or release may take this long; longer is a fault: NAPI threads wait on them. */
+    static final long PAGE_CALL_BUDGET_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
     /** Why it is quarantined, or null. Written on the reconciler thread. */
     volatile String quarantine;
 
@@ -104,6 +110,7 @@ final class GuardedProvider {
      */
     void init(PagePoolImpl pool) throws ProviderRefusedException {
         boolean interrupted = Thread.currentThread().isInterrupted();
+        long start = enter();
         try {
             provider.init(pool.context);
         } catch (ProviderRefusedException e) {
@@ -114,7 +121,28 @@ final class GuardedProvider {
             throw new ProviderFailedException("provider '" + name + "' failed to set up pool " + pool.id() + " "
                     + pool.describeQueue() + ": " + what);
         } finally {
+            leave(start, POOL_CALL_BUDGET_NANOS, pool, Faults.Call.INIT, "init");
             interruptAsBefore(interrupted, pool, Faults.Call.INIT, "init");
+        }
+    }
+
+    /** Whether a call into the provider is in progress on some thread. */
+    boolean inCall() {
+        return inCall.get() > 0;
+    }
+
+    private long enter() {
+        inCall.incrementAndGet();
+        return System.nanoTime();
+    }
+
+    /** A call returned (or threw): one that took longer than its budget is a fault of its own. */
+    private void leave(long start, long budgetNanos, PagePoolImpl pool, Faults.Call call, String method) {
+        inCall.decrementAndGet();
+        long took = System.nanoTime() - start;
+        if (took > budgetNanos) {
+            fault(pool, call, method + " took " + took / 1_000_000 + " ms (expected: within " + budgetNanos / 1_000_000
+                    + " ms)", null);
         }
     }
 
@@ -135,12 +163,14 @@ final class GuardedProvider {
     int alloc(PagePoolImpl pool, Netmem[] batch, int max) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         int n;
+        long start = enter();
         try {
             n = provider.allocNetmems(pool.context, batch, max);
         } catch (Throwable t) {
             fault(pool, Faults.Call.ALLOC, Faults.describe("allocNetmems", t), t);
             return -1;
         } finally {
+            leave(start, PAGE_CALL_BUDGET_NANOS, pool, Faults.Call.ALLOC, "allocNetmems");
             interruptAsBefore(interrupted, pool, Faults.Call.ALLOC, "allocNetmems");
         }
         if (n < 0) {
@@ -157,23 +187,27 @@ final class GuardedProvider {
      */
     boolean release(PagePoolImpl pool, Netmem netmem) {
         boolean interrupted = Thread.currentThread().isInterrupted();
+        long start = enter();
         try {
             return provider.releaseNetmem(pool.context, netmem);
         } catch (Throwable t) {
             fault(pool, Faults.Call.RELEASE, Faults.describe("releaseNetmem", t), t);
             return false;
         } finally {
+            leave(start, PAGE_CALL_BUDGET_NANOS, pool, Faults.Call.RELEASE, "releaseNetmem");
             interruptAsBefore(interrupted, pool, Faults.Call.RELEASE, "releaseNetmem");
         }
     }
 
     void destroy(PagePoolImpl pool) {
         boolean interrupted = Thread.currentThread().isInterrupted();
+        long start = enter();
         try {
             provider.destroy(pool.context);
         } catch (Throwable t) {
             fault(pool, Faults.Call.DESTROY, Faults.describe("destroy", t), t);
         } finally {
+            leave(start, POOL_CALL_BUDGET_NANOS, pool, Faults.Call.DESTROY, "destroy");
             interruptAsBefore(interrupted, pool, Faults.Call.DESTROY, "destroy");
         }
     }

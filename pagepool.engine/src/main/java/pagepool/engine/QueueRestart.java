@@ -26,12 +26,28 @@ final class QueueRestart {
     private static final System.Logger LOG = System.getLogger(QueueRestart.class.getName());
 
     private volatile Consumer<RestartRecord> listener = r -> { };
+    /**
+     * How long a driver's memory allocation may take (it runs the provider's {@code init} and its
+     * first allocations) before the restart gives up on it and charges the provider.
+     */
+    private volatile long allocBudgetMillis = 5_000;
+    /** How long the engine waits for old memory to be freed before it goes on (the free goes on too). */
+    private volatile long freeBudgetMillis = 1_000;
+    /** Told of a provider that ran over a budget, off the engine thread's current work. */
+    private volatile java.util.function.BiConsumer<GuardedProvider, String> overBudget = (p, what) -> { };
     private final ChangeFeed changes;
     /** Every restart's time: pp:restarts and /metrics show the histogram. */
     final RestartHistogram histogram = new RestartHistogram();
 
     QueueRestart(ChangeFeed changes) {
         this.changes = changes;
+    }
+
+    /** @see #allocBudgetMillis */
+    void budgets(long allocMillis, long freeMillis, java.util.function.BiConsumer<GuardedProvider, String> charge) {
+        this.allocBudgetMillis = allocMillis;
+        this.freeBudgetMillis = freeMillis;
+        this.overBudget = charge;
     }
 
     /** Who is told of each restart, besides the log; must not block. */
@@ -54,10 +70,23 @@ final class QueueRestart {
         qs.installed.clear();
         qs.installing = target;
         try {
-            fresh = dev.dev.memAlloc(q);
+            fresh = Budget.call("memAlloc of " + qs.id + " onto provider '" + target.name + "'", allocBudgetMillis,
+                    () -> dev.dev.memAlloc(q), late -> memFree(dev, late));
             if (fresh == null) {
                 throw new IllegalStateException("memAlloc returned no memory");
             }
+        } catch (Budget.OverBudgetException e) {
+            closeLeftovers(qs);
+            String why = target.inCall() ? "provider '" + target.name + "' was still setting up or allocating after "
+                    + allocBudgetMillis + " ms (expected: within " + allocBudgetMillis + " ms); charged as its fault"
+                    : "the driver did not allocate within " + allocBudgetMillis + " ms";
+            if (target.inCall()) {
+                target.fault(null, Faults.Call.INIT, why, null);
+                overBudget.accept(target, why);
+            }
+            return failed(qs, old, target, t.allocated(), false, old == null ? QueueInfo.State.DOWN
+                    : QueueInfo.State.UNHEALTHY, "allocating memory on provider '" + target.name + "' failed: " + why
+                            + "; what it allocates late is freed");
         } catch (Throwable e) {
             closeLeftovers(qs);
             return failed(qs, old, target, t.allocated(), false, old == null ? QueueInfo.State.DOWN
@@ -289,9 +318,19 @@ final class QueueRestart {
         qs.installed.clear();
     }
 
-    private static void memFree(Device dev, QueueMemory memory) {
+    /**
+     * Frees memory the queue no longer runs on. Its pages go back to the provider, which may be
+     * slow: the engine waits at most {@link #freeBudgetMillis}, and the free goes on by itself.
+     */
+    private void memFree(Device dev, QueueMemory memory) {
         try {
-            dev.dev.memFree(memory);
+            Budget.call("memFree on " + dev.name, freeBudgetMillis, () -> {
+                dev.dev.memFree(memory);
+                return null;
+            }, none -> { });
+        } catch (Budget.OverBudgetException e) {
+            LOG.log(Level.WARNING, "{0}: freeing old memory takes over {1} ms (its provider takes back pages slowly);"
+                    + " it goes on without the engine", dev.name, String.valueOf(freeBudgetMillis));
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "{0}: memFree failed: {1}", dev.name, message(t));
         }

@@ -357,6 +357,71 @@ class EngineTest {
         assertTrue(refused.isEmpty(), "its refusal goes with it: " + refused);
     }
 
+    /** A provider whose pool set-up takes {@code initMillis} and each page given back {@code releaseMillis}. */
+    private static TestProvider slow(String name, long initMillis, long releaseMillis) {
+        return new TestProvider(name) {
+            @Override
+            public void init(pagepool.api.provider.PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
+                pause(initMillis);
+                super.init(pool);
+            }
+
+            @Override
+            public boolean releaseNetmem(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem netmem) {
+                pause(releaseMillis);
+                return super.releaseNetmem(pool, netmem);
+            }
+        };
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void aProviderSlowerThanTheAllocationBudgetIsChargedAndWhatItSetsUpLateIsFreed() throws InterruptedException {
+        engine.allocBudget(300);
+        TestProvider sleepy = slow("sleepy", 2_000, 0);
+        add(sleepy, false, -1, false);
+
+        BindingInfo b = engine.bind("fake0", List.of(1), "sleepy", "t", -1, "", true);
+
+        assertEquals(BindingInfo.State.FAILED, b.state(), "the restart gave up: nothing half-done is reported as done");
+        assertEquals("heap", queue(1).provider(), "the queue stays on its memory");
+        assertTrue(queue(1).message().contains("provider 'sleepy' was still setting up or allocating after 300 ms"
+                + " (expected: within 300 ms); charged as its fault"), queue(1).message());
+        assertTrue(provider("sleepy").faults().init() >= 1, "charged: " + provider("sleepy").faults());
+        await("the late pool is freed, not orphaned", () -> sleepy.initsCompleted.get() == 1
+                && sleepy.destroys.get() == 1 && poolsOf("sleepy").isEmpty());
+        assertEquals(0, sleepy.pagesOut.get());
+        assertTrue(provider("sleepy").faults().last().startsWith("init took "), provider("sleepy").faults().last());
+    }
+
+    @Test
+    void aProviderSlowToTakePagesBackNeitherHoldsTheEngineNorEscapesCharges() throws InterruptedException {
+        TestProvider sluggish = slow("sluggish", 0, 500);
+        sluggish.handOutLimit(FakeDevice.RING); // the ring's 8 pages and no more: 4 s to give back
+        add(sluggish, false, -1, false);
+        BindingInfo b = engine.bind("fake0", List.of(2), "sluggish", "t", -1, "", true);
+        assertEquals(BindingInfo.State.APPLIED, b.state());
+
+        engine.unbind(b.id(), null); // frees 8 pages at 500 ms each: 4 s, and the engine waits 1 s at most
+
+        assertTrue(sluggish.pagesOut.get() > 0, "the unbind answered while the free goes on");
+        assertEquals("heap", queue(2).provider());
+        assertEquals(QueueInfo.State.OK, engine.restartQueue("fake0", 3).state(), "the engine takes more work meanwhile");
+        await("every page back", () -> sluggish.pagesOut.get() == 0 && poolsOf("sluggish").isEmpty());
+        assertTrue(provider("sluggish").faults().release() >= 3, "each slow release is a fault: "
+                + provider("sluggish").faults());
+        assertTrue(provider("sluggish").faults().last().matches("releaseNetmem took \\d+ ms \\(expected: within 100"
+                + " ms\\)"), provider("sluggish").faults().last());
+        await("quarantined", () -> provider("sluggish").state() == ProviderInfo.State.QUARANTINED);
+    }
+
     @Test
     void aProviderWhoseInitThrowsAnErrorLeavesTheQueueOnItsMemory() {
         TestProvider bad = new TestProvider("bad");

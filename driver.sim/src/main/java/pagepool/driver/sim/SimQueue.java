@@ -88,8 +88,15 @@ final class SimQueue {
      * pools made so far are closed: nothing is left behind.
      */
     QueueMem memAlloc(PoolFactoryAccess pools) throws QueueOperationException {
+        // The pools are made here, in process context as Linux's queue_mem_alloc: a provider slow to
+        // set one up delays this queue's restart, not the other queues on its NAPI thread.
+        QueueMem m;
+        try {
+            m = pools.create(index);
+        } catch (RuntimeException e) {
+            throw new QueueOperationException("queue " + id + ": " + (e.getMessage() != null ? e.getMessage() : e), e);
+        }
         return onNapi(() -> {
-            QueueMem m = pools.create(index);
             try {
                 Netmem[] batch = new Netmem[64];
                 int room;
@@ -108,7 +115,7 @@ final class SimQueue {
                 throw e;
             }
             return m;
-        });
+        }, QueueMem::free);
     }
 
     /**
@@ -229,15 +236,30 @@ final class SimQueue {
     }
 
     private <T> T onNapi(NapiTask<T> work) throws QueueOperationException {
+        return onNapi(work, late -> { });
+    }
+
+    /**
+     * Runs a queue operation on the NAPI thread and waits at most {@link #OP_TIMEOUT_NANOS}.
+     *
+     * @param late takes what the operation gives after the caller stopped waiting (memory
+     *        allocated too late is freed, not left behind)
+     */
+    private <T> T onNapi(NapiTask<T> work, java.util.function.Consumer<T> late) throws QueueOperationException {
         if (napi.isCurrent()) {
             return work.run();
         }
         CompletableFuture<T> f = new CompletableFuture<>();
         napi.submit(() -> {
+            T v;
             try {
-                f.complete(work.run());
+                v = work.run();
             } catch (Throwable e) {
                 f.completeExceptionally(e);
+                return;
+            }
+            if (!f.complete(v) && v != null) {
+                late.accept(v);
             }
         });
         try {
@@ -249,6 +271,13 @@ final class SimQueue {
             }
             throw new QueueOperationException("queue " + id + ": " + (c.getMessage() != null ? c.getMessage() : c), c);
         } catch (TimeoutException e) {
+            if (!f.completeExceptionally(e)) {
+                try {
+                    return f.getNow(null); // it answered just now
+                } catch (java.util.concurrent.CompletionException c) {
+                    throw new QueueOperationException("queue " + id + ": " + c.getCause().getMessage(), c.getCause());
+                }
+            }
             throw new QueueOperationException("queue " + id + ": NAPI did not answer within 10 s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,0 +1,105 @@
+package pagepool.engine;
+
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * A call into a plugin (a driver's memory allocation, which runs the provider's {@code init} and
+ * first allocations; a memory free, which gives pages back to the provider) with a time budget.
+ * The call runs on a virtual thread of its own, so the engine thread waits at most the budget;
+ * the caller's state machine then decides, as Linux does around a completion it cannot trust.
+ * An answer that comes after the caller gave up is not lost: it goes to a clean-up (memory
+ * allocated too late is freed), never back into the state machine.
+ */
+final class Budget {
+
+    private static final System.Logger LOG = System.getLogger(Budget.class.getName());
+
+    /** A call that did not answer within its budget; it goes on, and its late answer is cleaned up. */
+    static final class OverBudgetException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        OverBudgetException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The work of one call: what the plugin answers, or what it throws. */
+    interface Work<T> {
+        T run() throws Exception;
+    }
+
+    private Budget() {
+    }
+
+    /**
+     * @param what the call, for messages ("memAlloc of sim0/3")
+     * @param late takes an answer that came after the budget (may run on any thread, later)
+     * @return the answer
+     * @throws OverBudgetException when it did not answer within {@code millis}
+     * @throws Exception what the call threw
+     */
+    static <T> T call(String what, long millis, Work<T> work, Consumer<? super T> late) throws Exception {
+        CompletableFuture<T> answer = new CompletableFuture<>();
+        Thread.ofVirtual().name("pagepool-call").start(() -> {
+            T v;
+            try {
+                v = work.run();
+            } catch (Throwable t) {
+                if (!answer.completeExceptionally(t)) {
+                    LOG.log(Level.WARNING, "{0} failed after its budget ran out: {1}", what, QueueRestart.message(t));
+                }
+                return;
+            }
+            if (!answer.complete(v) && v != null) {
+                LOG.log(Level.WARNING, "{0} answered after its budget ran out: its answer is cleaned up", what);
+                try {
+                    late.accept(v);
+                } catch (Throwable t) {
+                    LOG.log(Level.ERROR, "cleaning up the late answer of " + what + " failed", t);
+                }
+            }
+        });
+        try {
+            return answer.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            if (answer.completeExceptionally(new OverBudgetException(what + " timed out"))) {
+                throw new OverBudgetException(what + " did not answer within " + millis + " ms");
+            }
+            return settled(answer); // it answered in the meantime
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (answer.completeExceptionally(new OverBudgetException(what + ": caller interrupted"))) {
+                throw new OverBudgetException(what + ": interrupted while waiting");
+            }
+            return settled(answer);
+        }
+    }
+
+    /** The answer of a call that is done: its value, or what it threw. */
+    private static <T> T settled(CompletableFuture<T> answer) throws Exception {
+        try {
+            return answer.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+}
