@@ -37,6 +37,17 @@ final class Budget {
     }
 
     /**
+     * Warm threads, reused: a hand-off costs microseconds where a new thread would cost a restart's
+     * whole time; a call that hangs keeps its thread, and the next call gets another.
+     */
+    private static final java.util.concurrent.ExecutorService CALLERS = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "pagepool-plugin-call");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /**
      * @param what the call, for messages ("memAlloc of sim0/3")
      * @param late takes an answer that came after the budget (may run on any thread, later)
      * @return the answer
@@ -45,7 +56,7 @@ final class Budget {
      */
     static <T> T call(String what, long millis, Work<T> work, Consumer<? super T> late) throws Exception {
         CompletableFuture<T> answer = new CompletableFuture<>();
-        Thread.ofVirtual().name("pagepool-call").start(() -> {
+        CALLERS.execute(() -> {
             T v;
             try {
                 v = work.run();
@@ -86,6 +97,17 @@ final class Budget {
             }
             return settled(answer);
         }
+    }
+
+    /** Runs a call into a plugin on a thread of its own, without waiting; what it throws is logged. */
+    static void later(String what, Runnable work) {
+        CALLERS.execute(() -> {
+            try {
+                work.run();
+            } catch (Throwable t) {
+                LOG.log(Level.ERROR, "{0} failed: {1}", what, QueueRestart.message(t));
+            }
+        });
     }
 
     /** The answer of a call that is done: its value, or what it threw. */

@@ -263,7 +263,7 @@ final class QueueRestart {
         try {
             QueueMemory m = dev.dev.stop(qs.id.index());
             if (m != null) {
-                memFree(dev, m);
+                memFreeAndWait(dev, m);
             }
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "{0}: stopping it for link down failed: {1}", qs.id, message(t));
@@ -319,18 +319,28 @@ final class QueueRestart {
     }
 
     /**
-     * Frees memory the queue no longer runs on. Its pages go back to the provider, which may be
-     * slow: the engine waits at most {@link #freeBudgetMillis}, and the free goes on by itself.
+     * Frees memory the queue no longer runs on, off the engine thread: its pages go back to the
+     * provider, which may be slow, and nothing the engine does next waits for them (Linux, too,
+     * destroys a pool in the background: {@code page_pool_release_retry}).
      */
     private void memFree(Device dev, QueueMemory memory) {
+        Budget.later("memFree on " + dev.name, () -> dev.dev.memFree(memory));
+    }
+
+    /**
+     * Frees a stopped queue's memory and waits up to {@link #freeBudgetMillis} for it: whoever
+     * sees a device down finds its rings freed, unless the provider takes its pages back slowly
+     * (then the free goes on by itself).
+     */
+    private void memFreeAndWait(Device dev, QueueMemory memory) {
         try {
             Budget.call("memFree on " + dev.name, freeBudgetMillis, () -> {
                 dev.dev.memFree(memory);
                 return null;
             }, none -> { });
         } catch (Budget.OverBudgetException e) {
-            LOG.log(Level.WARNING, "{0}: freeing old memory takes over {1} ms (its provider takes back pages slowly);"
-                    + " it goes on without the engine", dev.name, String.valueOf(freeBudgetMillis));
+            LOG.log(Level.WARNING, "{0}: freeing a stopped queue''s memory takes over {1} ms (its provider takes back"
+                    + " pages slowly); it goes on without the engine", dev.name, String.valueOf(freeBudgetMillis));
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "{0}: memFree failed: {1}", dev.name, message(t));
         }
