@@ -29,4 +29,18 @@ public interface PagePoolFactory {
 
     /** Every pool not yet destroyed, detached ones included. */
     List<PoolInfo> pools();
+
+    /**
+     * Reserves what a device configuration commits (its rings' pages, sized before anything is
+     * built) against the engine-wide memory budget ({@code memory.budget.bytes} of the engine),
+     * so a configuration that does not fit is refused up front instead of exhausting the host.
+     * One reservation per key and calling bundle: a new one replaces the old (a rebuilt device),
+     * 0 releases it; all go when the bundle stops.
+     *
+     * @param key what the reservation is for, e.g. the device's configuration PID
+     * @throws IllegalArgumentException when {@code bytes} is negative or does not fit: the message
+     *         names the bytes asked, the budget and what others hold; the old reservation stays
+     * @since 1.3
+     */
+    void reserve(String key, long bytes);
 }

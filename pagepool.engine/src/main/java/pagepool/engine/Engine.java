@@ -46,6 +46,7 @@ final class Engine implements AutoCloseable {
     private final BindingTable table = new BindingTable();
     private final BindingChecks checks = new BindingChecks(table, devices, providers);
     final ChangeFeed changes = new ChangeFeed();
+    final MemoryBudget memory = new MemoryBudget();
     private final QueueRestart restart = new QueueRestart(changes);
     final Reconciler reconciler = new Reconciler(providers, devices, table, restart);
     private final EngineThread thread = new EngineThread();

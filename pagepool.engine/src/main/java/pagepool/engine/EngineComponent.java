@@ -52,15 +52,20 @@ public final class EngineComponent {
         @AttributeDefinition(description = "How long a queue's memory allocation (the provider's init and first"
                 + " pages) may take before the restart gives up and charges the provider, in ms")
         long alloc_budget_millis() default 5_000;
+
+        @AttributeDefinition(description = "Bytes of pages all devices' rings may commit together; a device"
+                + " configuration that does not fit is refused")
+        long memory_budget_bytes() default MemoryBudget.DEFAULT_BYTES;
     }
 
     /** Checked settings. */
     private record Settings(long retryMillis, long stallMillis, int faultLimit, long healthMillis,
-            long allocBudgetMillis) {
+            long allocBudgetMillis, long memoryBudgetBytes) {
         @Override
         public String toString() {
             return "retry.millis=" + retryMillis + ", stall.millis=" + stallMillis + ", fault.limit=" + faultLimit
-                    + ", health.millis=" + healthMillis + ", alloc.budget.millis=" + allocBudgetMillis;
+                    + ", health.millis=" + healthMillis + ", alloc.budget.millis=" + allocBudgetMillis
+                    + ", memory.budget.bytes=" + memoryBudgetBytes;
         }
     }
 
@@ -77,6 +82,7 @@ public final class EngineComponent {
         this.engine = new Engine(settings.retryMillis(), settings.stallMillis());
         engine.configure(settings.faultLimit(), settings.healthMillis());
         engine.allocBudget(settings.allocBudgetMillis());
+        engine.memory.budget(settings.memoryBudgetBytes());
         // Devices and providers the engine does not take are listed by pp:problems while they stay.
         engine.refusals = (subject, message) -> {
             if (message == null) {
@@ -98,6 +104,7 @@ public final class EngineComponent {
             engine.pools.setTimes(s.retryMillis(), s.stallMillis());
             engine.configure(s.faultLimit(), s.healthMillis());
             engine.allocBudget(s.allocBudgetMillis());
+            engine.memory.budget(s.memoryBudgetBytes());
             settings = s;
         }
     }
@@ -110,7 +117,8 @@ public final class EngineComponent {
                 v.integer("stall.millis", c::stall_millis, 0, Long.MAX_VALUE),
                 v.integer("fault.limit", c::fault_limit, 1, 1_000_000),
                 v.integer("health.millis", c::health_millis, 1, 60_000),
-                v.integer("alloc.budget.millis", c::alloc_budget_millis, 10, 600_000));
+                v.integer("alloc.budget.millis", c::alloc_budget_millis, 10, 600_000),
+                v.integer("memory.budget.bytes", c::memory_budget_bytes, 0, Long.MAX_VALUE));
         if (!v.ok()) {
             report.refuse(v.source(), "engine", v.message() + "; " + otherwise);
             return null;

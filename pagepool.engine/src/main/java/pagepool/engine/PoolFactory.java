@@ -101,6 +101,7 @@ public final class PoolFactory implements PagePoolFactory {
             }
         }
         created.clear();
+        engine.memory.release(caller);
         if (open > 0) {
             LOG.log(Level.WARNING, "bundle {0} stopped with {1} page pools open: closed them, their pages drain as a"
                     + " detach", String.valueOf(caller), open);
@@ -127,5 +128,10 @@ public final class PoolFactory implements PagePoolFactory {
     @Override
     public List<PoolInfo> pools() {
         return engine.pools();
+    }
+
+    @Override
+    public void reserve(String key, long bytes) {
+        engine.memory.reserve(caller, key, bytes);
     }
 }

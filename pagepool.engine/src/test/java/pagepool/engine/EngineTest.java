@@ -140,6 +140,26 @@ class EngineTest {
     }
 
     @Test
+    void aDeviceConfigurationIsSizedAgainstTheMemoryBudgetBeforeAnythingIsBuilt() {
+        engine.memory.budget(100L << 20);
+        PoolFactory driver = new PoolFactory(engine, 8);
+        driver.reserve("pagepool.sim.device~sim0", 16L << 20);
+        driver.reserve("pagepool.sim.device~sim0", 64L << 20); // rebuilt larger: replaces its own
+        PoolFactory other = new PoolFactory(engine, 9);
+        assertEquals("memory: 2147483648 bytes for the rings of pagepool.sim.device~sim1 (expected: at most 37748736,"
+                + " what is left of memory.budget.bytes=104857600 with 67108864 reserved by other devices; fewer queues"
+                + " or smaller rings, or a larger memory.budget.bytes in pagepool.engine.cfg)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> other.reserve("pagepool.sim.device~sim1", 32L * 16384 * 4096)).getMessage());
+        other.reserve("pagepool.sim.device~sim1", 36L << 20);
+        assertEquals(100L << 20, engine.memory.reserved());
+        driver.deactivate(); // the driver's bundle stopped
+        assertEquals(36L << 20, engine.memory.reserved());
+        assertEquals("bytes: -1 (expected: 0 or more)", assertThrows(IllegalArgumentException.class,
+                () -> other.reserve("x", -1)).getMessage());
+    }
+
+    @Test
     void poolsAreMadeOnlyForRegisteredQueuesAndOnlyForTheirDriver() {
         List<QueueInfo> before = engine.queues();
         PoolFactory other = new PoolFactory(engine, 8);

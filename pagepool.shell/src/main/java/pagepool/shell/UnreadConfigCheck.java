@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.Collections;
 import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -35,7 +36,8 @@ import pagepool.api.config.ConfigReport;
 import pagepool.api.config.ConfigValues;
 
 /**
- * Speaks for the {@code .cfg} files in {@code load/} that nothing reads: a misspelt file name
+ * Speaks for the {@code .cfg} files in {@code load/} that are wrong in ways no bundle can see:
+ * a key written twice or a file far too large ({@link ConfigFileShape}), and files that nothing reads: a misspelt file name
  * ({@code pagepool.engin.cfg}) or a provider's file whose bundle is not installed would otherwise
  * sit in Config Admin in silence. A file's PID (or factory PID) that no component and no managed
  * service of the running bundles reads is listed by {@code pp:problems}, once, until a bundle
@@ -49,6 +51,8 @@ public final class UnreadConfigCheck implements ConfigurationListener, BundleLis
     private final ConfigurationAdmin configs;
     private final ServiceComponentRuntime scr;
     private final Map<String, ConfigReport> unread = new ConcurrentHashMap<>();
+    /** Files with a shape problem, by file, with what was said: said again only when it changes. */
+    private final Map<String, Map.Entry<String, ConfigReport>> misshapen = new ConcurrentHashMap<>();
     /** Quiet time before a check: bundles start in waves (drivers, then the web), each wave its components. */
     static final long SETTLE_MILLIS = 5000;
     /** One check at a time, off the framework's event threads, {@link #SETTLE_MILLIS} after the last event. */
@@ -75,6 +79,8 @@ public final class UnreadConfigCheck implements ConfigurationListener, BundleLis
         checks.shutdownNow();
         unread.values().forEach(ConfigReport::close);
         unread.clear();
+        misshapen.values().forEach(e -> e.getValue().close());
+        misshapen.clear();
     }
 
     @Override
@@ -104,9 +110,18 @@ public final class UnreadConfigCheck implements ConfigurationListener, BundleLis
     void check() {
         Set<String> read = readPids();
         Map<String, Unread> files = new HashMap<>();
+        Map<String, String> shapes = new HashMap<>();
         try {
             Configuration[] all = configs.listConfigurations("(" + ConfigValues.FILE + "=*)");
             for (Configuration c : all == null ? new Configuration[0] : all) {
+                Dictionary<String, Object> props = c.getProperties();
+                Object file = props == null ? null : props.get(ConfigValues.FILE);
+                if (file != null) {
+                    List<String> wrong = ConfigFileShape.problems(String.valueOf(file));
+                    if (!wrong.isEmpty()) {
+                        shapes.put(String.valueOf(file), String.join("; ", wrong));
+                    }
+                }
                 String pid = c.getFactoryPid() != null ? c.getFactoryPid() : c.getPid();
                 if (!read.contains(pid)) {
                     Dictionary<String, Object> p = c.getProperties();
@@ -120,6 +135,7 @@ public final class UnreadConfigCheck implements ConfigurationListener, BundleLis
         } catch (IOException | InvalidSyntaxException | IllegalStateException e) {
             return; // Config Admin is going: nothing to say
         }
+        shapeProblems(shapes);
         unread.keySet().removeIf(pid -> {
             if (files.containsKey(pid)) {
                 return false;
@@ -137,6 +153,23 @@ public final class UnreadConfigCheck implements ConfigurationListener, BundleLis
                     + known + "; a provider's file waits for its bundle in load/); kept, it applies when a bundle"
                     + " that reads it starts");
             return r;
+        }));
+    }
+
+    /** Lists each misshapen file once, again when what is wrong changes; forgets fixed ones. */
+    private void shapeProblems(Map<String, String> shapes) {
+        misshapen.entrySet().removeIf(e -> {
+            if (e.getValue().getKey().equals(shapes.get(e.getKey()))) {
+                return false;
+            }
+            e.getValue().getValue().close();
+            return true;
+        });
+        shapes.forEach((file, what) -> misshapen.computeIfAbsent(file, f -> {
+            ConfigReport r = new ConfigReport(context);
+            String name = f.substring(f.lastIndexOf('/') + 1);
+            r.refuse(name, "configuration file", what);
+            return Map.entry(what, r);
         }));
     }
 

@@ -123,6 +123,11 @@ public final class SimDeviceComponent {
     @Deactivate
     synchronized void deactivate() {
         tearDown();
+        try {
+            pools.reserve(pid, 0);
+        } catch (RuntimeException e) {
+            // The engine went first: its reservations went with it.
+        }
         if (settings != null) {
             names.release(settings.name(), pid);
         }
@@ -139,8 +144,15 @@ public final class SimDeviceComponent {
             report.refuse(v.source(), "device " + (name.isBlank() ? "(no name)" : name), v.message() + keeps);
             return;
         }
+        try {
+            pools.reserve(pid, s.committedBytes());
+        } catch (IllegalArgumentException e) {
+            report.refuse(v.source(), "device " + s.name(), e.getMessage() + keeps);
+            return;
+        }
         String holder = names.claim(s.name(), pid, v.source());
         if (holder != null) {
+            pools.reserve(pid, device == null ? 0 : settings.committedBytes());
             report.refuse(v.source(), "device " + s.name(), Checks.message("name", "'" + s.name()
                     + "' is taken by the device of " + holder, "a name no other device has") + keeps);
             return;

@@ -35,6 +35,15 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
         int dmaMaskBits, boolean traffic, boolean up, int iotlbEntries, int iotlbWays) {
 
     /** The most RX queues a simulated device has; each has a ring and pools of its own. */
+    /**
+     * The bytes of pages these settings commit: every queue's ring of 4 KiB buffers, and as many
+     * header buffers with header split. Reserved against the engine's memory budget before the
+     * device is built.
+     */
+    public long committedBytes() {
+        return (long) rxQueues * ringSize * 4096L * (headerSplit ? 2 : 1);
+    }
+
     public static final int MAX_QUEUES = 1024;
 
     public SimSettings {

@@ -111,6 +111,11 @@ public final class UringDeviceComponent {
     @Deactivate
     synchronized void deactivate() {
         tearDown();
+        try {
+            pools.reserve(reservation, 0);
+        } catch (RuntimeException e) {
+            // The engine went first: its reservations went with it.
+        }
         report.close();
     }
 
@@ -151,6 +156,14 @@ public final class UringDeviceComponent {
         }
     }
 
+    /** The key of this configuration's memory reservation. */
+    private String reservation = "";
+
+    private String pidOf(Map<String, Object> props) {
+        reservation = String.valueOf(props.get(org.osgi.framework.Constants.SERVICE_PID));
+        return reservation;
+    }
+
     private synchronized void apply(Config config, Map<String, Object> props) {
         ConfigValues v = new ConfigValues(props);
         UringSettings s = settings(config, v);
@@ -172,6 +185,12 @@ public final class UringDeviceComponent {
         if (sharer != null) {
             report.refuse(v.source(), "device " + s.name(), Checks.message("port", s.port(), "a port no other device"
                     + " receives on: " + sharer + " receives on " + Net.text(s.address()) + ":" + s.port()) + keeps);
+            return;
+        }
+        try {
+            pools.reserve(pidOf(props), s.committedBytes());
+        } catch (IllegalArgumentException e) {
+            report.refuse(v.source(), "device " + s.name(), e.getMessage() + keeps);
             return;
         }
         if (device != null && s.equals(settings)) {

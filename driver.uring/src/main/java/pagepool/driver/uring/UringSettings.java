@@ -25,6 +25,11 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
         int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean gro, boolean up) {
 
     /** The most queues a device has: a thread, a socket and a ring each. */
+    /** The bytes of pages these settings commit: every queue's ring of buffers of its page size. */
+    public long committedBytes() {
+        return (long) rxQueues * ringSize * (4096L << pageOrder);
+    }
+
     public static final int MAX_QUEUES = 64;
     /** No interrupt moderation by default: a queue wakes as soon as a datagram is there. */
     public static final int DEFAULT_COALESCE_MICROS = 0;
