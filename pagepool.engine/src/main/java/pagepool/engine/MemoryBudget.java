@@ -13,8 +13,8 @@ import pagepool.api.Checks;
  */
 final class MemoryBudget {
 
-    /** 4 GiB: 256 queues of 1,024 4 KiB buffers, with room for their caches. */
-    static final long DEFAULT_BYTES = 4L << 30;
+    /** 1 GiB: 256 queues of 1,024 4 KiB buffers; raise it for more. */
+    static final long DEFAULT_BYTES = 1L << 30;
 
     private final Map<String, Long> reserved = new ConcurrentHashMap<>();
     private volatile long budget = DEFAULT_BYTES;

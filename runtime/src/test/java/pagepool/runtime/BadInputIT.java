@@ -250,6 +250,14 @@ class BadInputIT {
                 file(dev, "name=sim1\ndma.mask.bits=99\n", "dma.mask.bits: 99 (expected: 32..64)"),
                 file(dev, "name=sim1\nnapi.threads=-1\n", "napi.threads: -1 (expected: 0..1024)"),
                 file(dev, "name=sim1\nup=sideways\n", "up: 'sideways' (expected: true or false)"),
+                // Inside every range, but 32 rings of 16,384 pages are 2 GiB: sized before anything is built.
+                file(dev, "name=sim1\nrx.queues=32\nring.size=16384\n", "memory: 2147483648 bytes for the rings of"
+                        + " pagepool.sim.device"),
+                // What Config Admin never sees: a key written twice, a file far too large.
+                file("pagepool.engine.cfg", "stall.millis=60000\nstall.millis=60000\n", "key 'stall.millis' is"
+                        + " written 2 times, on lines [1, 2] (expected: each key once; the last one applies)"),
+                file("pagepool.engine.cfg", "stall.millis=60000\n#" + "x".repeat(10_000_000) + "\n",
+                        "the file is 10000021 bytes (expected: at most 65536; a configuration is a few lines)"),
                 // A file nothing reads (a misspelt name) is said, not passed over.
                 file("pagepool.engin.cfg", "stall.millis=5\n", "no running bundle reads pagepool.engin (expected: one"
                         + " of [pagepool.binding, pagepool.engine, "),
