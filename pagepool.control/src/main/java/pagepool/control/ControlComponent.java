@@ -355,10 +355,18 @@ public final class ControlComponent implements Control {
     public QueueInfo queueReset(String device, int queue, ResetMode mode) {
         NetDevice dev = require(device);
         checkQueue(dev, queue);
-        if (mode != null) {
-            debug(dev).resetMode(mode);
+        if (mode == null) {
+            return bindings.restartQueue(device, queue);
         }
-        return bindings.restartQueue(device, queue);
+        // The mode is for this reset only: later restarts (binds, swaps) keep the device's own.
+        QueueDebug dbg = debug(dev);
+        ResetMode before = dbg.resetMode();
+        dbg.resetMode(mode);
+        try {
+            return bindings.restartQueue(device, queue);
+        } finally {
+            dbg.resetMode(before);
+        }
     }
 
     @Override

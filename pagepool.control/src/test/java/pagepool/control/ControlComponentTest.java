@@ -175,6 +175,97 @@ class ControlComponentTest {
         }
     }
 
+    /** A device with debugging aids, which remembers every reset mode it is given. */
+    static final class DebugDevice implements NetDevice, pagepool.api.queue.QueueDebug {
+        ResetMode mode = ResetMode.POOL;
+        final List<ResetMode> given = new ArrayList<>();
+
+        @Override
+        public String name() {
+            return "sim1";
+        }
+
+        @Override
+        public int rxQueueCount() {
+            return 2;
+        }
+
+        @Override
+        public boolean headerSplit() {
+            return false;
+        }
+
+        @Override
+        public QueueMemory memAlloc(int queue) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public QueueMemory stop(int queue) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void start(int queue, QueueMemory memory) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void memFree(QueueMemory memory) {
+        }
+
+        @Override
+        public void setCarrier(boolean up) {
+        }
+
+        @Override
+        public boolean carrier() {
+            return true;
+        }
+
+        @Override
+        public Map<String, Long> queueStats(int queue) {
+            return Map.of();
+        }
+
+        @Override
+        public boolean holdPage(int queue) {
+            return false;
+        }
+
+        @Override
+        public int releaseHeldPages(int queue) {
+            return 0;
+        }
+
+        @Override
+        public int heldPages(int queue) {
+            return 0;
+        }
+
+        @Override
+        public void resetMode(ResetMode mode) {
+            this.mode = mode;
+            given.add(mode);
+        }
+
+        @Override
+        public ResetMode resetMode() {
+            return mode;
+        }
+    }
+
+    @Test
+    void aResetModeAppliesToTheResetItWasGivenForOnly() {
+        DebugDevice dev = new DebugDevice();
+        ControlComponent c = new ControlComponent(engine, List.of(dev), List.of(), null, null);
+        c.queueReset("sim1", 1, pagepool.api.queue.QueueDebug.ResetMode.NAPI_STOPPED_FIRST);
+        assertEquals(List.of("restart sim1/1"), engine.calls);
+        assertEquals(List.of(pagepool.api.queue.QueueDebug.ResetMode.NAPI_STOPPED_FIRST,
+                pagepool.api.queue.QueueDebug.ResetMode.POOL), dev.given, "set for the reset, then put back");
+        assertEquals(pagepool.api.queue.QueueDebug.ResetMode.POOL, dev.resetMode(), "later binds swap as before");
+    }
+
     private final FakeBindings engine = new FakeBindings();
     private final ControlComponent control = new ControlComponent(engine, List.of(new RudeDevice()), List.of(
             new ConfigProblem("pagepool.sim.device-sim9.cfg", "device sim9", "rx.queues: 0 (expected: 1..1024)",

@@ -145,10 +145,13 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
         return m;
     }
 
-    /** A running queue swaps, unless queue resets are set to take a new NAPI context ({@link QueueDebug}). */
+    /**
+     * A running queue swaps between two polls, with a new NAPI context in {@link ResetMode#NAPI};
+     * only {@link ResetMode#NAPI_STOPPED_FIRST} stops it first, and drops what arrives meanwhile.
+     */
     @Override
     public boolean canSwap(int queue) {
-        return resetMode() == ResetMode.POOL && queueOrThrow(queue).running();
+        return resetMode() != ResetMode.NAPI_STOPPED_FIRST && queueOrThrow(queue).running();
     }
 
     @Override

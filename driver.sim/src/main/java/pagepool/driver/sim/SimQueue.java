@@ -177,6 +177,9 @@ final class SimQueue {
             setMem(m);
             fault = null;
             counters.restarts.incrementAndGet();
+            if (device.resetMode() == ResetMode.NAPI) {
+                napiId = device.newNapiId(); // the new context takes over at the switch: nothing is dropped
+            }
             return old;
         });
     }

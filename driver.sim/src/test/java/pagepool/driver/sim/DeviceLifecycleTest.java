@@ -127,9 +127,11 @@ class DeviceLifecycleTest extends SimEngineRig {
         assertNotEquals(pool, queue(1).poolId());
 
         device.resetMode(QueueDebug.ResetMode.NAPI);
+        long drops = stat(1, "drops");
         bindings.restartQueue("sim0", 1);
         long napi2 = stat(1, "napi-id");
         assertNotEquals(napi, napi2, "a new NAPI context");
+        assertEquals(drops, stat(1, "drops"), "switched between two polls: nothing dropped");
 
         device.resetMode(QueueDebug.ResetMode.NAPI_STOPPED_FIRST);
         bindings.restartQueue("sim0", 1);

@@ -194,7 +194,7 @@ class SimOnEngineTest extends SimEngineRig {
     @Test
     void aFailedStartOfADriverThatStopsRollsBackToTheOldMemoryAndTrafficContinues() throws Exception {
         open(sim0());
-        device.resetMode(QueueDebug.ResetMode.NAPI); // a new NAPI context per restart: stop, then start
+        device.resetMode(QueueDebug.ResetMode.NAPI_STOPPED_FIRST); // a driver that stops, then starts
         TestProvider far = new TestProvider("far").iovaBase(1L << 52);
         engine.addProvider(far, false);
         awaitTrafficOnAllQueues(100);

@@ -16,7 +16,10 @@ public interface QueueDebug {
     enum ResetMode {
         /** A new page pool and ring; the queue keeps its NAPI context, which receives until the switch. */
         POOL,
-        /** A new NAPI context (a new NAPI id) with the new pool and ring. */
+        /**
+         * A new NAPI context (a new NAPI id) with the new pool and ring, switched between two polls
+         * like {@link #POOL}: nothing is dropped.
+         */
         NAPI,
         /** A new NAPI context, the old one stopped before the new one starts: what arrives between is dropped. */
         NAPI_STOPPED_FIRST
