@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 
 import javax.inject.Inject;
 
@@ -20,6 +21,7 @@ import pagepool.api.PoolParams;
 import pagepool.api.devmem.DevmemBindingInfo;
 import pagepool.api.devmem.DmaBufInfo;
 import pagepool.api.devmem.DmaBufs;
+import pagepool.api.provider.MemoryProvider;
 import pagepool.api.queue.NetDevice;
 
 /** Device memory bound to two of four header-split queues under traffic, unbound, and removed with tokens out. */
@@ -119,6 +121,25 @@ public class DevmemIT extends PagepoolTestBase {
                         .flags(PoolParams.DMA_MAP | PoolParams.DMA_SYNC_DEV | PoolParams.ALLOW_UNREADABLE_NETMEM)
                         .maxLen(4096).queue("sim0", 2).build())).getMessage());
         String devmemProvider = bindings.queues().get(2).provider();
+
+        // A co-resident bundle borrows the binding's provider name, public and ranked higher, then
+        // private: the binding holds the devmem bundle's service object, so neither gets a pool.
+        int pool2 = bindings.queues().get(2).poolId();
+        Impostor loud = new Impostor(devmemProvider);
+        Impostor quiet = new Impostor(devmemProvider);
+        org.osgi.framework.ServiceRegistration<MemoryProvider> r1 = context.registerService(MemoryProvider.class, loud,
+                new Hashtable<>(Map.of(MemoryProvider.NAME, devmemProvider, org.osgi.framework.Constants.SERVICE_RANKING,
+                        1000)));
+        org.osgi.framework.ServiceRegistration<MemoryProvider> r2 = context.registerService(MemoryProvider.class, quiet,
+                new Hashtable<>(Map.of(MemoryProvider.NAME, devmemProvider, MemoryProvider.PRIVATE, true)));
+        bindings.restartQueue("sim0", 2);
+        assertEquals(devmemProvider, bindings.queues().get(2).provider());
+        assertTrue("restarted onto the binding's own provider", bindings.queues().get(2).poolId() != pool2);
+        assertEquals("the impostors got no pool", 0, loud.inits.get() + quiet.inits.get());
+        long frags = stat(dev, 2, "devmem-frags");
+        Felix.await("device memory still flows on queue 2", () -> stat(dev, 2, "devmem-frags") > frags + 100);
+        r1.unregister();
+        r2.unregister();
         String refused = assertThrows(IllegalArgumentException.class,
                 () -> bindings.bind("sim0", List.of(0), devmemProvider)).getMessage();
         assertTrue(refused, refused.startsWith("provider '" + devmemProvider + "' is private to the bundle that"
@@ -141,5 +162,50 @@ public class DevmemIT extends PagepoolTestBase {
         assertTrue(again.id() > 0);
         device.delete();
         Felix.await("every pool destroyed", () -> bindings.pools().isEmpty());
+    }
+
+    /** A provider that only counts the pools it is asked to set up, and refuses them. */
+    private static final class Impostor implements MemoryProvider {
+        final java.util.concurrent.atomic.AtomicInteger inits = new java.util.concurrent.atomic.AtomicInteger();
+        private final String name;
+
+        Impostor(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public pagepool.api.provider.ProviderCapabilities capabilities() {
+            return pagepool.api.provider.ProviderCapabilities.hostPages();
+        }
+
+        @Override
+        public void init(pagepool.api.provider.PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
+            inits.incrementAndGet();
+            throw new pagepool.api.provider.ProviderRefusedException("an impostor");
+        }
+
+        @Override
+        public int allocNetmems(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem[] batch, int max) {
+            return 0;
+        }
+
+        @Override
+        public boolean releaseNetmem(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem netmem) {
+            return false;
+        }
+
+        @Override
+        public void destroy(pagepool.api.provider.PoolContext pool) {
+        }
+
+        @Override
+        public Map<String, Object> describe(pagepool.api.provider.PoolContext pool) {
+            return Map.of();
+        }
     }
 }
