@@ -64,6 +64,8 @@ public final class Launcher {
 
     private static final long READY_TIMEOUT_MS = 10_000;
     private static final int DRIVER_START_LEVEL = 2;
+    /** FileInstall's logger, held so its configuration is not collected with an unreferenced logger. */
+    private static final Logger FILE_INSTALL = Logger.getLogger("fileinstall");
     /** The web page's stack (Jetty and its kin): started after the prompt, so it costs start-up nothing. */
     private static final int WEB_START_LEVEL = 3;
 
@@ -452,7 +454,12 @@ public final class Launcher {
         });
         root.addHandler(file);
         Logger.getLogger("pagepool").setLevel(Level.FINE);
+        // FileInstall's words (a bundle of load/ that would not start, with its trace) go to the
+        // file; on the console and in pp:problems the load/ check says it in one line, with why.
+        FILE_INSTALL.setUseParentHandlers(false);
+        FILE_INSTALL.addHandler(file);
     }
+
 
     /**
      * Runs each ';'-separated command (or each line of standard input, for {@code -}) once the

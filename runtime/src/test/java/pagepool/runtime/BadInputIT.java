@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
@@ -339,6 +340,20 @@ class BadInputIT {
         return zip(manifest, symbolicName, null);
     }
 
+    /** A bundle jar with these manifest headers (Bundle-ManifestVersion 2 unless given). */
+    private static byte[] zip(Map<String, String> headers) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        Manifest m = new Manifest();
+        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().putValue("Bundle-ManifestVersion", "2");
+        headers.forEach(m.getMainAttributes()::putValue);
+        try (JarOutputStream j = new JarOutputStream(b, m)) {
+            j.putNextEntry(new ZipEntry("a.txt"));
+            j.write("a".getBytes(StandardCharsets.UTF_8));
+        }
+        return b.toByteArray();
+    }
+
     private static byte[] zip(boolean manifest, String symbolicName, String fragmentHost) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         if (manifest) {
@@ -382,7 +397,20 @@ class BadInputIT {
                         + " pagepool.engine, a bundle the runtime starts with (expected: a bundle; attaching to it"
                         + " would refresh it"),
                 jar("engine-again.jar", zip(true, "pagepool.engine"), "its symbolic name pagepool.engine is the"
-                        + " runtime's own bundle's (expected: a bundle of a name of its own"));
+                        + " runtime's own bundle's (expected: a bundle of a name of its own"),
+                // What the framework would refuse with a stack trace: said in one line instead.
+                jar("bad-version.jar", zip(Map.of("Bundle-SymbolicName", "x.v", "Bundle-Version", "1.x")),
+                        "its Bundle-Version '1.x' is not a version (expected: major.minor.micro.qualifier"),
+                jar("bad-range.jar", zip(Map.of("Bundle-SymbolicName", "x.r", "Import-Package",
+                        "org.osgi.framework;version=\"[1,x)\"")), "its Import-Package has version '[1,x)', which is"
+                                + " not a version range"),
+                jar("manifest-v1.jar", zip(Map.of("Bundle-SymbolicName", "x.m", "Bundle-ManifestVersion", "1")),
+                        "its Bundle-ManifestVersion is '1' (expected: 2)"),
+                // Taken, but it does not start: listed with the framework's reason, its trace in the log only.
+                jar("unresolved.jar", zip(Map.of("Bundle-SymbolicName", "x.u", "Import-Package", "no.such.pkg")),
+                        "bundle x.u does not resolve: Unable to resolve x.u"),
+                jar("no-activator.jar", zip(Map.of("Bundle-SymbolicName", "x.a", "Bundle-Activator", "x.NoSuchClass")),
+                        "bundle x.a resolved but did not start: its activator failed"));
     }
 
     // ---- with the device-memory and huge-page providers installed ------------------------------
