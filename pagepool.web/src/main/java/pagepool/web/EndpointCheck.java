@@ -70,9 +70,13 @@ public final class EndpointCheck {
                     report.clear();
                     return;
                 }
-                // Our Jetty cannot have that port while another holds it: no use waiting.
-                last = "another program answers there" + (theirs == null ? "" : " (another pagepool runtime)");
-                break;
+                if (theirs != null) {
+                    // Another pagepool holds the port: ours cannot have it, no use waiting.
+                    last = "another program answers there (another pagepool runtime)";
+                    break;
+                }
+                // Our own Jetty answers too (404) until the page's servlet is registered: ask again.
+                last = "another program answers there";
             } catch (IOException e) {
                 last = "nothing answered within " + DEADLINE_SECONDS + " s (" + e.getMessage() + ")";
             }
