@@ -74,6 +74,8 @@ public final class ControlComponent implements Control {
     private final RateHistory history = new RateHistory(SAMPLES_KEPT, SAMPLED_QUEUES);
     private Change.Subscription changeFeed;
     private ScheduledExecutorService sampler;
+    /** Reads from drivers, 500 ms at most each: a hung driver hangs neither the sampler nor a command. */
+    private final DriverCalls drivers = new DriverCalls(500);
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private volatile List<NetDevice> devices;
@@ -118,6 +120,7 @@ public final class ControlComponent implements Control {
         if (changeFeed != null) {
             changeFeed.close();
         }
+        drivers.close();
     }
 
     /** One traffic sample; what goes wrong is logged and the next second tries again. */
@@ -160,24 +163,26 @@ public final class ControlComponent implements Control {
         return out;
     }
 
-    /** The driver's details as text, sorted; what it throws is said under "error". */
-    private static Map<String, String> details(NetDevice dev) {
+    /** The driver's details as text, sorted; what it throws, or a silence, is said under "error". */
+    private Map<String, String> details(NetDevice dev) {
         if (dev == null) {
             return Map.of();
         }
         try {
-            Map<String, String> m = new TreeMap<>();
-            dev.details().forEach((k, v) -> m.put(String.valueOf(k), String.valueOf(v)));
-            return m;
-        } catch (RuntimeException e) {
-            return Map.of("error", "details failed: " + e);
+            return drivers.call(dev, "details", () -> {
+                Map<String, String> m = new TreeMap<>();
+                dev.details().forEach((k, v) -> m.put(String.valueOf(k), String.valueOf(v)));
+                return m;
+            });
+        } catch (IllegalStateException e) {
+            return Map.of("error", "details failed: " + (e.getCause() != null ? e.getCause() : e.getMessage()));
         }
     }
 
-    private static boolean carrier(NetDevice dev) {
+    private boolean carrier(NetDevice dev) {
         try {
-            return dev.carrier();
-        } catch (RuntimeException e) {
+            return drivers.call(dev, "carrier", dev::carrier);
+        } catch (IllegalStateException e) {
             return false;
         }
     }
@@ -265,14 +270,32 @@ public final class ControlComponent implements Control {
     public List<QueueCounters> devstats(String device) {
         List<QueueCounters> out = new ArrayList<>();
         for (NetDevice d : selected(device)) {
-            for (int q = 0; q < d.rxQueueCount(); q++) {
-                QueueId id = new QueueId(d.name(), q);
-                try {
-                    out.add(new QueueCounters(id, d.queueStats(q), ""));
-                } catch (RuntimeException e) {
-                    // The driver is someone else's code: one bad answer does not hide the others.
-                    out.add(new QueueCounters(id, Map.of(), "queueStats failed: " + e.getMessage()));
+            // One call per device, within its budget: a driver that hangs costs its own rows only.
+            List<QueueCounters> rows;
+            try {
+                rows = drivers.call(d, "queueStats", () -> countersOf(d));
+            } catch (IllegalStateException e) {
+                rows = new ArrayList<>();
+                String name = d.name();
+                for (int q = 0; q < d.rxQueueCount(); q++) {
+                    rows.add(new QueueCounters(new QueueId(name, q), Map.of(), e.getMessage()));
                 }
+            }
+            out.addAll(rows);
+        }
+        return out;
+    }
+
+    /** Each queue's counters; one bad answer does not hide the others. */
+    private static List<QueueCounters> countersOf(NetDevice d) {
+        List<QueueCounters> out = new ArrayList<>();
+        for (int q = 0; q < d.rxQueueCount(); q++) {
+            QueueId id = new QueueId(d.name(), q);
+            try {
+                out.add(new QueueCounters(id, d.queueStats(q), ""));
+            } catch (RuntimeException e) {
+                // The driver is someone else's code: one bad answer does not hide the others.
+                out.add(new QueueCounters(id, Map.of(), "queueStats failed: " + e.getMessage()));
             }
         }
         return out;

@@ -176,7 +176,7 @@ class ControlComponentTest {
     }
 
     /** A device with debugging aids, which remembers every reset mode it is given. */
-    static final class DebugDevice implements NetDevice, pagepool.api.queue.QueueDebug {
+    static class DebugDevice implements NetDevice, pagepool.api.queue.QueueDebug {
         ResetMode mode = ResetMode.POOL;
         final List<ResetMode> given = new ArrayList<>();
 
@@ -252,6 +252,36 @@ class ControlComponentTest {
         @Override
         public ResetMode resetMode() {
             return mode;
+        }
+    }
+
+    @Test
+    void aDriverThatNeverAnswersCostsItsOwnRowsOnlyAndIsNotAskedAgainWhileItOwesAnAnswer() throws Exception {
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        DebugDevice hung = new DebugDevice() {
+            @Override
+            public Map<String, Long> queueStats(int queue) {
+                asked.incrementAndGet();
+                try {
+                    never.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return Map.of();
+            }
+        };
+        ControlComponent c = new ControlComponent(engine, List.of(new RudeDevice(), hung), List.of(), null, null);
+        try {
+            var rows = c.devstats(null);
+            assertEquals(6, rows.size(), "sim0's four rows and sim1's two");
+            assertEquals(Map.of("packets", 13L), rows.get(3).counters(), "the other driver answered");
+            assertEquals("queueStats did not answer within 500 ms", rows.get(4).error());
+            assertEquals("queueStats: the driver has not answered an earlier call yet", c.devstats("sim1").get(0).error());
+            assertEquals(1, asked.get(), "asked once: no thread piles up behind it");
+        } finally {
+            never.countDown();
+            c.stop();
         }
     }
 
