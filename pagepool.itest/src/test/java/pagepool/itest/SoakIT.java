@@ -45,6 +45,8 @@ public class SoakIT extends PagepoolTestBase {
     /** Where every provider service object seen goes, to read its ledger at the end. */
     private final List<Object> providersSeen = new ArrayList<>();
     private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+    private final AtomicLong impostorRefusals = new AtomicLong();
+    private static final java.util.logging.Formatter FORMAT = new java.util.logging.SimpleFormatter();
     private final ConcurrentLinkedQueue<String> died = new ConcurrentLinkedQueue<>();
 
     private org.osgi.service.cm.Configuration device(String name, Map<String, Object> settings) throws Exception {
@@ -90,10 +92,16 @@ public class SoakIT extends PagepoolTestBase {
         Handler watch = new Handler() {
             @Override
             public void publish(LogRecord r) {
-                String m = r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown());
-                if (r.getLevel().intValue() >= Level.SEVERE.intValue() && !m.contains("injected")) {
-                    errors.add(r.getLoggerName() + ": " + m);
+                String m = FORMAT.formatMessage(r) + (r.getThrown() == null ? "" : " " + r.getThrown());
+                if (r.getLevel().intValue() < Level.SEVERE.intValue() || m.contains("injected")) {
+                    return;
                 }
+                if (m.contains("memory provider 'testmem' of bundle " + context.getBundle().getBundleId()
+                        + " is not taken: the name belongs to a provider of bundle")) {
+                    impostorRefusals.incrementAndGet(); // the impostor, refused as it should be
+                    return;
+                }
+                errors.add(r.getLoggerName() + ": " + m);
             }
 
             @Override
@@ -129,6 +137,8 @@ public class SoakIT extends PagepoolTestBase {
         f.put("init.delay.millis", initDelay);
         f.put("release.throw.probability", 0.0001d);
         f.put("destroy.throw.probability", 0.05d);
+        f.put("release.slow.probability", 0.0002d); // time: over its budget, charged
+        f.put("alloc.lie.probability", 0.0005d); // lies: a negative page count, charged
         faults.update(f);
         org.osgi.service.cm.Configuration sim0 = device("sim0", Map.of("rx.queues", 4, "ring.size", 256, "rate.pps",
                 10_000L, "socket.fraction", 0.5d, "hold.micros", 1_000L));
@@ -142,6 +152,12 @@ public class SoakIT extends PagepoolTestBase {
         huge.start();
         Felix.await("providers", () -> bindings.providers().size() == 5);
         noteProviders();
+        // Impostors: this bundle borrows testmem's name, ranked above it, and never gets a pool.
+        CountingImpostor impostor = new CountingImpostor("testmem");
+        org.osgi.framework.ServiceRegistration<pagepool.api.provider.MemoryProvider> impostorReg = context
+                .registerService(pagepool.api.provider.MemoryProvider.class, impostor, new Hashtable<>(Map.of(
+                        pagepool.api.provider.MemoryProvider.NAME, "testmem", org.osgi.framework.Constants.SERVICE_RANKING,
+                        1000)));
 
         String[] devices = {"sim0", "sim1"};
         int[] counts = {4, 100};
@@ -236,6 +252,10 @@ public class SoakIT extends PagepoolTestBase {
                 assertEquals(p + ": init and destroy paired", ledger(p, "initsCompleted"), ledger(p, "destroys"));
             }
         }
+        assertEquals("the impostor never got a pool, though testmem's bundle left and came back", 0,
+                impostor.inits.get());
+        assertEquals("the impostor was refused once, in one line, and never promoted", 1, impostorRefusals.get());
+        impostorReg.unregister();
         assertTrue("no thread died: " + died, died.isEmpty());
         assertTrue("no error logged but the injected faults: " + errors, errors.isEmpty());
         long injected = providersSeen.stream().mapToLong(p -> Math.max(0, ledger(p, "injected"))).sum();
@@ -250,5 +270,50 @@ public class SoakIT extends PagepoolTestBase {
             assertEquals(dev + ": no queue failed", 0L, (long) drops.get(dev + " drops-failed"));
         }
         faults.delete();
+    }
+
+    /** A provider that borrows another's name and counts the pools it is asked to set up. */
+    private static final class CountingImpostor implements pagepool.api.provider.MemoryProvider {
+        final java.util.concurrent.atomic.AtomicInteger inits = new java.util.concurrent.atomic.AtomicInteger();
+        private final String name;
+
+        CountingImpostor(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public pagepool.api.provider.ProviderCapabilities capabilities() {
+            return pagepool.api.provider.ProviderCapabilities.hostPages();
+        }
+
+        @Override
+        public void init(pagepool.api.provider.PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
+            inits.incrementAndGet();
+            throw new pagepool.api.provider.ProviderRefusedException("an impostor");
+        }
+
+        @Override
+        public int allocNetmems(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem[] batch, int max) {
+            return 0;
+        }
+
+        @Override
+        public boolean releaseNetmem(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem netmem) {
+            return false;
+        }
+
+        @Override
+        public void destroy(pagepool.api.provider.PoolContext pool) {
+        }
+
+        @Override
+        public Map<String, Object> describe(pagepool.api.provider.PoolContext pool) {
+            return Map.of();
+        }
     }
 }

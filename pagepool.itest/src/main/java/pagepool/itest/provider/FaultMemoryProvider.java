@@ -41,6 +41,12 @@ public final class FaultMemoryProvider extends TestProvider {
 
         @AttributeDefinition(description = "Probability that destroy throws")
         double destroy_throw_probability() default 0;
+
+        @AttributeDefinition(description = "Probability that releaseNetmem takes 150 ms, over its budget")
+        double release_slow_probability() default 0;
+
+        @AttributeDefinition(description = "Probability that allocNetmems lies: returns -5 pages")
+        double alloc_lie_probability() default 0;
     }
 
     /** Faults thrown because the configuration asked for them (the soak reads it). */
@@ -54,11 +60,30 @@ public final class FaultMemoryProvider extends TestProvider {
         modified(config);
     }
 
+    private volatile double allocLie;
+
     @Modified
     void modified(Config c) {
         handOutLimit(c.alloc_fail_after_pages());
+        allocLie = c.alloc_lie_probability();
         sometimes(Call.ALLOC, c.alloc_throw_probability(), "allocNetmems");
-        sometimes(Call.RELEASE, c.release_throw_probability(), "releaseNetmem");
+        double slow = c.release_slow_probability();
+        double throwing = c.release_throw_probability();
+        if (slow > 0 || throwing > 0) {
+            failing(Call.RELEASE, () -> {
+                if (chance(slow)) {
+                    injected.incrementAndGet(); // slow, not thrown: the engine charges it for the time
+                    try {
+                        Thread.sleep(150);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return chance(throwing) ? injected("releaseNetmem") : null;
+            });
+        } else {
+            healed(Call.RELEASE);
+        }
         sometimes(Call.DESTROY, c.destroy_throw_probability(), "destroy");
         int every = c.init_throw_every();
         long delay = c.init_delay_millis();
@@ -76,6 +101,16 @@ public final class FaultMemoryProvider extends TestProvider {
             }
             return null;
         });
+    }
+
+    @Override
+    public int allocNetmems(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem[] batch, int max) {
+        double lie = allocLie;
+        if (lie > 0 && chance(lie)) {
+            injected.incrementAndGet();
+            return -5; // a count no caller can use: the engine must not trust it
+        }
+        return super.allocNetmems(pool, batch, max);
     }
 
     private void sometimes(Call call, double probability, String name) {
