@@ -170,12 +170,25 @@ public final class SimDeviceComponent {
             return;
         }
         SimSettings old = settings;
+        SimDevice fresh;
+        try {
+            // Built before the old one goes: a configuration that cannot be built leaves it running.
+            fresh = new SimDevice(s, pools);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            pools.reserve(pid, old == null ? 0 : old.committedBytes());
+            if (old == null || !old.name().equals(s.name())) {
+                names.release(s.name(), pid);
+            }
+            report.refuse(v.source(), "device " + s.name(), "the device cannot be built with these settings: "
+                    + e.getMessage() + keeps);
+            return;
+        }
         tearDown();
         if (old != null && !old.name().equals(s.name())) {
             names.release(old.name(), pid);
         }
         settings = s;
-        device = new SimDevice(s, pools).open();
+        device = fresh.open();
         Dictionary<String, Object> props2 = new Hashtable<>();
         props2.put(NetDevice.NAME, s.name());
         registration = context.registerService(NetDevice.class, device, props2);

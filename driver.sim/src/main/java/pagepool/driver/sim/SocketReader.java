@@ -47,7 +47,9 @@ final class SocketReader implements Runnable {
         this.sockets = List.copyOf(sockets);
         this.holdNanos = holdMicros * 1000;
         // Room for a few rings' worth of pages per socket; beyond that the oldest is released early.
-        int capacity = Integer.highestOneBit(4096 * Math.max(1, sockets.size()));
+        // At most as many as the token table can name (2^20), however many queues share the reader.
+        int capacity = Integer.highestOneBit((int) Math.min(4096L * Math.max(1, sockets.size()),
+                1L << TokenTable.SLOT_BITS));
         heldData = new Netmem[capacity];
         heldDataPool = new PagePool[capacity];
         heldDataGen = new int[capacity];
