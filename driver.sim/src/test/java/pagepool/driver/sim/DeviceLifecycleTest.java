@@ -143,6 +143,37 @@ class DeviceLifecycleTest extends SimEngineRig {
     }
 
     @Test
+    void aProviderSlowToSetUpAPoolDelaysOnlyItsOwnQueueNotTheOthersOnItsNapiThread() throws Exception {
+        open(sim0().napiThreads(1).ratePps(20_000)); // every queue on one NAPI thread
+        awaitTrafficOnAllQueues(200);
+        java.util.concurrent.CountDownLatch initStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        add(new TestProvider("slow") {
+            @Override
+            public void init(pagepool.api.provider.PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
+                initStarted.countDown();
+                try {
+                    release.await(); // held until queue 0 has shown it still flows
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.init(pool);
+            }
+        });
+        Thread binder = new Thread(() -> bindings.bind("sim0", List.of(1), "slow"), "binder");
+        binder.start();
+        try {
+            assertTrue(initStarted.await(20, java.util.concurrent.TimeUnit.SECONDS));
+            long q0 = stat(0, "packets");
+            await("queue 0 receives while queue 1's provider sets up its pool", () -> stat(0, "packets") > q0 + 500);
+        } finally {
+            release.countDown();
+            binder.join(20_000);
+        }
+        await("queue 1 on the slow provider once it is done", () -> queue(1).provider().equals("slow"));
+    }
+
+    @Test
     void theMostQueuesADeviceMayHaveShareAFewNapiThreads() throws Exception {
         int queues = SimSettings.MAX_QUEUES; // 1024: its socket reader's tables stay within what tokens can name
         open(SimSettings.builder("sim0").rxQueues(queues).ringSize(64).ratePps(1000).holdMicros(50));
