@@ -65,7 +65,10 @@ public final class ConfiguredBinding {
     private void apply(Config config, Map<String, Object> props) {
         String source = ConfigValues.sourceOf(props);
         String origin = props.containsKey(ConfigValues.FILE) ? "file " + source : "";
-        engine.configure(owner, origin, text(config::device), text(config::queues), text(config::provider));
+        ConfigValues v = new ConfigValues(props);
+        v.noUnknownKeys(Config.class); // queuez=2 beside queues=1 binds nothing: the file says something else
+        engine.configure(owner, origin, text(config::device), text(config::queues), text(config::provider),
+                v.ok() ? null : v.message());
     }
 
     /** A value as written, or empty when missing. */

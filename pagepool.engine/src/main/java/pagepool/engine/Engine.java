@@ -280,6 +280,12 @@ final class Engine implements AutoCloseable {
      * @return the binding as it is now
      */
     BindingInfo configure(String owner, String origin, String device, String queueSpec, String provider) {
+        return configure(owner, origin, device, queueSpec, provider, null);
+    }
+
+    /** @param refusal why the configuration is refused before its values are read (an unknown key), or null */
+    BindingInfo configure(String owner, String origin, String device, String queueSpec, String provider,
+            String refusal) {
         return thread.call(() -> {
             List<Binding> mine = table.ofOwner(owner);
             long id = mine.isEmpty() ? table.nextId() : mine.get(0).id;
@@ -287,6 +293,9 @@ final class Engine implements AutoCloseable {
             Binding old = table.get(id);
             Binding b;
             try {
+                if (refusal != null) {
+                    throw new IllegalArgumentException(refusal);
+                }
                 List<Integer> list = QueueList.parse(queueSpec);
                 checks.checkNew(device, list, provider, -1, false);
                 b = new Binding(id, device, list, provider, null, owner, -1, origin, false);

@@ -313,7 +313,9 @@ class BadInputIT {
                 binding("queues=1\nprovider=heap\n", "device: '' (expected: a device name)"),
                 binding("device=sim0\nqueues=1\nprovider=\n", "provider: '' (expected: a provider name)"),
                 binding("device=sim0\nqueues=9\nprovider=heap\n", "queue: 9 (expected: 0..3 on sim0)"),
-                binding("device=sim0\nprovider=heap\n", "queues: '' (expected: a list like 1,2"));
+                binding("device=sim0\nprovider=heap\n", "queues: '' (expected: a list like 1,2"),
+                binding("device=sim0\nqueues=1\nqueuez=2\nprovider=heap\n", "queuez: unknown key (expected: one of"
+                        + " device, provider, queues)"));
     }
 
     // ---- jars in load/ -------------------------------------------------------------------------
