@@ -10,12 +10,13 @@ import java.util.function.Consumer;
 /**
  * A call into a plugin (a driver's memory allocation, which runs the provider's {@code init} and
  * first allocations; a memory free, which gives pages back to the provider) with a time budget.
- * The call runs on a virtual thread of its own, so the engine thread waits at most the budget;
+ * The call runs on a thread of the engine's own (warm, reused: a new thread per call would cost a
+ * restart's whole time), so the engine thread waits at most the budget;
  * the caller's state machine then decides, as Linux does around a completion it cannot trust.
  * An answer that comes after the caller gave up is not lost: it goes to a clean-up (memory
  * allocated too late is freed), never back into the state machine.
  */
-final class Budget {
+final class Budget implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Budget.class.getName());
 
@@ -33,19 +34,19 @@ final class Budget {
         T run() throws Exception;
     }
 
-    private Budget() {
-    }
-
-    /**
-     * Warm threads, reused: a hand-off costs microseconds where a new thread would cost a restart's
-     * whole time; a call that hangs keeps its thread, and the next call gets another.
-     */
-    private static final java.util.concurrent.ExecutorService CALLERS = new java.util.concurrent.ThreadPoolExecutor(0,
+    /** A call that hangs keeps its thread, and the next call gets another; idle ones go after 60 s. */
+    private final java.util.concurrent.ExecutorService callers = new java.util.concurrent.ThreadPoolExecutor(0,
             Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
                 Thread t = new Thread(r, "pagepool-plugin-call");
                 t.setDaemon(true);
                 return t;
             });
+
+    /** Stops taking calls; calls under way finish on their threads (a plugin call cannot be stopped). */
+    @Override
+    public void close() {
+        callers.shutdown();
+    }
 
     /**
      * @param what the call, for messages ("memAlloc of sim0/3")
@@ -54,27 +55,38 @@ final class Budget {
      * @throws OverBudgetException when it did not answer within {@code millis}
      * @throws Exception what the call threw
      */
-    static <T> T call(String what, long millis, Work<T> work, Consumer<? super T> late) throws Exception {
+    <T> T call(String what, long millis, Work<T> work, Consumer<? super T> late) throws Exception {
         CompletableFuture<T> answer = new CompletableFuture<>();
-        CALLERS.execute(() -> {
-            T v;
+        try {
+            callers.execute(() -> run(what, work, late, answer));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            run(what, work, late, answer); // the engine is stopping: call it here, as before budgets
+        }
+        return await(what, millis, answer);
+    }
+
+    /** Runs the call; an answer the caller no longer waits for goes to the clean-up. */
+    private static <T> void run(String what, Work<T> work, Consumer<? super T> late, CompletableFuture<T> answer) {
+        T v;
+        try {
+            v = work.run();
+        } catch (Throwable t) {
+            if (!answer.completeExceptionally(t)) {
+                LOG.log(Level.WARNING, "{0} failed after its budget ran out: {1}", what, QueueRestart.message(t));
+            }
+            return;
+        }
+        if (!answer.complete(v) && v != null) {
+            LOG.log(Level.WARNING, "{0} answered after its budget ran out: its answer is cleaned up", what);
             try {
-                v = work.run();
+                late.accept(v);
             } catch (Throwable t) {
-                if (!answer.completeExceptionally(t)) {
-                    LOG.log(Level.WARNING, "{0} failed after its budget ran out: {1}", what, QueueRestart.message(t));
-                }
-                return;
+                LOG.log(Level.ERROR, "cleaning up the late answer of " + what + " failed", t);
             }
-            if (!answer.complete(v) && v != null) {
-                LOG.log(Level.WARNING, "{0} answered after its budget ran out: its answer is cleaned up", what);
-                try {
-                    late.accept(v);
-                } catch (Throwable t) {
-                    LOG.log(Level.ERROR, "cleaning up the late answer of " + what + " failed", t);
-                }
-            }
-        });
+        }
+    }
+
+    private static <T> T await(String what, long millis, CompletableFuture<T> answer) throws Exception {
         try {
             return answer.get(millis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -100,14 +112,19 @@ final class Budget {
     }
 
     /** Runs a call into a plugin on a thread of its own, without waiting; what it throws is logged. */
-    static void later(String what, Runnable work) {
-        CALLERS.execute(() -> {
+    void later(String what, Runnable work) {
+        Runnable guarded = () -> {
             try {
                 work.run();
             } catch (Throwable t) {
                 LOG.log(Level.ERROR, "{0} failed: {1}", what, QueueRestart.message(t));
             }
-        });
+        };
+        try {
+            callers.execute(guarded);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            guarded.run(); // the engine is stopping: free it here
+        }
     }
 
     /** The answer of a call that is done: its value, or what it threw. */

@@ -506,6 +506,7 @@ final class Engine implements AutoCloseable {
     @Override
     public void close() {
         thread.close();
+        restart.budget.close();
         pools.close();
         changes.close();
     }

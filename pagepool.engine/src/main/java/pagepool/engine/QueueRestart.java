@@ -39,6 +39,9 @@ final class QueueRestart {
     /** Every restart's time: pp:restarts and /metrics show the histogram. */
     final RestartHistogram histogram = new RestartHistogram();
 
+    /** The threads plugin calls run on, under their budgets. */
+    final Budget budget = new Budget();
+
     QueueRestart(ChangeFeed changes) {
         this.changes = changes;
     }
@@ -70,7 +73,7 @@ final class QueueRestart {
         qs.installed.clear();
         qs.installing = target;
         try {
-            fresh = Budget.call("memAlloc of " + qs.id + " onto provider '" + target.name + "'", allocBudgetMillis,
+            fresh = budget.call("memAlloc of " + qs.id + " onto provider '" + target.name + "'", allocBudgetMillis,
                     () -> dev.dev.memAlloc(q), late -> memFree(dev, late));
             if (fresh == null) {
                 throw new IllegalStateException("memAlloc returned no memory");
@@ -324,7 +327,7 @@ final class QueueRestart {
      * destroys a pool in the background: {@code page_pool_release_retry}).
      */
     private void memFree(Device dev, QueueMemory memory) {
-        Budget.later("memFree on " + dev.name, () -> dev.dev.memFree(memory));
+        budget.later("memFree on " + dev.name, () -> dev.dev.memFree(memory));
     }
 
     /**
@@ -334,7 +337,7 @@ final class QueueRestart {
      */
     private void memFreeAndWait(Device dev, QueueMemory memory) {
         try {
-            Budget.call("memFree on " + dev.name, freeBudgetMillis, () -> {
+            budget.call("memFree on " + dev.name, freeBudgetMillis, () -> {
                 dev.dev.memFree(memory);
                 return null;
             }, none -> { });

@@ -418,18 +418,17 @@ class EngineTest {
         await("the late pool is freed, not orphaned", () -> sleepy.initsCompleted.get() == 1
                 && sleepy.destroys.get() == 1 && poolsOf("sleepy").isEmpty());
         assertEquals(0, sleepy.pagesOut.get());
-        assertTrue(provider("sleepy").faults().last().startsWith("init took "), provider("sleepy").faults().last());
     }
 
     @Test
     void aProviderSlowToTakePagesBackNeitherHoldsTheEngineNorEscapesCharges() throws InterruptedException {
-        TestProvider sluggish = slow("sluggish", 0, 500);
-        sluggish.handOutLimit(FakeDevice.RING); // the ring's 8 pages and no more: 4 s to give back
+        TestProvider sluggish = slow("sluggish", 0, 700);
+        sluggish.handOutLimit(FakeDevice.RING); // the ring's 8 pages and no more
         add(sluggish, false, -1, false);
         BindingInfo b = engine.bind("fake0", List.of(2), "sluggish", "t", -1, "", true);
         assertEquals(BindingInfo.State.APPLIED, b.state());
 
-        engine.unbind(b.id(), null); // frees 8 pages at 500 ms each: 4 s, and the engine waits 1 s at most
+        engine.unbind(b.id(), null); // frees 8 pages at 700 ms each: 5.6 s, and the engine waits 1 s at most
 
         assertTrue(sluggish.pagesOut.get() > 0, "the unbind answered while the free goes on");
         assertEquals("heap", queue(2).provider());
@@ -437,7 +436,7 @@ class EngineTest {
         await("every page back", () -> sluggish.pagesOut.get() == 0 && poolsOf("sluggish").isEmpty());
         assertTrue(provider("sluggish").faults().release() >= 3, "each slow release is a fault: "
                 + provider("sluggish").faults());
-        assertTrue(provider("sluggish").faults().last().matches("releaseNetmem took \\d+ ms \\(expected: within 100"
+        assertTrue(provider("sluggish").faults().last().matches("releaseNetmem took \\d+ ms \\(expected: within 500"
                 + " ms\\)"), provider("sluggish").faults().last());
         await("quarantined", () -> provider("sluggish").state() == ProviderInfo.State.QUARANTINED);
     }

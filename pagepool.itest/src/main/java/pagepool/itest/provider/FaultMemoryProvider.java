@@ -42,7 +42,7 @@ public final class FaultMemoryProvider extends TestProvider {
         @AttributeDefinition(description = "Probability that destroy throws")
         double destroy_throw_probability() default 0;
 
-        @AttributeDefinition(description = "Probability that releaseNetmem takes 150 ms, over its budget")
+        @AttributeDefinition(description = "Probability that releaseNetmem takes 600 ms, over its budget")
         double release_slow_probability() default 0;
 
         @AttributeDefinition(description = "Probability that allocNetmems lies: returns -5 pages")
@@ -74,7 +74,7 @@ public final class FaultMemoryProvider extends TestProvider {
                 if (chance(slow)) {
                     injected.incrementAndGet(); // slow, not thrown: the engine charges it for the time
                     try {
-                        Thread.sleep(150);
+                        Thread.sleep(600);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
