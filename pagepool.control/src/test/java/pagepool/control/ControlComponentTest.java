@@ -117,7 +117,7 @@ class ControlComponentTest {
     }
 
     /** A driver that throws when asked for its details or carrier, and has no debugging aids. */
-    static final class RudeDevice implements NetDevice {
+    static class RudeDevice implements NetDevice {
         @Override
         public String name() {
             return "sim0";
@@ -176,7 +176,7 @@ class ControlComponentTest {
     }
 
     /** A device with debugging aids, which remembers every reset mode it is given. */
-    static class DebugDevice implements NetDevice, pagepool.api.queue.QueueDebug {
+    static class DebugDevice extends RudeDevice implements pagepool.api.queue.QueueDebug {
         ResetMode mode = ResetMode.POOL;
         final List<ResetMode> given = new ArrayList<>();
 
@@ -188,39 +188,6 @@ class ControlComponentTest {
         @Override
         public int rxQueueCount() {
             return 2;
-        }
-
-        @Override
-        public boolean headerSplit() {
-            return false;
-        }
-
-        @Override
-        public QueueMemory memAlloc(int queue) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public QueueMemory stop(int queue) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void start(int queue, QueueMemory memory) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void memFree(QueueMemory memory) {
-        }
-
-        @Override
-        public void setCarrier(boolean up) {
-        }
-
-        @Override
-        public boolean carrier() {
-            return true;
         }
 
         @Override

@@ -83,10 +83,7 @@ final class EngineThread implements AutoCloseable {
         try {
             return f.get(waitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
+            throw thrown(e);
         } catch (TimeoutException e) {
             return overdue(f, phase);
         } catch (InterruptedException e) {
@@ -109,10 +106,7 @@ final class EngineThread implements AutoCloseable {
         try {
             return f.get(waitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
+            throw thrown(e);
         } catch (TimeoutException e) {
             throw new IllegalStateException("not finished yet after " + 2 * waitMillis + " ms: it is being applied"
                     + " and takes effect when done (see the bindings and queues lists)");
@@ -121,6 +115,11 @@ final class EngineThread implements AutoCloseable {
             throw new IllegalStateException("interrupted while waiting for the engine thread; the change is being"
                     + " applied", e);
         }
+    }
+
+    /** What the work threw, for its caller: as it was if unchecked, else wrapped. */
+    private static RuntimeException thrown(ExecutionException e) {
+        return e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
     }
 
     /** Runs a service event's work and waits for it, unless the engine is stopping (DS unbinds after deactivate). */

@@ -125,8 +125,8 @@ public class DevmemIT extends PagepoolTestBase {
         // A co-resident bundle borrows the binding's provider name, public and ranked higher, then
         // private: the binding holds the devmem bundle's service object, so neither gets a pool.
         int pool2 = bindings.queues().get(2).poolId();
-        Impostor loud = new Impostor(devmemProvider);
-        Impostor quiet = new Impostor(devmemProvider);
+        ImpostorProvider loud = new ImpostorProvider(devmemProvider);
+        ImpostorProvider quiet = new ImpostorProvider(devmemProvider);
         org.osgi.framework.ServiceRegistration<MemoryProvider> r1 = context.registerService(MemoryProvider.class, loud,
                 new Hashtable<>(Map.of(MemoryProvider.NAME, devmemProvider, org.osgi.framework.Constants.SERVICE_RANKING,
                         1000)));
@@ -162,50 +162,5 @@ public class DevmemIT extends PagepoolTestBase {
         assertTrue(again.id() > 0);
         device.delete();
         Felix.await("every pool destroyed", () -> bindings.pools().isEmpty());
-    }
-
-    /** A provider that only counts the pools it is asked to set up, and refuses them. */
-    private static final class Impostor implements MemoryProvider {
-        final java.util.concurrent.atomic.AtomicInteger inits = new java.util.concurrent.atomic.AtomicInteger();
-        private final String name;
-
-        Impostor(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public pagepool.api.provider.ProviderCapabilities capabilities() {
-            return pagepool.api.provider.ProviderCapabilities.hostPages();
-        }
-
-        @Override
-        public void init(pagepool.api.provider.PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
-            inits.incrementAndGet();
-            throw new pagepool.api.provider.ProviderRefusedException("an impostor");
-        }
-
-        @Override
-        public int allocNetmems(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem[] batch, int max) {
-            return 0;
-        }
-
-        @Override
-        public boolean releaseNetmem(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem netmem) {
-            return false;
-        }
-
-        @Override
-        public void destroy(pagepool.api.provider.PoolContext pool) {
-        }
-
-        @Override
-        public Map<String, Object> describe(pagepool.api.provider.PoolContext pool) {
-            return Map.of();
-        }
     }
 }

@@ -153,7 +153,7 @@ public class SoakIT extends PagepoolTestBase {
         Felix.await("providers", () -> bindings.providers().size() == 5);
         noteProviders();
         // Impostors: this bundle borrows testmem's name, ranked above it, and never gets a pool.
-        CountingImpostor impostor = new CountingImpostor("testmem");
+        ImpostorProvider impostor = new ImpostorProvider("testmem");
         org.osgi.framework.ServiceRegistration<pagepool.api.provider.MemoryProvider> impostorReg = context
                 .registerService(pagepool.api.provider.MemoryProvider.class, impostor, new Hashtable<>(Map.of(
                         pagepool.api.provider.MemoryProvider.NAME, "testmem", org.osgi.framework.Constants.SERVICE_RANKING,
@@ -270,50 +270,5 @@ public class SoakIT extends PagepoolTestBase {
             assertEquals(dev + ": no queue failed", 0L, (long) drops.get(dev + " drops-failed"));
         }
         faults.delete();
-    }
-
-    /** A provider that borrows another's name and counts the pools it is asked to set up. */
-    private static final class CountingImpostor implements pagepool.api.provider.MemoryProvider {
-        final java.util.concurrent.atomic.AtomicInteger inits = new java.util.concurrent.atomic.AtomicInteger();
-        private final String name;
-
-        CountingImpostor(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public pagepool.api.provider.ProviderCapabilities capabilities() {
-            return pagepool.api.provider.ProviderCapabilities.hostPages();
-        }
-
-        @Override
-        public void init(pagepool.api.provider.PoolContext pool) throws pagepool.api.provider.ProviderRefusedException {
-            inits.incrementAndGet();
-            throw new pagepool.api.provider.ProviderRefusedException("an impostor");
-        }
-
-        @Override
-        public int allocNetmems(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem[] batch, int max) {
-            return 0;
-        }
-
-        @Override
-        public boolean releaseNetmem(pagepool.api.provider.PoolContext pool, pagepool.api.Netmem netmem) {
-            return false;
-        }
-
-        @Override
-        public void destroy(pagepool.api.provider.PoolContext pool) {
-        }
-
-        @Override
-        public Map<String, Object> describe(pagepool.api.provider.PoolContext pool) {
-            return Map.of();
-        }
     }
 }
