@@ -39,6 +39,53 @@ final class IoUring implements AutoCloseable {
     private static final long OFF_SQES = 0x10000000L;
     private static final VarHandle INT = JAVA_INT.varHandle();
 
+    // struct io_uring_params (include/uapi/linux/io_uring.h), 120 bytes
+    private static final long PARAMS_SIZE = 120;
+    private static final long P_SQ_ENTRIES = 0;
+    private static final long P_CQ_ENTRIES = 4;
+    private static final long P_FLAGS = 8;
+    private static final long P_FEATURES = 20;
+    private static final long P_SQ_OFF = 40; // struct io_sqring_offsets
+    private static final long P_CQ_OFF = 80; // struct io_cqring_offsets
+    // struct io_sqring_offsets: where each field sits in the ring mapping
+    private static final long SQ_HEAD = 0;
+    private static final long SQ_TAIL = 4;
+    private static final long SQ_RING_MASK = 8;
+    private static final long SQ_ARRAY = 24;
+    // struct io_cqring_offsets
+    private static final long CQ_HEAD = 0;
+    private static final long CQ_TAIL = 4;
+    private static final long CQ_RING_MASK = 8;
+    private static final long CQ_OVERFLOW = 16;
+    private static final long CQ_CQES = 20;
+    // struct io_uring_sqe, 64 bytes
+    private static final long SQE_SIZE = 64;
+    private static final long SQE_OPCODE = 0;
+    private static final long SQE_FLAGS = 1;
+    private static final long SQE_IOPRIO = 2;
+    private static final long SQE_FD = 4;
+    private static final long SQE_ADDR = 16;
+    private static final long SQE_LEN = 24;
+    private static final long SQE_OP_FLAGS = 28; // poll32_events, msg_flags, ...
+    private static final long SQE_USER_DATA = 32;
+    private static final long SQE_BUF_GROUP = 40;
+    // struct io_uring_cqe, 16 bytes
+    private static final long CQE_SIZE = 16;
+    private static final long CQE_USER_DATA = 0;
+    private static final long CQE_RES = 8;
+    private static final long CQE_FLAGS = 12;
+    // struct io_uring_buf_reg, 40 bytes
+    private static final long BUF_REG_SIZE = 40;
+    private static final long BUF_REG_RING_ADDR = 0;
+    private static final long BUF_REG_RING_ENTRIES = 8;
+    private static final long BUF_REG_BGID = 12;
+    // struct io_uring_getevents_arg, 24 bytes
+    private static final long GETEVENTS_ARG_SIZE = 24;
+    private static final long ARG_SIGMASK = 0;
+    private static final long ARG_SIGMASK_SZ = 8;
+    private static final long ARG_MIN_WAIT_USEC = 12;
+    private static final long ARG_TS = 16;
+
     /** What a completion said; the ring calls it for each CQE it reaps. */
     interface Completions {
         void complete(long userData, int res, int flags);
@@ -57,6 +104,7 @@ final class IoUring implements AutoCloseable {
     private final int cqTailOff;
     private final int cqesOff;
     private final int cqMask;
+    private final int cqOverflowOff;
     private final MemorySegment waitArg;
     private final MemorySegment timespec;
     private final MemorySegment bufReg;
@@ -72,26 +120,26 @@ final class IoUring implements AutoCloseable {
      */
     IoUring(Sys sys, Arena arena, int entries) {
         this.sys = sys;
-        MemorySegment p = arena.allocate(120, 8);
-        p.set(JAVA_INT, 8, SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN);
+        MemorySegment p = arena.allocate(PARAMS_SIZE, 8);
+        p.set(JAVA_INT, P_FLAGS, SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN);
         this.fd = sys.ioUringSetup(entries, p);
         try {
-            this.sqEntries = p.get(JAVA_INT, 0);
-            this.minTimeout = (p.get(JAVA_INT, 20) & FEAT_MIN_TIMEOUT) != 0;
-            int cqEntries = p.get(JAVA_INT, 4);
-            // struct io_sqring_offsets at 40, struct io_cqring_offsets at 80: offsets into the mapping.
-            sqHeadOff = p.get(JAVA_INT, 40);
-            sqTailOff = p.get(JAVA_INT, 44);
-            int sqMaskOff = p.get(JAVA_INT, 48);
-            sqArrayOff = p.get(JAVA_INT, 64);
-            cqHeadOff = p.get(JAVA_INT, 80);
-            cqTailOff = p.get(JAVA_INT, 84);
-            int cqMaskOff = p.get(JAVA_INT, 88);
-            cqesOff = p.get(JAVA_INT, 100);
+            this.sqEntries = p.get(JAVA_INT, P_SQ_ENTRIES);
+            this.minTimeout = (p.get(JAVA_INT, P_FEATURES) & FEAT_MIN_TIMEOUT) != 0;
+            int cqEntries = p.get(JAVA_INT, P_CQ_ENTRIES);
+            sqHeadOff = p.get(JAVA_INT, P_SQ_OFF + SQ_HEAD);
+            sqTailOff = p.get(JAVA_INT, P_SQ_OFF + SQ_TAIL);
+            int sqMaskOff = p.get(JAVA_INT, P_SQ_OFF + SQ_RING_MASK);
+            sqArrayOff = p.get(JAVA_INT, P_SQ_OFF + SQ_ARRAY);
+            cqHeadOff = p.get(JAVA_INT, P_CQ_OFF + CQ_HEAD);
+            cqTailOff = p.get(JAVA_INT, P_CQ_OFF + CQ_TAIL);
+            int cqMaskOff = p.get(JAVA_INT, P_CQ_OFF + CQ_RING_MASK);
+            cqOverflowOff = p.get(JAVA_INT, P_CQ_OFF + CQ_OVERFLOW);
+            cqesOff = p.get(JAVA_INT, P_CQ_OFF + CQ_CQES);
             // IORING_FEAT_SINGLE_MMAP (every kernel since 5.4): one mapping for both rings.
-            long size = Math.max(sqArrayOff + 4L * sqEntries, cqesOff + 16L * cqEntries);
+            long size = Math.max(sqArrayOff + 4L * sqEntries, cqesOff + CQE_SIZE * cqEntries);
             this.ring = sys.mmap(size, fd, 0, "io_uring rings");
-            this.sqes = sys.mmap(64L * sqEntries, fd, OFF_SQES, "io_uring SQEs");
+            this.sqes = sys.mmap(SQE_SIZE * sqEntries, fd, OFF_SQES, "io_uring SQEs");
             this.sqMask = ring.get(JAVA_INT, sqMaskOff);
             this.cqMask = ring.get(JAVA_INT, cqMaskOff);
             this.sqTail = (int) INT.getAcquire(ring, (long) sqTailOff);
@@ -99,9 +147,9 @@ final class IoUring implements AutoCloseable {
             sys.close(fd);
             throw e;
         }
-        this.waitArg = arena.allocate(24, 8);
+        this.waitArg = arena.allocate(GETEVENTS_ARG_SIZE, 8);
         this.timespec = arena.allocate(16, 8);
-        this.bufReg = arena.allocate(40, 8);
+        this.bufReg = arena.allocate(BUF_REG_SIZE, 8);
     }
 
     /** Room for another SQE before the next {@link #enter}. */
@@ -109,21 +157,29 @@ final class IoUring implements AutoCloseable {
         return sqTail - (int) INT.getAcquire(ring, (long) sqHeadOff) < sqEntries;
     }
 
-    /** The next SQE, zeroed, queued for the next {@link #enter}; the caller fills it in. */
+    /**
+     * The next SQE, zeroed, queued for the next {@link #enter}; the caller fills it in. The tail is
+     * published at {@link #enter}, after every queued SQE is filled (as liburing does at submit):
+     * a kernel polling the ring (SQPOLL) must never see an entry half written.
+     */
     private long nextSqe() {
         if (!hasRoom()) {
             throw new IllegalStateException("io_uring submission queue full (" + sqEntries + " entries)");
         }
         int idx = sqTail & sqMask;
-        long at = 64L * idx;
-        for (int i = 0; i < 64; i += 8) {
+        long at = SQE_SIZE * idx;
+        for (int i = 0; i < SQE_SIZE; i += 8) {
             sqes.set(JAVA_LONG, at + i, 0L);
         }
         ring.set(JAVA_INT, sqArrayOff + 4L * idx, idx);
         sqTail++;
         pending++;
-        INT.setRelease(ring, (long) sqTailOff, sqTail);
         return at;
+    }
+
+    /** Completions the kernel could not post because the completion queue was full ({@code cq.overflow}). */
+    long cqOverflow() {
+        return Integer.toUnsignedLong((int) INT.getAcquire(ring, (long) cqOverflowOff));
     }
 
     /**
@@ -133,33 +189,33 @@ final class IoUring implements AutoCloseable {
      */
     void recvMsgMultishot(int socket, MemorySegment msghdr, int bgid, long userData) {
         long at = nextSqe();
-        sqes.set(JAVA_BYTE, at, OP_RECVMSG);
-        sqes.set(JAVA_BYTE, at + 1, SQE_BUFFER_SELECT);
-        sqes.set(JAVA_SHORT, at + 2, RECV_MULTISHOT);
-        sqes.set(JAVA_INT, at + 4, socket);
-        sqes.set(JAVA_LONG, at + 16, msghdr.address());
-        sqes.set(JAVA_INT, at + 24, 1);
-        sqes.set(JAVA_LONG, at + 32, userData);
-        sqes.set(JAVA_SHORT, at + 40, (short) bgid);
+        sqes.set(JAVA_BYTE, at + SQE_OPCODE, OP_RECVMSG);
+        sqes.set(JAVA_BYTE, at + SQE_FLAGS, SQE_BUFFER_SELECT);
+        sqes.set(JAVA_SHORT, at + SQE_IOPRIO, RECV_MULTISHOT);
+        sqes.set(JAVA_INT, at + SQE_FD, socket);
+        sqes.set(JAVA_LONG, at + SQE_ADDR, msghdr.address());
+        sqes.set(JAVA_INT, at + SQE_LEN, 1);
+        sqes.set(JAVA_LONG, at + SQE_USER_DATA, userData);
+        sqes.set(JAVA_SHORT, at + SQE_BUF_GROUP, (short) bgid);
     }
 
     /** A multishot poll for {@code POLLIN} on {@code fd} (the eventfd other threads wake us with). */
     void pollMultishot(int fd, long userData) {
         long at = nextSqe();
-        sqes.set(JAVA_BYTE, at, OP_POLL_ADD);
-        sqes.set(JAVA_INT, at + 4, fd);
-        sqes.set(JAVA_INT, at + 24, POLL_ADD_MULTI);
-        sqes.set(JAVA_INT, at + 28, Sys.POLLIN);
-        sqes.set(JAVA_LONG, at + 32, userData);
+        sqes.set(JAVA_BYTE, at + SQE_OPCODE, OP_POLL_ADD);
+        sqes.set(JAVA_INT, at + SQE_FD, fd);
+        sqes.set(JAVA_INT, at + SQE_LEN, POLL_ADD_MULTI);
+        sqes.set(JAVA_INT, at + SQE_OP_FLAGS, Sys.POLLIN);
+        sqes.set(JAVA_LONG, at + SQE_USER_DATA, userData);
     }
 
     /** Cancels the request submitted with {@code target} as its user data. */
     void cancel(long target, long userData) {
         long at = nextSqe();
-        sqes.set(JAVA_BYTE, at, OP_ASYNC_CANCEL);
-        sqes.set(JAVA_INT, at + 4, -1);
-        sqes.set(JAVA_LONG, at + 16, target); // addr: the user data of the request to cancel
-        sqes.set(JAVA_LONG, at + 32, userData);
+        sqes.set(JAVA_BYTE, at + SQE_OPCODE, OP_ASYNC_CANCEL);
+        sqes.set(JAVA_INT, at + SQE_FD, -1);
+        sqes.set(JAVA_LONG, at + SQE_ADDR, target); // the user data of the request to cancel
+        sqes.set(JAVA_LONG, at + SQE_USER_DATA, userData);
     }
 
     /**
@@ -187,16 +243,18 @@ final class IoUring implements AutoCloseable {
             flags = ENTER_GETEVENTS | ENTER_EXT_ARG;
             timespec.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
             timespec.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
-            // struct io_uring_getevents_arg: sigmask 0, sigmask_sz 8, min_wait_usec, ts
-            waitArg.set(JAVA_LONG, 0, 0L);
-            waitArg.set(JAVA_INT, 8, 8);
-            waitArg.set(JAVA_INT, 12, minWaitMicros);
-            waitArg.set(JAVA_LONG, 16, timespec.address());
+            waitArg.set(JAVA_LONG, ARG_SIGMASK, 0L);
+            waitArg.set(JAVA_INT, ARG_SIGMASK_SZ, 8);
+            waitArg.set(JAVA_INT, ARG_MIN_WAIT_USEC, minWaitMicros);
+            waitArg.set(JAVA_LONG, ARG_TS, timespec.address());
             arg = waitArg;
-            argSize = 24;
+            argSize = GETEVENTS_ARG_SIZE;
         } else {
             // DEFER_TASKRUN: the kernel posts completions only when we ask for events.
             flags = ENTER_GETEVENTS;
+        }
+        if (pending > 0) {
+            INT.setRelease(ring, (long) sqTailOff, sqTail); // every queued SQE is filled: publish them
         }
         long r = sys.ioUringEnter(fd, pending, minComplete, flags, arg, argSize);
         if (r > 0) {
@@ -210,10 +268,10 @@ final class IoUring implements AutoCloseable {
         int tail = (int) INT.getAcquire(ring, (long) cqTailOff);
         int n = 0;
         while (head != tail) {
-            long at = cqesOff + 16L * (head & cqMask);
-            long userData = ring.get(JAVA_LONG, at);
-            int res = ring.get(JAVA_INT, at + 8);
-            int flags = ring.get(JAVA_INT, at + 12);
+            long at = cqesOff + CQE_SIZE * (head & cqMask);
+            long userData = ring.get(JAVA_LONG, at + CQE_USER_DATA);
+            int res = ring.get(JAVA_INT, at + CQE_RES);
+            int flags = ring.get(JAVA_INT, at + CQE_FLAGS);
             head++;
             // Released before the handler runs: it may queue SQEs whose completions need room.
             INT.setRelease(ring, (long) cqHeadOff, head);
@@ -226,15 +284,15 @@ final class IoUring implements AutoCloseable {
     /** Registers a provided-buffer ring ({@code IORING_REGISTER_PBUF_RING}) as group {@code bgid}. */
     void register(BufferRing br) {
         bufReg.fill((byte) 0);
-        bufReg.set(JAVA_LONG, 0, br.memory().address());
-        bufReg.set(JAVA_INT, 8, br.entries());
-        bufReg.set(JAVA_SHORT, 12, (short) br.bgid());
+        bufReg.set(JAVA_LONG, BUF_REG_RING_ADDR, br.memory().address());
+        bufReg.set(JAVA_INT, BUF_REG_RING_ENTRIES, br.entries());
+        bufReg.set(JAVA_SHORT, BUF_REG_BGID, (short) br.bgid());
         sys.ioUringRegister(fd, REGISTER_PBUF_RING, bufReg, 1, "PBUF_RING");
     }
 
     void unregister(BufferRing br) {
         bufReg.fill((byte) 0);
-        bufReg.set(JAVA_SHORT, 12, (short) br.bgid());
+        bufReg.set(JAVA_SHORT, BUF_REG_BGID, (short) br.bgid());
         sys.ioUringRegister(fd, UNREGISTER_PBUF_RING, bufReg, 1, "UNREGISTER_PBUF_RING");
     }
 

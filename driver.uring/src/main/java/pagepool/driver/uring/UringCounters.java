@@ -27,10 +27,12 @@ final class UringCounters {
     static final int REARMS = 14;
     static final int POLLS = 15;
     static final int GRO_BUFFERS = 16;
+    /** Completions the kernel dropped for a full completion queue (its {@code cq.overflow}). */
+    static final int CQ_OVERFLOW = 17;
     /** What {@code pp:devstats} calls each counter, in order. */
     private static final String[] NAMES = {"packets", "bytes", "verified", "corrupt", "unverifiable", "truncated",
         "delivered", "consumer-errors", "kept", "no-buffer", "alloc-fail", "receive-errors", "errors", "restarts",
-        "rearms", "polls", "gro-buffers"};
+        "rearms", "polls", "gro-buffers", "cq-overflow"};
 
     private final long[] counts = new long[NAMES.length];
     private volatile long batches;
@@ -38,6 +40,11 @@ final class UringCounters {
     /** Queue thread only. */
     void add(int counter, long n) {
         counts[counter] += n;
+    }
+
+    /** Queue thread only: a count the kernel keeps, copied. */
+    void set(int counter, long value) {
+        counts[counter] = value;
     }
 
     /** Queue thread only: makes the counts so far visible to {@link #toMap} on other threads. */

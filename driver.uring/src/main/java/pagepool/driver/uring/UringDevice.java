@@ -198,6 +198,21 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         }
     }
 
+    /** A queue's eventfd, woken through the device's shared system calls. */
+    WakeFd wakeFd(int fd) {
+        return new WakeFd(fd, new WakeFd.Ops() {
+            @Override
+            public void signal(int eventfd) {
+                UringDevice.this.signal(eventfd);
+            }
+
+            @Override
+            public void close(int eventfd) {
+                closeEventfd(eventfd);
+            }
+        });
+    }
+
     void closeEventfd(int fd) {
         synchronized (sys) {
             sys.close(fd);

@@ -81,7 +81,10 @@ final class UringQueue implements Runnable, IoUring.Completions {
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile Throwable setUpFailure;
     private volatile boolean closing;
-    private volatile int eventfd = -1;
+    /** The eventfd, for the queue thread's own use (polls, drains); set up and closed by that thread. */
+    private int eventfd = -1;
+    /** The same, for other threads' wakes: read and closed under one lock. */
+    private volatile WakeFd wakeFd;
     /** Why the queue failed, or null; set by the thread, cleared by the next start. */
     private volatile String fault;
     private volatile UringMem published;
@@ -361,9 +364,9 @@ final class UringQueue implements Runnable, IoUring.Completions {
 
     /** Ends the thread's wait, from any thread: an eventfd write the ring (or poll) sees. */
     private void wake() {
-        int fd = eventfd;
-        if (fd >= 0) {
-            device.signal(fd);
+        WakeFd w = wakeFd;
+        if (w != null) {
+            w.signal();
         }
     }
 
@@ -401,6 +404,7 @@ final class UringQueue implements Runnable, IoUring.Completions {
         arena = Arena.ofConfined();
         sys = new Sys(arena);
         eventfd = sys.eventfd();
+        wakeFd = device.wakeFd(eventfd);
         view = new UringDatagram(id);
         if (useIoUring) {
             ring = new IoUring(sys, arena, Math.max(64, Math.min(ringSize, 4096)));
@@ -441,11 +445,13 @@ final class UringQueue implements Runnable, IoUring.Completions {
         if (ring != null) {
             ring.close();
         }
-        if (eventfd >= 0) {
-            int fd = eventfd;
-            eventfd = -1;
-            device.closeEventfd(fd);
+        WakeFd w = wakeFd;
+        if (w != null) {
+            w.close(); // after this no wake writes to the number, whoever reuses it
+        } else if (eventfd >= 0) {
+            device.closeEventfd(eventfd);
         }
+        eventfd = -1;
         if (arena != null) {
             arena.close();
         }
@@ -480,6 +486,11 @@ final class UringQueue implements Runnable, IoUring.Completions {
         ring.enter(coalesceMicros > 0 ? COALESCE_BATCH : 1, WAIT_NANOS, coalesceMicros);
         if (ring.reap(this) > 0) {
             counters.add(UringCounters.POLLS, 1);
+        }
+        long overflow = ring.cqOverflow();
+        if (overflow != 0) {
+            // A completion lost means a buffer the kernel filled and nobody will give back: said, not hidden.
+            counters.set(UringCounters.CQ_OVERFLOW, overflow);
         }
         UringMem m = mem;
         if (m != null) {

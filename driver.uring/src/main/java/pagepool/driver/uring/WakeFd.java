@@ -1,0 +1,41 @@
+package pagepool.driver.uring;
+
+/**
+ * The eventfd other threads wake a queue's thread with. Its number is read for a wake and given up
+ * at close under one lock: a wake racing the close either writes before the close or not at all,
+ * never into whatever file reuses the number afterwards.
+ */
+final class WakeFd {
+
+    /** The system calls it makes: writing the counter, closing the descriptor. */
+    interface Ops {
+        void signal(int fd);
+
+        void close(int fd);
+    }
+
+    private final Ops ops;
+    private int fd;
+
+    WakeFd(int fd, Ops ops) {
+        this.fd = fd;
+        this.ops = ops;
+    }
+
+    /** @return false once closed: nothing was written */
+    synchronized boolean signal() {
+        if (fd < 0) {
+            return false;
+        }
+        ops.signal(fd);
+        return true;
+    }
+
+    synchronized void close() {
+        if (fd >= 0) {
+            int f = fd;
+            fd = -1;
+            ops.close(f);
+        }
+    }
+}
