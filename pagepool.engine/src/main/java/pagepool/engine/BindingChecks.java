@@ -86,10 +86,31 @@ final class BindingChecks {
     }
 
     private static void checkMemory(String device, Device dev, GuardedProvider p) {
-        if (p != null && dev != null && !p.caps.readable() && !dev.headerSplit) {
-            throw new IllegalArgumentException("provider '" + p.name + "' is unreadable (device memory) and " + device
-                    + " has header split off (expected: a device with header split on)");
+        String why = p == null || dev == null ? null : memoryMismatch(p, dev);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
         }
+    }
+
+    /**
+     * Why {@code p} cannot serve the queues of {@code b} on {@code d}, or null when it can: the one
+     * rule the reconciler (which queue runs on what), the binding states and the checks of a new
+     * binding all use.
+     */
+    static String cannotServe(GuardedProvider p, Binding b, Device d) {
+        if (p.quarantined()) {
+            return "provider '" + p.name + "' is " + p.quarantine;
+        }
+        if (p.isPrivate && p.bundleId != b.ownerBundle) {
+            return privateMessage(p);
+        }
+        return memoryMismatch(p, d);
+    }
+
+    /** Device memory needs a device that splits headers: the CPU reads every header. */
+    private static String memoryMismatch(GuardedProvider p, Device d) {
+        return p.caps.readable() || d.headerSplit ? null : "provider '" + p.name + "' is unreadable (device memory) and "
+                + d.name + " has header split off (expected: a device with header split on)";
     }
 
     /**
@@ -147,11 +168,8 @@ final class BindingChecks {
         } else if (p == null) {
             b.set(BindingInfo.State.PENDING, "provider '" + b.provider + "' is not present" + (b.object == null ? ""
                     : ": the service it was bound with is gone"));
-        } else if (p.quarantined()) {
-            b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is " + p.quarantine);
-        } else if (!p.caps.readable() && !dev.headerSplit) {
-            b.set(BindingInfo.State.FAILED, "provider '" + b.provider + "' is unreadable and " + b.device
-                    + " has header split off");
+        } else if (cannotServe(p, b, dev) != null) {
+            b.set(BindingInfo.State.FAILED, cannotServe(p, b, dev));
         } else {
             String failure = b.queues.stream().map(q -> devices.queue(new QueueId(b.device, q)))
                     .filter(qs -> qs != null && qs.current != p).map(qs -> qs.id + ": " + qs.message)

@@ -33,7 +33,7 @@ public final class BindingsComponent implements PoolBindings {
 
     @Activate
     public BindingsComponent(@Reference EngineComponent engine, ComponentContext context) {
-        this(engine.engine(), owner(context.getUsingBundle()), PoolFactory.bundleId(context.getUsingBundle()));
+        this(engine.engine(), owner(context.getUsingBundle()), Device.bundleId(context.getUsingBundle()));
     }
 
     /** The bindings service of one owner outside a framework ({@link StandaloneEngine}). */

@@ -29,6 +29,22 @@ final class Device {
         this.up = up;
     }
 
+    /** A service's bundle as the engine keys owners: its id, or -1 outside a framework. */
+    static long bundleId(org.osgi.framework.Bundle b) {
+        return b == null ? -1 : b.getBundleId();
+    }
+
+    /** The driver's administrative state; a driver that cannot say is up. */
+    static boolean adminUp(NetDevice dev) {
+        try {
+            return dev.adminUp();
+        } catch (Throwable t) {
+            System.getLogger(Device.class.getName()).log(System.Logger.Level.WARNING, "adminUp of " + dev + " failed: "
+                    + Faults.describe("adminUp", t));
+            return true;
+        }
+    }
+
     /** @throws IllegalArgumentException unless {@code queue} is one of this device's */
     void checkQueue(int queue) {
         if (queue < 0 || queue >= queueCount) {

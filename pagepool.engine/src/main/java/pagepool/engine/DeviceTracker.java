@@ -29,7 +29,7 @@ public final class DeviceTracker {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindDevice(NetDevice device, ServiceReference<NetDevice> ref) {
-        engine.addDevice(device, PoolFactory.bundleId(ref.getBundle()));
+        engine.addDevice(device, Device.bundleId(ref.getBundle()));
     }
 
     void unbindDevice(NetDevice device) {

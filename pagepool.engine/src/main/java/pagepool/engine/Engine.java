@@ -12,6 +12,7 @@ import org.osgi.framework.Constants;
 
 import pagepool.api.Checks;
 import pagepool.api.PoolInfo;
+import pagepool.api.PoolParams;
 import pagepool.api.QueueId;
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.DeviceInfo;
@@ -148,7 +149,7 @@ final class Engine implements AutoCloseable {
         thread.event(() -> {
             Device d;
             try {
-                d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, adminUp(dev));
+                d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, Device.adminUp(dev));
             } catch (Throwable t) {
                 String why = "network device " + dev.getClass().getName() + " is not taken: "
                         + Faults.describe("name/rxQueueCount/headerSplit", t);
@@ -218,14 +219,55 @@ final class Engine implements AutoCloseable {
         });
     }
 
-    /** The driver's administrative state; a driver that cannot say is up. */
-    static boolean adminUp(NetDevice dev) {
-        try {
-            return dev.adminUp();
-        } catch (Throwable t) {
-            LOG.log(Level.WARNING, "adminUp of " + dev + " failed: " + Faults.describe("adminUp", t));
-            return true;
+    // ---- pools for drivers ------------------------------------------------------------------------------
+
+    /**
+     * A pool for a driver; see {@link pagepool.api.PagePoolFactory#create}. A pool for a queue gets
+     * the queue's provider (the one a restart is installing, else the one it runs on or should run
+     * on), except that a pool which cannot take unreadable memory gets the default provider when the
+     * queue's is unreadable: the header pool of a header-split queue, as in Linux. A pool of no
+     * queue gets the default provider. Any thread (drivers create pools on their own).
+     *
+     * @param caller the bundle asking, or -1 for any (outside a framework)
+     */
+    PagePoolImpl createPool(PoolParams params, long caller) {
+        if (params == null) {
+            throw Checks.invalid("params", null, "pool parameters: PoolParams.builder()...build()");
         }
+        QueueId q = params.queue();
+        QueueState qs = q == null ? null : queueOfCaller(q, caller);
+        GuardedProvider dflt = providers.defaultProvider();
+        GuardedProvider provider = qs == null ? dflt : reconciler.providerForNewPool(qs, devices.get(q.device()));
+        if (provider != null && !provider.caps.readable() && !params.allowUnreadable()) {
+            provider = dflt;
+        }
+        if (provider == null) {
+            throw new IllegalStateException("no memory provider for " + (q == null ? "the pool" : "queue " + q)
+                    + " (expected: a MemoryProvider service with " + MemoryProvider.DEFAULT
+                    + "=true, such as provider.heap)");
+        }
+        PagePoolImpl pool = pools.create(params, provider);
+        if (qs != null && qs.installing != null) {
+            qs.installed.add(pool);
+        }
+        return pool;
+    }
+
+    /** The queue's state, if the queue is one of a device the caller registered. */
+    private QueueState queueOfCaller(QueueId q, long caller) {
+        Device d = devices.get(q.device());
+        if (d == null) {
+            throw new IllegalArgumentException("queue " + q + ": device '" + q.device()
+                    + "' is not registered (expected: a queue of a registered device, one of " + devices.names()
+                    + ")");
+        }
+        d.checkQueue(q.index());
+        if (caller >= 0 && d.bundleId >= 0 && caller != d.bundleId) {
+            throw new IllegalArgumentException("queue " + q + " belongs to the driver that registered " + d.name
+                    + " (bundle " + d.bundleId + "), not to bundle " + caller
+                    + " (expected: pools for a queue are created by its driver)");
+        }
+        return devices.queue(d, q.index());
     }
 
     // ---- bindings --------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ public final class EngineComponent {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindProvider(MemoryProvider provider, ServiceReference<MemoryProvider> ref, Map<String, Object> props) {
-        engine.addProvider(provider, props, PoolFactory.bundleId(ref.getBundle()));
+        engine.addProvider(provider, props, Device.bundleId(ref.getBundle()));
     }
 
     void unbindProvider(MemoryProvider provider, Map<String, Object> props) {

@@ -51,8 +51,7 @@ final class Reconciler {
     }
 
     private static boolean usable(GuardedProvider p, Binding b, Device d) {
-        return !p.quarantined() && (p.caps.readable() || d.headerSplit)
-                && (!p.isPrivate || p.bundleId == b.ownerBundle);
+        return BindingChecks.cannotServe(p, b, d) == null;
     }
 
     /**
@@ -157,7 +156,7 @@ final class Reconciler {
      */
     boolean checkHealth(Device d, long now) {
         boolean changed = false;
-        boolean up = Engine.adminUp(d.dev);
+        boolean up = Device.adminUp(d.dev);
         if (up != d.enabled) {
             if (up) {
                 linkUp(d);
