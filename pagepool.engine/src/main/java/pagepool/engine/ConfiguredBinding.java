@@ -13,7 +13,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import pagepool.api.config.ConfigValues;
+import pagepool.kit.config.ConfigValues;
 
 /**
  * One binding from Config Admin: a factory configuration of {@value #PID} (e.g. a file

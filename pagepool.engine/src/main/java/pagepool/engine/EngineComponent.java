@@ -16,8 +16,8 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import pagepool.api.config.ConfigReport;
-import pagepool.api.config.ConfigValues;
+import pagepool.kit.config.ConfigReport;
+import pagepool.kit.config.ConfigValues;
 import pagepool.api.provider.MemoryProvider;
 
 /**

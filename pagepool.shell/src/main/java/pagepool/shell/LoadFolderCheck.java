@@ -19,7 +19,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
-import pagepool.api.config.ConfigReport;
+import pagepool.kit.config.ConfigReport;
 
 /**
  * Decides which jars {@code load/} takes, and speaks for the ones it does not, which FileInstall

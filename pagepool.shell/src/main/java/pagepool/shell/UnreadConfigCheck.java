@@ -32,8 +32,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
-import pagepool.api.config.ConfigReport;
-import pagepool.api.config.ConfigValues;
+import pagepool.kit.config.ConfigReport;
+import pagepool.kit.config.ConfigValues;
 
 /**
  * Speaks for the {@code .cfg} files in {@code load/} that are wrong in ways no bundle can see:

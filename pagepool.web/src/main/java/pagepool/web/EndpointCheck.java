@@ -11,7 +11,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
-import pagepool.api.config.ConfigReport;
+import pagepool.kit.config.ConfigReport;
 
 /**
  * Finds out whether the address the page is advertised on is served by this runtime: Felix HTTP

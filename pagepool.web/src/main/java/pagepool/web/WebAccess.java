@@ -26,7 +26,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import pagepool.api.config.ConfigReport;
+import pagepool.kit.config.ConfigReport;
 import pagepool.api.control.Control;
 
 /**

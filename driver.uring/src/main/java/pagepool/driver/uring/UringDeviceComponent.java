@@ -25,8 +25,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import pagepool.api.Checks;
 import pagepool.api.PagePoolFactory;
-import pagepool.api.config.ConfigReport;
-import pagepool.api.config.ConfigValues;
+import pagepool.kit.config.ConfigReport;
+import pagepool.kit.config.ConfigValues;
 import pagepool.api.datagram.DatagramConsumer;
 import pagepool.api.queue.NetDevice;
 

@@ -1,10 +1,12 @@
-package pagepool.api.config;
+package pagepool.kit.config;
 
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
+
+import pagepool.api.config.ConfigProblem;
 
 /**
  * The refusal one component has standing, if any: reported once in the log (one line) and

@@ -1,4 +1,4 @@
-package pagepool.api.config;
+package pagepool.kit.config;
 
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
