@@ -69,7 +69,6 @@ final class Engine implements AutoCloseable {
     /** @see PoolRegistry#PoolRegistry(long, long) */
     Engine(long retryMillis, long stallMillis) {
         this.pools = new PoolRegistry(retryMillis, stallMillis, changes);
-        pools.onFault(this::onProviderFault);
         configure(3, 100);
         allocBudget(5_000);
     }
@@ -125,6 +124,7 @@ final class Engine implements AutoCloseable {
                         + " of bundle " + bundle, taken);
                 return;
             }
+            p.reportTo(this::onProviderFault);
             providers.add(p);
             reconcileAll();
         });

@@ -43,6 +43,14 @@ final class GuardedProvider {
      * provider: 160 ms was seen on a loaded 2-core machine for a call that does next to nothing.
      */
     static final long PAGE_CALL_BUDGET_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500);
+    /** Where its faults go once counted: the engine that took it; nowhere for a standalone one. */
+    private volatile FaultSink sink = (provider, pool, call, what) -> { };
+
+    /** Told of a fault the provider made in a pool; called on whatever thread met it: must not block. */
+    interface FaultSink {
+        void providerFault(GuardedProvider provider, PagePoolImpl pool, Faults.Call call, String what);
+    }
+
     /** Why it is quarantined, or null. Written on the reconciler thread. */
     volatile String quarantine;
 
@@ -95,6 +103,11 @@ final class GuardedProvider {
     /** A provider used outside the engine's registry (tests, benchmarks): no service, no quarantine. */
     static GuardedProvider standalone(MemoryProvider provider) {
         return of(provider, Map.of(), -1);
+    }
+
+    /** Its faults go to {@code sink} from now on (one hop: the engine that took it). */
+    void reportTo(FaultSink sink) {
+        this.sink = sink;
     }
 
     /** Higher ranking first, then the older service, as the framework orders services. */
@@ -273,7 +286,7 @@ final class GuardedProvider {
                     pool.describeQueue(), what);
             LOG.log(Level.DEBUG, "the fault's trace", t);
         }
-        pool.host().providerFault(this, pool, call, what);
+        sink.providerFault(this, pool, call, what);
     }
 
     @Override

@@ -825,10 +825,6 @@ final class PagePoolImpl implements PagePool {
         return provider;
     }
 
-    PoolHost host() {
-        return host;
-    }
-
     /** Counts a fault of the provider in this pool; true for the first fault of that call here. */
     boolean recordFault(Faults.Call call, String what) {
         faults.record(call, what);

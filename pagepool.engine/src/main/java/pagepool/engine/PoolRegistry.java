@@ -40,14 +40,6 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
     private volatile long retryMillis;
     private volatile long stallMillis;
     private final ChangeFeed changes;
-    /** Told of provider faults: the engine. */
-    private volatile FaultListener faultListener = (provider, pool, call, what) -> { };
-
-    /** Where a pool's provider fault goes; must not block. */
-    interface FaultListener {
-        void providerFault(GuardedProvider provider, PagePoolImpl pool, Faults.Call call, String what);
-    }
-
     /**
      * @param retryMillis how often a detached pool's ring is drained and its stall checked
      * @param stallMillis how long a detached pool may wait for its pages before it is reported
@@ -104,10 +96,6 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
         this.stallMillis = stallMillis;
     }
 
-    void onFault(FaultListener listener) {
-        this.faultListener = listener;
-    }
-
     /** Creates a pool on {@code provider}; see {@link pagepool.api.PagePoolFactory#create}. */
     PagePoolImpl create(PoolParams params, GuardedProvider provider) {
         PagePoolImpl pool = new PagePoolImpl(ids.incrementAndGet(), params, provider, this);
@@ -145,10 +133,6 @@ final class PoolRegistry implements PoolHost, AutoCloseable {
         return pools.get(id);
     }
 
-    @Override
-    public void providerFault(GuardedProvider provider, PagePoolImpl pool, Faults.Call call, String what) {
-        faultListener.providerFault(provider, pool, call, what);
-    }
 
     @Override
     public void detached(PagePoolImpl pool) {
