@@ -28,6 +28,12 @@ final class Sys {
     static final int SOCK_NONBLOCK = 0x800;
     static final int SOCK_CLOEXEC = 0x80000;
     static final int SOL_SOCKET = 1;
+    /** {@code SOL_UDP}: UDP-level socket options and control messages. */
+    static final int SOL_UDP = 17;
+    /** {@code UDP_SEGMENT}: the size a sender's buffer is cut into (GSO). */
+    static final int UDP_SEGMENT = 103;
+    /** {@code UDP_GRO}: the kernel coalesces a flow's datagrams; the segment size comes as a control message. */
+    static final int UDP_GRO = 104;
     static final int SO_REUSEADDR = 2;
     static final int SO_RCVBUF = 8;
     static final int SO_SNDBUF = 7;

@@ -31,8 +31,6 @@ public final class UdpSender implements DatagramSender {
     /** The most datagrams one message carries with segmentation offload. */
     public static final int MAX_SEGMENTS = 64;
     private static final int MMSGHDR = 64;
-    private static final int SOL_UDP = 17;
-    private static final int UDP_SEGMENT = 103;
 
     @Override
     public SendReport send(InetSocketAddress target, int size, long count, long ratePps) {
@@ -80,7 +78,7 @@ public final class UdpSender implements DatagramSender {
                     flows[f] = sys.udpSocket();
                     sys.setInt(flows[f], Sys.SOL_SOCKET, Sys.SO_SNDBUF, 4 << 20, "SO_SNDBUF");
                     if (segments > 1) {
-                        sys.setInt(flows[f], SOL_UDP, UDP_SEGMENT, size, "UDP_SEGMENT");
+                        sys.setInt(flows[f], Sys.SOL_UDP, Sys.UDP_SEGMENT, size, "UDP_SEGMENT");
                     }
                 }
                 for (int d = 0; d < BATCH * segments; d++) {

@@ -109,7 +109,7 @@ public final class UringDevice implements NetDevice, AutoCloseable {
     private boolean enableGro() {
         try {
             for (int fd : sockets) {
-                sys.setInt(fd, 17, 104, 1, "UDP_GRO"); // SOL_UDP, UDP_GRO
+                sys.setInt(fd, Sys.SOL_UDP, Sys.UDP_GRO, 1, "UDP_GRO");
             }
             return true;
         } catch (Sys.SysException e) {

@@ -54,8 +54,6 @@ final class UringQueue implements Runnable, IoUring.Completions {
     static final int PAYLOAD_AT = 16 + Net.SOCKADDR_IN;
     /** With GRO, the control message the segment size comes in ({@code CMSG_SPACE(sizeof(int))}) goes before it. */
     static final int GRO_CONTROL = 24;
-    private static final int SOL_UDP = 17;
-    private static final int UDP_GRO = 104;
     private static final int BATCH = 256;
     /** The completions a moderated wait waits for. */
     private static final int COALESCE_BATCH = 64;
@@ -597,8 +595,8 @@ final class UringQueue implements Runnable, IoUring.Completions {
     private static int segmentSize(MemorySegment area, long page) {
         int controlLen = area.get(JAVA_INT_UNALIGNED, page + 4);
         long cmsg = page + PAYLOAD_AT; // struct cmsghdr: len (8), level (4), type (4), then the int
-        if (controlLen < 20 || area.get(JAVA_INT_UNALIGNED, cmsg + 8) != SOL_UDP
-                || area.get(JAVA_INT_UNALIGNED, cmsg + 12) != UDP_GRO) {
+        if (controlLen < 20 || area.get(JAVA_INT_UNALIGNED, cmsg + 8) != Sys.SOL_UDP
+                || area.get(JAVA_INT_UNALIGNED, cmsg + 12) != Sys.UDP_GRO) {
             return 0;
         }
         return area.get(JAVA_INT_UNALIGNED, cmsg + 16);
