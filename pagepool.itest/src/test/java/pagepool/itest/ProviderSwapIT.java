@@ -47,8 +47,28 @@ public class ProviderSwapIT extends PagepoolTestBase {
     public void secondProviderBoundUnderTrafficRestartsOnlyItsQueue() throws Exception {
         NetDevice dev = startDevice(Map.of());
         installTestProviders();
-        // Let the socket thread settle: drops before the swap are not the swap's.
-        Thread.sleep(200);
+        // Settled: a window of 500 packets on every queue without a drop (drops before the swap
+        // are not the swap's); a window with drops starts a new one.
+        long[][] window = {new long[4], new long[4]}; // packets, drops at the window's start
+        for (int q = 0; q < 4; q++) {
+            window[0][q] = stat(dev, q, "packets");
+            window[1][q] = nicDrops(dev, q);
+        }
+        Felix.await("500 packets on every queue without a drop", () -> {
+            boolean settled = true;
+            for (int q = 0; q < 4; q++) {
+                long p = stat(dev, q, "packets");
+                long d = nicDrops(dev, q);
+                if (d != window[1][q]) {
+                    window[0][q] = p;
+                    window[1][q] = d;
+                    settled = false;
+                } else if (p - window[0][q] < 500) {
+                    settled = false;
+                }
+            }
+            return settled;
+        });
         long[] packets = new long[4];
         long[] drops = new long[4];
         for (int q = 0; q < 4; q++) {
