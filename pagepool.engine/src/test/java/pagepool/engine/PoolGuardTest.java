@@ -306,15 +306,21 @@ class PoolGuardTest {
         pool.close();
     }
 
-    /** A provider that declares readable memory and carves unreadable areas. */
-    private static final class DeviceMemoryInDisguise extends TestProvider {
-        DeviceMemoryInDisguise() {
-            super("disguised");
+    /**
+     * A provider that carves its pages as unreadable memory without the device's view of them,
+     * whatever its capabilities say: a lie when it declares readable memory, a blind spot when not.
+     */
+    private static final class CarvesUnreadableWithoutView extends TestProvider {
+        private final String area;
+
+        CarvesUnreadableWithoutView(String name, ProviderCapabilities caps) {
+            super(name, caps);
+            this.area = name;
         }
 
         @Override
         public int allocNetmems(PoolContext pool, Netmem[] batch, int max) {
-            Netmem[] carved = pool.carve(pagepool.api.MemoryArea.unreadable("disguised", 1L << 40, 4096L * max).build());
+            Netmem[] carved = pool.carve(pagepool.api.MemoryArea.unreadable(area, 1L << 40, 4096L * max).build());
             System.arraycopy(carved, 0, batch, 0, max);
             return max;
         }
@@ -322,7 +328,8 @@ class PoolGuardTest {
 
     @Test
     void aReadableProviderThatCarvesUnreadableMemoryIsRefusedAndCharged() {
-        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(), new DeviceMemoryInDisguise());
+        PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).build(),
+                new CarvesUnreadableWithoutView("disguised", ProviderCapabilities.hostPages()));
         assertNull(pool.alloc(), "no page: the carve was refused");
         assertEquals(1, pool.info().faults().alloc());
         assertTrue(pool.info().faults().last().startsWith("allocNetmems threw IllegalArgumentException: area:"
@@ -331,24 +338,11 @@ class PoolGuardTest {
                 + " 'disguised' declares in its capabilities)"), pool.info().faults().last());
         pool.close();
     }
-    /** A provider of device memory that carves its areas without the device's view of them. */
-    private static final class DeviceMemoryWithoutView extends TestProvider {
-        DeviceMemoryWithoutView() {
-            super("blind", new ProviderCapabilities(false, 0, false, false));
-        }
-
-        @Override
-        public int allocNetmems(PoolContext pool, Netmem[] batch, int max) {
-            Netmem[] carved = pool.carve(pagepool.api.MemoryArea.unreadable("blind", 1L << 40, 4096L * max).build());
-            System.arraycopy(carved, 0, batch, 0, max);
-            return max;
-        }
-    }
 
     @Test
     void anUnreadableAreaWithoutADeviceViewIsRefusedAtTheCarveAndCharged() {
         PagePool pool = pools.create(PoolParams.builder().queue("eth0", 1).flags(PoolParams.ALLOW_UNREADABLE_NETMEM).build(),
-                new DeviceMemoryWithoutView());
+                new CarvesUnreadableWithoutView("blind", new ProviderCapabilities(false, 0, false, false)));
         assertNull(pool.alloc(), "no page: nobody could reach its bytes");
         assertEquals(1, pool.info().faults().alloc());
         assertTrue(pool.info().faults().last().endsWith("is unreadable and has no device view (expected: a readable"
