@@ -199,7 +199,9 @@ public class ProviderSwapIT extends PagepoolTestBase {
             assertEquals("queue " + q + ": " + s, 0L, (long) s.get("corrupt"));
             assertEquals("queue " + q + " restarted 100 times", 100, queue(q).restarts());
         }
-        assertTrue(poolsOf("testmem").stream().allMatch(p -> p.state() != PoolInfo.State.ACTIVE));
+        // The last unbind's old pool is freed in the background (as page_pool_release_retry).
+        Felix.await("no testmem pool active", () -> poolsOf("testmem").stream()
+                .allMatch(p -> p.state() != PoolInfo.State.ACTIVE));
 
         deviceConfig.delete();
         deviceConfig = null;

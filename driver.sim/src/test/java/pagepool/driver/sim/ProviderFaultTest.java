@@ -124,8 +124,8 @@ class ProviderFaultTest extends SimEngineRig {
         for (int q : new int[] {0, 1, 3}) {
             assertEquals(before[q], nicDrops(q), "queue " + q + " did not drop");
         }
-        assertTrue(bindings.pools().stream().noneMatch(p -> p.provider().equals("bad")
-                && p.state() == PoolInfo.State.ACTIVE && p.id() != queue(2).poolId()), "the failed pool was freed");
+        await("the failed pool freed (in the background)", () -> bindings.pools().stream().noneMatch(
+                p -> p.provider().equals("bad") && p.state() == PoolInfo.State.ACTIVE && p.id() != queue(2).poolId()));
         closeAndCheckAccounting(bad);
     }
 }
