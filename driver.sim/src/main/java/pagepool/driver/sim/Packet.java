@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
 import pagepool.api.Netmem;
+import pagepool.kit.traffic.Checksum;
 
 /**
  * The simulated wire format and the traffic source. A packet is a 64-byte header (sequence
@@ -30,7 +31,6 @@ public final class Packet {
     static final long CHECKSUM = 16;
     static final long MAGIC_AT = 24;
 
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final int TEMPLATE_WORDS = 1 << 17; // 1 MiB
     private static final int SPAN_WORDS = TEMPLATE_WORDS - MAX_SIZE / 8 - 1;
 
@@ -64,25 +64,11 @@ public final class Packet {
             int n = len >>> 3;
             long s1 = p1[o + n] - p1[o];
             long s2 = (p2[o + n] - p2[o]) - (long) o * s1;
-            long tail = 0;
-            long base = (long) (o + n) * 8;
-            for (int i = 0; i < (len & 7); i++) {
-                tail += (bytes.get(ValueLayout.JAVA_BYTE, base + i) & 0xff) * (long) (i + 1);
-            }
-            return mix(s1, s2, tail);
+            return Checksum.fold(s1, s2, Checksum.tail(bytes, (long) (o + n) * 8, len & 7));
         }
     }
 
     private Packet() {
-    }
-
-    /**
-     * Folds the sums into the checksum. The weighted sum is multiplied (odd: nothing lost) and
-     * rotated, so a change to one word, which moves both sums from the same bit upwards, cannot
-     * cancel itself out in the fold (without the rotation, a flip of bit 61 in word 61 did).
-     */
-    static long mix(long s1, long s2, long tail) {
-        return s1 ^ Long.rotateLeft(s2 * 0x9E3779B97F4A7C15L, 29) ^ (tail * 31);
     }
 
     /**
@@ -107,48 +93,9 @@ public final class Packet {
         MemorySegment.copy(t.bytes, t.payloadOffset(seq), dst, at, len);
     }
 
-    /**
-     * Reads every payload byte and computes the checksum the NIC should have written: the sum of
-     * the words, {@code s1}, and their index-weighted sum, {@code s2 = sum(k * w[k])}. Four lanes
-     * of adds only, so the loop has no multiply and no long dependency chain: lane {@code j} sums
-     * {@code a[j] += w[4t + j]} and {@code b[j] += a[j]}, so {@code b[j] = sum((T - t) * w[4t + j])}
-     * over the T rounds, and {@code s2 = sum over j of 4 * (T * a[j] - b[j]) + j * a[j]}.
-     */
+    /** The checksum of every payload byte, read: what the NIC should have written. */
     static long checksumOf(MemorySegment payload, long at, int len) {
-        int n = len >>> 3;
-        int rounds = n >>> 2;
-        long a0 = 0;
-        long a1 = 0;
-        long a2 = 0;
-        long a3 = 0;
-        long b0 = 0;
-        long b1 = 0;
-        long b2 = 0;
-        long b3 = 0;
-        for (int t = 0; t < rounds; t++) {
-            long o = at + 32L * t;
-            a0 += payload.get(WORD, o);
-            a1 += payload.get(WORD, o + 8);
-            a2 += payload.get(WORD, o + 16);
-            a3 += payload.get(WORD, o + 24);
-            b0 += a0;
-            b1 += a1;
-            b2 += a2;
-            b3 += a3;
-        }
-        long s1 = a0 + a1 + a2 + a3;
-        long s2 = 4 * ((long) rounds * s1 - (b0 + b1 + b2 + b3)) + a1 + 2 * a2 + 3 * a3;
-        for (int k = rounds << 2; k < n; k++) {
-            long w = payload.get(WORD, at + 8L * k);
-            s1 += w;
-            s2 += w * k;
-        }
-        long tail = 0;
-        long base = at + 8L * n;
-        for (int i = 0; i < (len & 7); i++) {
-            tail += (payload.get(ValueLayout.JAVA_BYTE, base + i) & 0xff) * (long) (i + 1);
-        }
-        return mix(s1, s2, tail);
+        return Checksum.of(payload, at, len);
     }
 
     /**

@@ -1,11 +1,14 @@
 package pagepool.driver.sim;
 
+import static pagepool.driver.sim.SimCounters.*;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 import pagepool.api.Frag;
 import pagepool.api.Netmem;
+import pagepool.kit.driver.QueueCounters;
 
 /**
  * One queue's packet path, on its NAPI thread: the wire's next packet DMA-written into a posted
@@ -26,6 +29,8 @@ final class RxPath {
     private final Netmem[] refill = new Netmem[64];
     /** Where the simulated GPU reads device-memory payloads to verify them. */
     private final MemorySegment deviceScratch = Arena.ofAuto().allocate(Packet.MAX_SIZE);
+    /** The sequence number of the wire's next packet. */
+    private long nextSeq;
 
     RxPath(SimQueue queue, SimSettings settings, Packet.Template template, QueueCounters counters, Iotlb iotlb) {
         this.queue = queue;
@@ -33,7 +38,7 @@ final class RxPath {
         this.template = template;
         this.counters = counters;
         this.iotlb = iotlb;
-        this.rnd = new SplittableRandom(31L * queue.index + settings.name().hashCode());
+        this.rnd = new SplittableRandom(31L * queue.index() + settings.name().hashCode());
     }
 
     /**
@@ -46,18 +51,18 @@ final class RxPath {
      */
     boolean receive(QueueMem m, boolean failed) {
         if (m == null) {
-            counters.generated++;
-            counters.dropsStopped++;
+            generate();
+            counters.add(DROPS_STOPPED, 1);
             return true;
         }
         if (failed) {
-            counters.generated++;
-            counters.dropsFailed++;
+            generate();
+            counters.add(DROPS_FAILED, 1);
             return true;
         }
         boolean toSocket = settings.socketFraction() > 0 && rnd.nextDouble() < settings.socketFraction();
         if (toSocket && settings.socketBackpressure() && !queue.socket.hasRoom()) {
-            counters.backpressure++;
+            counters.add(BACKPRESSURE, 1);
             queue.socket.producerWaiting = true;
             // Taken after all if the reader made room meanwhile (it may have missed the flag).
             if (!queue.socket.hasRoom()) {
@@ -65,10 +70,10 @@ final class RxPath {
             }
             queue.socket.producerWaiting = false;
         }
-        long seq = counters.generated++;
+        long seq = generate();
         Netmem data = m.take();
         if (data == null) {
-            counters.dropsNoBuffer++;
+            counters.add(DROPS_NO_BUFFER, 1);
             return true;
         }
         Netmem header = null;
@@ -81,7 +86,7 @@ final class RxPath {
             if (m.headerPool != null) {
                 if (!m.headerPool.allocFrag(Packet.HEADER_LEN, headerFrag)) {
                     m.untake(data);
-                    counters.dropsNoBuffer++;
+                    counters.add(DROPS_NO_BUFFER, 1);
                     return true;
                 }
                 header = headerFrag.netmem();
@@ -92,7 +97,7 @@ final class RxPath {
                 payloadAt = Packet.HEADER_LEN;
             }
             if (!dmaWrite(m, header != null ? header : data, headerAt, data, payloadAt, seq, payloadLen)) {
-                counters.dropsFailed++;
+                counters.add(DROPS_FAILED, 1);
                 drop(m, data, header);
                 return true;
             }
@@ -101,18 +106,24 @@ final class RxPath {
             data = null; // delivered from here on: the consumer gives both back
             header = null;
             if (toSocket ? toSocket(m, d, payloadAt, h, headerAt) : consumeInNapi(m, d, payloadAt, h, headerAt)) {
-                counters.delivered++;
-                counters.bytes += size;
+                counters.add(PACKETS, 1);
+                counters.add(BYTES, size);
             }
             return true;
         } finally {
             if (data != null) {
                 // Something failed before delivery: the packet is counted as dropped, its buffers
                 // go back; neither is lost.
-                counters.dropsFailed++;
+                counters.add(DROPS_FAILED, 1);
                 drop(m, data, header);
             }
         }
+    }
+
+    /** A packet comes off the wire: counted, numbered. */
+    private long generate() {
+        counters.add(GENERATED, 1);
+        return nextSeq++;
     }
 
     private static void drop(QueueMem m, Netmem data, Netmem header) {
@@ -135,7 +146,7 @@ final class RxPath {
             iotlb.translate(header.dmaAddress() + headerAt, header.area().dmaMappingShift());
         }
         long checksum = template.checksum(seq, payloadLen);
-        Packet.writeHeader(header.area().memory(), Packet.pageOffset(header) + headerAt, seq, payloadLen, queue.index,
+        Packet.writeHeader(header.area().memory(), Packet.pageOffset(header) + headerAt, seq, payloadLen, queue.index(),
                 checksum);
         if (data.isReadable()) {
             Packet.writePayload(template, seq, data.area().memory(), Packet.pageOffset(data) + payloadAt, payloadLen);
@@ -153,9 +164,9 @@ final class RxPath {
             drop(m, data, header);
         }
         if (bad == null) {
-            counters.verifiedInNapi++;
+            counters.add(VERIFIED, 1);
         } else {
-            counters.corrupt(bad, false);
+            queue.corrupt(bad);
         }
         return true;
     }
@@ -165,7 +176,7 @@ final class RxPath {
         SocketQueue.Delivery d = queue.socket.claim();
         if (d == null) {
             // The socket's backlog is full: the stack drops the packet.
-            counters.dropsBacklog++;
+            counters.add(DROPS_BACKLOG, 1);
             drop(m, data, header);
             return false;
         }
@@ -191,7 +202,7 @@ final class RxPath {
                 refill[i] = null;
             }
             if (n < room) {
-                counters.allocFailures++;
+                counters.add(ALLOC_FAIL, 1);
                 return;
             }
         }

@@ -4,58 +4,46 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
-import pagepool.api.Checks;
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
-import pagepool.api.queue.NetDevice;
-import pagepool.api.queue.QueueDebug;
-import pagepool.api.queue.QueueMemory;
-import pagepool.api.queue.QueueOperationException;
+import pagepool.kit.driver.NapiLoop;
+import pagepool.kit.driver.RxDevice;
 
 /**
- * A simulated multi-queue NIC: one {@link SimQueue} per RX queue, socket threads that play the
- * stack's receivers, and the queue-management ops. It creates its pools through the
- * {@link PagePoolFactory} and never learns which provider is behind them.
+ * A simulated multi-queue NIC on the driver kit: one {@link SimQueue} per RX queue, NAPI threads
+ * the queues share, socket threads that play the stack's receivers, and a traffic source. It
+ * creates its pools through the {@link PagePoolFactory} and never learns which provider is behind
+ * them.
  */
-public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
-
-    private static final System.Logger LOG = System.getLogger(SimDevice.class.getName());
+public final class SimDevice extends RxDevice<SimQueue, QueueMem> {
 
     private final SimSettings settings;
     private final PagePoolFactory pools;
     private final Arena arena = Arena.ofShared();
     private final Packet.Template template;
-    private final SimQueue[] queues;
-    private final List<NapiThread> napis = new ArrayList<>();
+    private final List<NapiLoop> napis = new ArrayList<>();
     private final List<SocketReader> readers = new ArrayList<>();
-    private volatile boolean carrier;
-    private volatile boolean adminUp;
-    private volatile ResetMode resetMode = ResetMode.POOL;
-    /** NAPI ids handed to queues' NAPI contexts, as the kernel numbers them (from 1). */
-    private final java.util.concurrent.atomic.AtomicInteger napiIds = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;
 
     public SimDevice(SimSettings settings, PagePoolFactory pools) {
+        super(settings.name(), QueueMem.class, settings.up(), false);
         this.settings = settings;
         this.pools = pools;
-        this.adminUp = settings.up();
         this.template = new Packet.Template(arena, settings.name().hashCode());
-        this.queues = new SimQueue[settings.rxQueues()];
+        SimQueue[] queues = new SimQueue[settings.rxQueues()];
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new SimQueue(this, i, settings, template);
         }
+        queues(queues);
         int threads = settings.napiThreadCount();
         for (int t = 0; t < threads; t++) {
             List<SimQueue> mine = new ArrayList<>();
             for (int i = t; i < queues.length; i += threads) {
                 mine.add(queues[i]);
             }
-            NapiThread napi = new NapiThread("napi-" + settings.name() + "-" + t, mine);
-            mine.forEach(q -> q.runOn(napi));
-            napis.add(napi);
+            napis.add(new NapiPoll(mine).loop("napi-" + settings.name() + "-" + t));
         }
         for (int r = 0; r < settings.consumerThreads(); r++) {
             List<SocketQueue> mine = new ArrayList<>();
@@ -73,13 +61,14 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
      * have (a restart from no memory).
      */
     public SimDevice open() {
-        napis.forEach(NapiThread::start);
+        napis.forEach(NapiLoop::start);
         readers.forEach(SocketReader::start);
-        carrier = settings.traffic();
+        setCarrier(settings.traffic());
         return this;
     }
 
-    private QueueMem createMemory(int queue) {
+    /** A queue's new memory: its data pool, a header pool with header split, an empty ring. */
+    QueueMem createMemory(int queue) {
         PagePool data = pools.create(SimQueue.dataPoolParams(settings, queue).build());
         PagePool header = null;
         if (settings.headerSplit()) {
@@ -102,19 +91,7 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
     }
 
     boolean trafficOn() {
-        return carrier;
-    }
-
-    // ---- NetDevice ------------------------------------------------------------------------------
-
-    @Override
-    public String name() {
-        return settings.name();
-    }
-
-    @Override
-    public int rxQueueCount() {
-        return queues.length;
+        return carrier();
     }
 
     @Override
@@ -122,133 +99,9 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
         return settings.headerSplit();
     }
 
-    @Override
-    public QueueMemory memAlloc(int queue) throws QueueOperationException {
-        return queue(queue).memAlloc(this::createMemory);
-    }
-
-    @Override
-    public QueueMemory stop(int queue) throws QueueOperationException {
-        return queue(queue).stop();
-    }
-
-    @Override
-    public void start(int queue, QueueMemory memory) throws QueueOperationException {
-        queue(queue).start(ownMemory(queue, memory));
-    }
-
-    private QueueMem ownMemory(int queue, QueueMemory memory) throws QueueOperationException {
-        if (!(memory instanceof QueueMem m) || m.queue != queue) {
-            throw new QueueOperationException("queue " + settings.name() + "/" + queue + ": memory " + memory
-                    + " was not allocated for it by memAlloc");
-        }
-        return m;
-    }
-
-    /**
-     * A running queue swaps between two polls, with a new NAPI context in {@link ResetMode#NAPI};
-     * only {@link ResetMode#NAPI_STOPPED_FIRST} stops it first, and drops what arrives meanwhile.
-     */
-    @Override
-    public boolean canSwap(int queue) {
-        return resetMode() != ResetMode.NAPI_STOPPED_FIRST && queueOrThrow(queue).running();
-    }
-
-    @Override
-    public QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
-        return queue(queue).swap(ownMemory(queue, memory));
-    }
-
-    @Override
-    public void memFree(QueueMemory memory) {
-        if (memory instanceof QueueMem m) {
-            m.free();
-        }
-    }
-
-    @Override
-    public String queueFault(int queue) {
-        return queueOrThrow(queue).fault();
-    }
-
-    @Override
-    public Map<String, Long> queueStats(int queue) {
-        return queueOrThrow(queue).stats().toMap();
-    }
-
-    @Override
-    public boolean adminUp() {
-        return adminUp;
-    }
-
-    @Override
-    public void setAdminUp(boolean up) {
-        adminUp = up;
-    }
-
-    @Override
-    public boolean carrier() {
-        return carrier;
-    }
-
-    // ---- netdevsim's debugging aids ----------------------------------------------------------------
-
-    @Override
-    public boolean holdPage(int queue) {
-        try {
-            return queueOrThrow(queue).holdPage();
-        } catch (QueueOperationException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-    }
-
-    @Override
-    public int releaseHeldPages(int queue) {
-        return queueOrThrow(queue).releaseHeldPages();
-    }
-
-    @Override
-    public int heldPages(int queue) {
-        return queueOrThrow(queue).heldPages();
-    }
-
-    @Override
-    public void resetMode(ResetMode mode) {
-        resetMode = java.util.Objects.requireNonNull(mode, "mode");
-    }
-
-    @Override
-    public ResetMode resetMode() {
-        return resetMode;
-    }
-
-    int newNapiId() {
-        return napiIds.incrementAndGet();
-    }
-
-    @Override
-    public void setCarrier(boolean up) {
-        carrier = up;
-    }
-
-    private SimQueue queue(int queue) throws QueueOperationException {
-        try {
-            return queueOrThrow(queue);
-        } catch (IllegalArgumentException e) {
-            throw new QueueOperationException(e.getMessage());
-        }
-    }
-
-    private SimQueue queueOrThrow(int queue) {
-        if (queue < 0 || queue >= queues.length) {
-            throw Checks.invalid("queue", queue, "0.." + (queues.length - 1) + " on " + settings.name());
-        }
-        return queues[queue];
-    }
-
     /** The last corruption a queue saw, or empty. */
     public String lastCorruption(int queue) {
-        return queueOrThrow(queue).counters.lastCorruption;
+        return queueOrThrow(queue).lastCorruption();
     }
 
     // ---- what the NIC and the stack do with packets -------------------------------------------
@@ -279,7 +132,7 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
             payload = deviceScratch;
             at = 0;
         }
-        return Packet.verify(template, hdr, hdrAt, payload, at, q.index);
+        return Packet.verify(template, hdr, hdrAt, payload, at, q.index());
     }
 
     // ---- life -----------------------------------------------------------------------------------
@@ -294,25 +147,8 @@ public final class SimDevice implements NetDevice, QueueDebug, AutoCloseable {
             return;
         }
         closed = true;
-        carrier = false;
-        for (SimQueue q : queues) {
-            q.releaseHeldPages();
-            try {
-                QueueMem m = q.stop();
-                if (m != null) {
-                    m.free();
-                }
-            } catch (QueueOperationException | RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "closing " + q.id + ": " + e.getMessage(), e);
-            }
-        }
-        for (NapiThread n : napis) {
-            try {
-                n.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        closeQueues();
+        napis.forEach(NapiLoop::close);
         for (SocketReader r : readers) {
             r.close();
         }

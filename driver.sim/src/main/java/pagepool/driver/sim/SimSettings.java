@@ -1,6 +1,7 @@
 package pagepool.driver.sim;
 
-import pagepool.api.Checks;
+import pagepool.kit.driver.DeviceConfig;
+import pagepool.kit.driver.SettingsCheck;
 
 /**
  * How a simulated device is built and what traffic it receives. Made with {@link #builder(String)}
@@ -32,9 +33,8 @@ import pagepool.api.Checks;
 public record SimSettings(String name, int rxQueues, int ringSize, boolean headerSplit, int packetSizeMin,
         int packetSizeMax, long ratePps, double socketFraction, long holdMicros, boolean socketBackpressure,
         int consumerThreads, int napiThreads,
-        int dmaMaskBits, boolean traffic, boolean up, int iotlbEntries, int iotlbWays) {
+        int dmaMaskBits, boolean traffic, boolean up, int iotlbEntries, int iotlbWays) implements DeviceConfig.Settings {
 
-    /** The most RX queues a simulated device has; each has a ring and pools of its own. */
     /**
      * The bytes of pages these settings commit: every queue's ring of 4 KiB buffers, and as many
      * header buffers with header split. Reserved against the engine's memory budget before the
@@ -44,33 +44,34 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
         return (long) rxQueues * ringSize * 4096L * (headerSplit ? 2 : 1);
     }
 
+    /** The most RX queues a simulated device has; each has a ring and pools of its own. */
     public static final int MAX_QUEUES = 1024;
 
     public SimSettings {
-        Checks.deviceName("name", name);
-        Checks.inRange("rx.queues", rxQueues, 1, MAX_QUEUES);
-        if (ringSize < 16 || ringSize > 16384 || Integer.bitCount(ringSize) != 1) {
-            throw Checks.invalid("ring.size", ringSize, "a power of 2 in 16..16384");
+        SettingsCheck check = new SettingsCheck().deviceName("name", name)
+                .range("rx.queues", rxQueues, 1, MAX_QUEUES)
+                .powerOfTwo("ring.size", ringSize, 16, 16384)
+                .range("packet.size.min", packetSizeMin, Packet.MIN_SIZE, Packet.MAX_SIZE)
+                .range("packet.size.max", packetSizeMax, Packet.MIN_SIZE, Packet.MAX_SIZE)
+                .that(packetSizeMin <= packetSizeMax, "packet.size.min", packetSizeMin,
+                        "at most packet.size.max " + packetSizeMax)
+                .range("rate.pps", ratePps, 0, MAX_RATE_PPS)
+                .range("socket.fraction", socketFraction, 0, 1)
+                .range("hold.micros", holdMicros, 0, 60_000_000L)
+                .range("consumer.threads", consumerThreads, 1, 16)
+                .range("napi.threads", napiThreads, 0, MAX_QUEUES)
+                .range("dma.mask.bits", dmaMaskBits, 32, 64)
+                .range("iotlb.entries", iotlbEntries, 1, 1 << 20)
+                .range("iotlb.ways", iotlbWays, 1, 1 << 20);
+        if (check.ok()) {
+            check.that(iotlbEntries % iotlbWays == 0 && Integer.bitCount(iotlbEntries / iotlbWays) == 1, "iotlb.ways",
+                    iotlbWays, "a divisor of iotlb.entries " + iotlbEntries + " that leaves a power-of-2 number of sets");
         }
-        if (packetSizeMin < Packet.MIN_SIZE || packetSizeMax > Packet.MAX_SIZE || packetSizeMin > packetSizeMax) {
-            throw Checks.invalid("packet sizes", packetSizeMin + ".." + packetSizeMax,
-                    Packet.MIN_SIZE + " <= min <= max <= " + Packet.MAX_SIZE);
-        }
-        if (ratePps < 0) {
-            throw Checks.invalid("rate.pps", ratePps, ">= 0, 0 for unbounded");
-        }
-        if (!(socketFraction >= 0 && socketFraction <= 1)) {
-            throw Checks.invalid("socket.fraction", socketFraction, "0..1");
-        }
-        Checks.atLeast("hold.micros", holdMicros, 0);
-        Checks.inRange("consumer.threads", consumerThreads, 1, 16);
-        if (napiThreads < 0 || napiThreads > MAX_QUEUES) {
-            throw Checks.invalid("napi.threads", napiThreads, "0.." + MAX_QUEUES
-                    + ", 0 for one per queue up to the number of cores");
-        }
-        Checks.inRange("dma.mask.bits", dmaMaskBits, 32, 64);
-        new Iotlb(iotlbEntries, iotlbWays); // checks the geometry
+        check.done();
     }
+
+    /** The highest offered rate per queue; 0 is unbounded. */
+    public static final long MAX_RATE_PPS = 100_000_000L;
 
     /** NAPI threads this device runs: as configured, never more than its queues. */
     public int napiThreadCount() {

@@ -111,14 +111,14 @@ final class SocketReader implements Runnable {
                     bad = receiveDevmem(s.queue, d, token);
                 }
                 if (bad == null) {
-                    s.queue.counters.verifiedBySocket.incrementAndGet();
+                    s.queue.counters().addShared(SimCounters.VERIFIED, 1);
                 } else {
-                    s.queue.counters.corrupt(bad, true);
+                    s.queue.corruptBySocket(bad);
                 }
             } catch (Throwable t) {
-                s.queue.counters.errors.incrementAndGet();
-                s.queue.counters.corrupt("socket: " + t, true);
-                LOG.log(System.Logger.Level.WARNING, "socket of " + s.queue.id + " failed on a packet", t);
+                s.queue.counters().addShared(SimCounters.ERRORS, 1);
+                s.queue.corruptBySocket("socket: " + t);
+                LOG.log(System.Logger.Level.WARNING, "socket of " + s.queue.id() + " failed on a packet", t);
             }
             // Held (and later released) whatever happened above: no page is lost.
             hold(d, token);
@@ -144,8 +144,8 @@ final class SocketReader implements Runnable {
         if (!d.dataPool.deviceRead(d.data, d.payloadAt, deviceScratch, 0, frag.size)) {
             return "device memory failed while reading " + frag;
         }
-        queue.counters.devmemFrags.incrementAndGet();
-        return Packet.verify(queue.device.template(), hdr, hdrAt, deviceScratch, 0, queue.index);
+        queue.counters().addShared(SimCounters.DEVMEM_FRAGS, 1);
+        return Packet.verify(queue.device.template(), hdr, hdrAt, deviceScratch, 0, queue.index());
     }
 
     /** Holds the packet's pages: a device-memory payload by its token (-1: none, or the table was full). */

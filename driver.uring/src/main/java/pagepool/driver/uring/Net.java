@@ -8,10 +8,48 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
-/** IPv4 socket addresses ({@code struct sockaddr_in}, 16 bytes) in native memory. */
+/**
+ * The socket structures the receive paths read and write in native memory, their offsets named
+ * here once (x86-64 and arm64 Linux, LP64), and IPv4 socket addresses ({@code struct sockaddr_in}).
+ */
 final class Net {
 
     static final int SOCKADDR_IN = 16;
+
+    /** {@code struct iovec}: base, length. */
+    static final int IOVEC = 16;
+    static final int IOV_BASE = 0;
+    static final int IOV_LEN = 8;
+
+    /** {@code struct msghdr}. */
+    static final int MSGHDR = 56;
+    static final int MSG_NAME = 0;
+    static final int MSG_NAMELEN = 8;
+    static final int MSG_IOV = 16;
+    static final int MSG_IOVLEN = 24;
+    static final int MSG_CONTROLLEN = 40;
+    static final int MSG_FLAGS = 48;
+    /** {@code struct mmsghdr}: a msghdr, then the length received ({@code msg_len}), padded to 64. */
+    static final int MMSGHDR = 64;
+    static final int MMSG_LEN = 56;
+
+    /** {@code struct pollfd}: fd, events, revents. */
+    static final int POLLFD = 8;
+    static final int POLL_FD = 0;
+    static final int POLL_EVENTS = 4;
+    static final int POLL_REVENTS = 6;
+
+    /** {@code struct io_uring_recvmsg_out}, at the start of a multishot recvmsg's buffer. */
+    static final int RECVMSG_OUT = 16;
+    static final int OUT_CONTROLLEN = 4;
+    static final int OUT_PAYLOADLEN = 8;
+    static final int OUT_FLAGS = 12;
+
+    /** {@code struct cmsghdr} (len, level, type), then its data; {@code CMSG_SPACE(sizeof(int))} in all. */
+    static final int CMSG_LEVEL = 8;
+    static final int CMSG_TYPE = 12;
+    static final int CMSG_DATA = 16;
+    static final int CMSG_SPACE_INT = 24;
 
     private Net() {
     }

@@ -6,6 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.lang.foreign.MemorySegment;
 
+import pagepool.kit.traffic.Checksum;
+
 /**
  * The verifiable datagram: a 32-byte header (magic, sequence number, payload length, flow, and a
  * checksum of the payload) and a payload of pseudo-random bytes. A receiver reads every payload
@@ -68,45 +70,8 @@ public final class Traffic {
         return checksum(buf, at + HEADER, len) == buf.get(JAVA_LONG_UNALIGNED, at + 24) ? VERIFIED : CORRUPT;
     }
 
-    /**
-     * Every byte: the sum of the payload's words and their index-weighted sum, computed in four
-     * lanes of additions, folded with a rotation so that no single changed word and no swap of two
-     * words cancels out; the tail bytes and the length join in.
-     */
+    /** The checksum every pagepool traffic source writes ({@link Checksum}). */
     static long checksum(MemorySegment buf, long at, int len) {
-        int n = len >>> 3;
-        int rounds = n >>> 2;
-        long a0 = 0;
-        long a1 = 0;
-        long a2 = 0;
-        long a3 = 0;
-        long b0 = 0;
-        long b1 = 0;
-        long b2 = 0;
-        long b3 = 0;
-        for (int t = 0; t < rounds; t++) {
-            long o = at + 32L * t;
-            a0 += buf.get(JAVA_LONG_UNALIGNED, o);
-            a1 += buf.get(JAVA_LONG_UNALIGNED, o + 8);
-            a2 += buf.get(JAVA_LONG_UNALIGNED, o + 16);
-            a3 += buf.get(JAVA_LONG_UNALIGNED, o + 24);
-            b0 += a0;
-            b1 += a1;
-            b2 += a2;
-            b3 += a3;
-        }
-        // b[j] = sum over rounds t of (T - t) * w[4t + j], so sum(k * w[k]) = 4 * (T * s1 - sum b) + sum j * a[j].
-        long s1 = a0 + a1 + a2 + a3;
-        long s2 = 4 * ((long) rounds * s1 - (b0 + b1 + b2 + b3)) + a1 + 2 * a2 + 3 * a3;
-        for (int k = rounds << 2; k < n; k++) {
-            long w = buf.get(JAVA_LONG_UNALIGNED, at + 8L * k);
-            s1 += w;
-            s2 += w * k;
-        }
-        long tail = 0;
-        for (int i = n << 3; i < len; i++) {
-            tail = tail * 31 + (buf.get(JAVA_BYTE, at + i) & 0xff);
-        }
-        return s1 ^ Long.rotateLeft(s2 * 0x9E3779B97F4A7C15L, 29) ^ (tail * 0xC2B2AE3D27D4EB4FL) ^ len;
+        return Checksum.of(buf, at, len);
     }
 }

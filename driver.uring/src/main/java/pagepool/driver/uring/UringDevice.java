@@ -6,14 +6,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import pagepool.api.Checks;
 import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolParams;
 import pagepool.api.datagram.DatagramConsumer;
-import pagepool.api.queue.NetDevice;
-import pagepool.api.queue.QueueMemory;
-import pagepool.api.queue.QueueOperationException;
+import pagepool.kit.driver.RxDevice;
 
 /**
  * A UDP device: {@code rxQueues} sockets bound to one address with {@code SO_REUSEPORT}, each an
@@ -23,7 +20,7 @@ import pagepool.api.queue.QueueOperationException;
  * it runs and why in {@link #details()}. It creates its pools through the {@link PagePoolFactory}
  * and never learns which provider is behind them.
  */
-public final class UringDevice implements NetDevice, AutoCloseable {
+public final class UringDevice extends RxDevice<UringQueue, UringMem> {
 
     private static final System.Logger LOG = System.getLogger(UringDevice.class.getName());
     private static final int SO_RCVBUFFORCE = 33;
@@ -41,9 +38,6 @@ public final class UringDevice implements NetDevice, AutoCloseable {
     private final String path;
     private final boolean gro;
     private String groRefused;
-    private final UringQueue[] queues;
-    private volatile boolean carrier = true;
-    private volatile boolean adminUp;
     private volatile DatagramConsumer consumer;
     private volatile String lastConsumerError;
     private boolean closed;
@@ -54,9 +48,9 @@ public final class UringDevice implements NetDevice, AutoCloseable {
      * @throws IllegalStateException naming the address and the reason when a socket cannot be bound
      */
     public UringDevice(UringSettings settings, PagePoolFactory pools) {
+        super(settings.name(), UringMem.class, settings.up(), true);
         this.settings = settings;
         this.pools = pools;
-        this.adminUp = settings.up();
         this.sockets = new int[settings.rxQueues()];
         java.util.Arrays.fill(sockets, -1);
         int bound = settings.port();
@@ -89,10 +83,11 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         this.ioUring = why == null;
         this.path = ioUring ? "io_uring" : "recvmmsg (" + why + ")";
         this.gro = settings.gro() && ioUring && enableGro();
-        this.queues = new UringQueue[sockets.length];
+        UringQueue[] queues = new UringQueue[sockets.length];
         for (int i = 0; i < queues.length; i++) {
-            queues[i] = new UringQueue(this, i, sockets[i], ioUring, settings.ringSize(), settings.coalesceMicros(), gro);
+            queues[i] = new UringQueue(this, i, sockets[i], settings, ioUring, gro);
         }
+        queues(queues);
         try {
             for (UringQueue q : queues) {
                 q.open();
@@ -222,85 +217,8 @@ public final class UringDevice implements NetDevice, AutoCloseable {
     // ---- NetDevice ----------------------------------------------------------------------------------
 
     @Override
-    public String name() {
-        return settings.name();
-    }
-
-    @Override
-    public int rxQueueCount() {
-        return queues.length;
-    }
-
-    @Override
     public boolean headerSplit() {
         return false;
-    }
-
-    @Override
-    public QueueMemory memAlloc(int queue) throws QueueOperationException {
-        return queue(queue).memAlloc();
-    }
-
-    @Override
-    public QueueMemory stop(int queue) throws QueueOperationException {
-        return queue(queue).stop();
-    }
-
-    @Override
-    public void start(int queue, QueueMemory memory) throws QueueOperationException {
-        queue(queue).start(own(queue, memory));
-    }
-
-    @Override
-    public boolean canSwap(int queue) {
-        return queueOrThrow(queue).running();
-    }
-
-    @Override
-    public QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
-        return queue(queue).swap(own(queue, memory));
-    }
-
-    @Override
-    public void memFree(QueueMemory memory) {
-        if (memory instanceof UringMem m && m.queue >= 0 && m.queue < queues.length) {
-            queues[m.queue].memFree(m);
-        }
-    }
-
-    private UringMem own(int queue, QueueMemory memory) throws QueueOperationException {
-        if (!(memory instanceof UringMem m) || m.queue != queue) {
-            throw new QueueOperationException("queue " + settings.name() + "/" + queue + ": memory " + memory
-                    + " was not allocated for it by memAlloc");
-        }
-        return m;
-    }
-
-    @Override
-    public String queueFault(int queue) {
-        return queueOrThrow(queue).fault();
-    }
-
-    /**
-     * The queue's counters, with the kernel's drops for its socket ({@code sk_drops}): every
-     * datagram sent to the queue was received ({@code packets}) or dropped ({@code drops}). With
-     * GRO the kernel counts a dropped coalesced packet once, whatever number of datagrams it held:
-     * {@code drops} is then a lower bound of the datagrams lost.
-     */
-    @Override
-    public Map<String, Long> queueStats(int queue) {
-        UringQueue q = queueOrThrow(queue);
-        Map<String, Long> counters = q.counters.toMap();
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("packets", counters.remove("packets"));
-        m.put("bytes", counters.remove("bytes"));
-        m.put("drops", kernelDrops(queue));
-        m.putAll(counters);
-        PagePool p = q.pool();
-        m.put("pool-id", p == null ? 0L : p.id());
-        m.put("posted", q.posted());
-        m.put("io-uring", ioUring ? 1L : 0L);
-        return m;
     }
 
     /** The kernel's count of datagrams it dropped for the queue's socket (a full receive buffer). */
@@ -308,27 +226,6 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         synchronized (sys) {
             return closed ? 0 : sys.drops(sockets[queue], meminfo);
         }
-    }
-
-    @Override
-    public boolean adminUp() {
-        return adminUp;
-    }
-
-    @Override
-    public void setAdminUp(boolean up) {
-        adminUp = up;
-    }
-
-    /** The socket always has carrier; what arrives while the queue is down waits in its buffer or is dropped. */
-    @Override
-    public boolean carrier() {
-        return carrier;
-    }
-
-    @Override
-    public void setCarrier(boolean up) {
-        carrier = up;
     }
 
     @Override
@@ -348,21 +245,6 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         return d;
     }
 
-    private UringQueue queue(int queue) throws QueueOperationException {
-        try {
-            return queueOrThrow(queue);
-        } catch (IllegalArgumentException e) {
-            throw new QueueOperationException(e.getMessage());
-        }
-    }
-
-    private UringQueue queueOrThrow(int queue) {
-        if (queue < 0 || queue >= queues.length) {
-            throw Checks.invalid("queue", queue, "0.." + (queues.length - 1) + " on " + settings.name());
-        }
-        return queues[queue];
-    }
-
     // ---- life ---------------------------------------------------------------------------------------
 
     /**
@@ -374,19 +256,14 @@ public final class UringDevice implements NetDevice, AutoCloseable {
         if (closed) {
             return;
         }
-        for (UringQueue q : queues) {
-            if (q == null) {
-                continue;
-            }
-            try {
-                UringMem m = q.stop();
-                if (m != null) {
-                    q.memFree(m);
+        closeQueues();
+        UringQueue[] queues = queues();
+        if (queues != null) {
+            for (UringQueue q : queues) {
+                if (q != null) {
+                    q.close();
                 }
-            } catch (QueueOperationException | RuntimeException e) {
-                LOG.log(Level.ERROR, "closing " + q.id + ": " + e.getMessage(), e);
             }
-            q.close();
         }
         synchronized (sys) {
             closed = true;

@@ -1,20 +1,15 @@
 package pagepool.driver.uring;
 
 import java.lang.System.Logger.Level;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.Map;
 import java.util.TreeMap;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -23,12 +18,11 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import pagepool.api.Checks;
 import pagepool.api.PagePoolFactory;
-import pagepool.kit.config.ConfigReport;
-import pagepool.kit.config.ConfigValues;
 import pagepool.api.datagram.DatagramConsumer;
 import pagepool.api.queue.NetDevice;
+import pagepool.kit.config.ConfigValues;
+import pagepool.kit.driver.DeviceComponent;
 
 /**
  * One UDP device per factory configuration of {@value #PID} ({@code load/pagepool.uring.device-<name>.cfg}).
@@ -41,7 +35,8 @@ import pagepool.api.queue.NetDevice;
 @Component(configurationPid = UringDeviceComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {}, immediate = true)
 @Designate(ocd = UringDeviceComponent.Config.class, factory = true)
-public final class UringDeviceComponent {
+public final class UringDeviceComponent
+        extends DeviceComponent<UringDeviceComponent.Config, UringSettings, UringDevice> {
 
     static final String PID = "pagepool.uring.device";
     private static final System.Logger LOG = System.getLogger(UringDeviceComponent.class.getName());
@@ -87,160 +82,85 @@ public final class UringDeviceComponent {
 
     private final BundleContext context;
     private final PagePoolFactory pools;
-    private final ConfigReport report;
     /** Consumers by their references: the greatest (highest ranking, then oldest) that matches wins. */
     private final TreeMap<ServiceReference<DatagramConsumer>, DatagramConsumer> consumers = new TreeMap<>();
-    private UringSettings settings;
-    private UringDevice device;
-    private ServiceRegistration<NetDevice> registration;
 
     @Activate
-    public UringDeviceComponent(Config config, Map<String, Object> props, BundleContext context,
-            @Reference PagePoolFactory pools) {
+    public UringDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
+            @Reference UringDeviceNames names) {
+        super(Config.class, props, context, pools, names);
         this.context = context;
         this.pools = pools;
-        this.report = new ConfigReport(context);
-        apply(config, props);
+        activate(props);
     }
 
-    @Modified
-    void modified(Config config, Map<String, Object> props) {
-        apply(config, props);
+    @Override
+    public UringSettings settings(Config c, ConfigValues v) {
+        return settingsOf(c, v);
     }
 
-    @Deactivate
-    synchronized void deactivate() {
-        tearDown();
-        try {
-            pools.reserve(reservation, 0);
-        } catch (RuntimeException e) {
-            // The engine went first: its reservations went with it.
+    @Override
+    public String conflict(UringSettings s) {
+        return sharerOf(s);
+    }
+
+    /** The administrative state changes in place; everything else rebuilds the device. */
+    @Override
+    public boolean changeInPlace(UringDevice d, UringSettings old, UringSettings s) {
+        if (!s.withUp(old.up()).equals(old)) {
+            return false;
         }
-        report.close();
+        d.setAdminUp(s.up());
+        LOG.log(Level.INFO, "{0}: {1}", s.name(), s.up() ? "up" : "down");
+        return true;
+    }
+
+    @Override
+    public UringDevice build(UringSettings s) {
+        UringDevice d = new UringDevice(s, pools);
+        chooseConsumer(d);
+        return d;
+    }
+
+    /** The old sockets let go of the address before the new ones bind it. */
+    @Override
+    public boolean buildBeforeTearDown() {
+        return false;
     }
 
     // A replaced consumer may be bound before the old one is unbound: the map holds both meanwhile.
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    synchronized void addConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
-        consumers.put(ref, c);
-        chooseConsumer();
+    void addConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
+        synchronized (consumers) {
+            consumers.put(ref, c);
+        }
+        chooseConsumer(device());
     }
 
-    synchronized void removeConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
-        consumers.remove(ref);
-        chooseConsumer();
+    void removeConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
+        synchronized (consumers) {
+            consumers.remove(ref);
+        }
+        chooseConsumer(device());
     }
 
-    private void chooseConsumer() {
+    private void chooseConsumer(UringDevice device) {
         if (device == null) {
             return;
         }
         DatagramConsumer best = null;
-        for (Map.Entry<ServiceReference<DatagramConsumer>, DatagramConsumer> e : consumers.descendingMap().entrySet()) {
-            Object want = e.getKey().getProperty(DatagramConsumer.DEVICE);
-            if (want == null || want.equals(device.name())) {
-                best = e.getValue();
-                break;
+        synchronized (consumers) {
+            for (Map.Entry<ServiceReference<DatagramConsumer>, DatagramConsumer> e : consumers.descendingMap()
+                    .entrySet()) {
+                Object want = e.getKey().getProperty(DatagramConsumer.DEVICE);
+                if (want == null || want.equals(device.name())) {
+                    best = e.getValue();
+                    break;
+                }
             }
         }
         device.consumer(best);
-    }
-
-    /** A configured name as it may be shown: itself when valid, else printable and clipped. */
-    private static String printableName(String n) {
-        try {
-            return Checks.deviceName("name", n);
-        } catch (IllegalArgumentException e) {
-            return Checks.printable(n);
-        }
-    }
-
-    /** The key of this configuration's memory reservation. */
-    private String reservation = "";
-
-    private String pidOf(Map<String, Object> props) {
-        reservation = String.valueOf(props.get(org.osgi.framework.Constants.SERVICE_PID));
-        return reservation;
-    }
-
-    private synchronized void apply(Config config, Map<String, Object> props) {
-        ConfigValues v = new ConfigValues(props);
-        UringSettings s = settings(config, v);
-        String keeps = device == null ? "; no device is created"
-                : "; " + settings.name() + " keeps running with its last good configuration";
-        if (s == null) {
-            String name = settings != null ? settings.name() : printableName(String.valueOf(props.getOrDefault("name",
-                    "udp0")));
-            report.refuse(v.source(), "device " + name, v.message() + keeps);
-            return;
-        }
-        String holder = holderOf(s.name());
-        if (holder != null) {
-            report.refuse(v.source(), "device " + s.name(), Checks.message("name", "'" + s.name() + "' is taken by "
-                    + holder, "a name no other device has") + keeps);
-            return;
-        }
-        String sharer = sharerOf(s);
-        if (sharer != null) {
-            report.refuse(v.source(), "device " + s.name(), Checks.message("port", s.port(), "a port no other device"
-                    + " receives on: " + sharer + " receives on " + Net.text(s.address()) + ":" + s.port()) + keeps);
-            return;
-        }
-        try {
-            pools.reserve(pidOf(props), s.committedBytes());
-        } catch (IllegalArgumentException e) {
-            report.refuse(v.source(), "device " + s.name(), e.getMessage() + keeps);
-            return;
-        }
-        if (device != null && s.equals(settings)) {
-            report.clear();
-            return;
-        }
-        if (device != null && new UringSettings(s.name(), s.address(), s.port(), s.rxQueues(), s.ringSize(),
-                s.pageOrder(), s.rcvbufBytes(), s.ioUring(), s.coalesceMicros(), s.gro(), settings.up()).equals(settings)) {
-            device.setAdminUp(s.up());
-            settings = s;
-            report.clear();
-            LOG.log(Level.INFO, "{0}: {1}", s.name(), s.up() ? "up" : "down");
-            return;
-        }
-        UringSettings old = settings;
-        tearDown(); // the old sockets let go of the address before the new ones bind it
-        UringDevice d;
-        try {
-            d = new UringDevice(s, pools);
-        } catch (RuntimeException e) {
-            settings = null;
-            report.refuse(v.source(), "device " + s.name(), e.getMessage() + (old == null ? "; no device is created"
-                    : "; " + old.name() + " is closed"));
-            return;
-        }
-        report.clear();
-        settings = s;
-        device = d;
-        chooseConsumer();
-        Dictionary<String, Object> p = new Hashtable<>();
-        p.put(NetDevice.NAME, s.name());
-        registration = context.registerService(NetDevice.class, device, p);
-        if (old != null) {
-            LOG.log(Level.INFO, "{0}: rebuilt with its new configuration ({1})", s.name(), v.source());
-        }
-    }
-
-    /** Who else registered a device of this name, or null. */
-    private String holderOf(String name) {
-        try {
-            for (ServiceReference<NetDevice> r : context.getServiceReferences(NetDevice.class, "("
-                    + NetDevice.NAME + "=" + name.replaceAll("([\\\\*()])", "\\\\$1") + ")")) {
-                if (registration == null || !r.equals(registration.getReference())) {
-                    return "bundle " + r.getBundle().getSymbolicName();
-                }
-            }
-            return null;
-        } catch (InvalidSyntaxException | IllegalStateException e) {
-            return null;
-        }
     }
 
     /**
@@ -254,8 +174,9 @@ public final class UringDeviceComponent {
         String address = Net.text(s.address()) + ":" + s.port();
         try {
             for (ServiceReference<NetDevice> r : context.getServiceReferences(NetDevice.class, null)) {
-                if (registration != null && r.equals(registration.getReference())) {
-                    continue;
+                if (r.getBundle() != null && r.getBundle().getBundleId() == context.getBundle().getBundleId()
+                        && s.name().equals(r.getProperty(NetDevice.NAME))) {
+                    continue; // this configuration's own device, about to be rebuilt
                 }
                 NetDevice d = context.getService(r);
                 try {
@@ -274,36 +195,18 @@ public final class UringDeviceComponent {
         return null;
     }
 
-    private void tearDown() {
-        if (registration != null) {
-            try {
-                registration.unregister();
-            } catch (IllegalStateException e) {
-                // Gone with the bundle already.
-            }
-            registration = null;
-        }
-        if (device != null) {
-            device.close();
-            device = null;
-        }
-    }
-
-    /** Checked settings, or null with the problems in {@code v}. */
-    static UringSettings settings(Config c, ConfigValues v) {
+    /** Checked settings, or null with the problems in {@code v}; the ranges are {@link UringSettings}'s. */
+    static UringSettings settingsOf(Config c, ConfigValues v) {
         v.noUnknownKeys(Config.class);
         String name = v.deviceName("name", c::name);
         String address = v.text("bind.address", c::bind_address);
-        int port = v.integer("port", c::port, 0, 65535);
-        int queues = v.integer("rx.queues", c::rx_queues, 1, UringSettings.MAX_QUEUES);
-        int ring = v.integer("ring.size", c::ring_size, 16, UringSettings.MAX_RING);
-        if (v.ok() && Integer.bitCount(ring) != 1) {
-            v.problem("ring.size", ring, "a power of 2 in 16.." + UringSettings.MAX_RING);
-        }
-        int order = v.integer("page.order", c::page_order, 0, 4);
-        int rcvbuf = v.integer("rcvbuf.bytes", c::rcvbuf_bytes, 0, 1 << 30);
+        int port = v.integer("port", c::port);
+        int queues = v.integer("rx.queues", c::rx_queues);
+        int ring = v.integer("ring.size", c::ring_size);
+        int order = v.integer("page.order", c::page_order);
+        int rcvbuf = v.integer("rcvbuf.bytes", c::rcvbuf_bytes);
         boolean ioUring = v.bool("io.uring", c::io_uring);
-        int coalesce = v.integer("coalesce.usecs", c::coalesce_usecs, 0, UringSettings.MAX_COALESCE_MICROS);
+        int coalesce = v.integer("coalesce.usecs", c::coalesce_usecs);
         boolean gro = v.bool("gro", c::gro);
         boolean up = v.bool("up", c::up);
         if (!v.ok()) {

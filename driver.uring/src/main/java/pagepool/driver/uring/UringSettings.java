@@ -1,6 +1,7 @@
 package pagepool.driver.uring;
 
-import pagepool.api.Checks;
+import pagepool.kit.driver.DeviceConfig;
+import pagepool.kit.driver.SettingsCheck;
 
 /**
  * How a UDP device is built: where it receives, how many queues (sockets sharing the address with
@@ -22,14 +23,14 @@ import pagepool.api.Checks;
  * @param up whether the device is administratively up from the start
  */
 public record UringSettings(String name, int address, int port, int rxQueues, int ringSize, int pageOrder,
-        int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean gro, boolean up) {
+        int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean gro, boolean up) implements DeviceConfig.Settings {
 
-    /** The most queues a device has: a thread, a socket and a ring each. */
     /** The bytes of pages these settings commit: every queue's ring of buffers of its page size. */
     public long committedBytes() {
         return (long) rxQueues * ringSize * (4096L << pageOrder);
     }
 
+    /** The most queues a device has: a thread, a socket and a ring each. */
     public static final int MAX_QUEUES = 64;
     /** No interrupt moderation by default: a queue wakes as soon as a datagram is there. */
     public static final int DEFAULT_COALESCE_MICROS = 0;
@@ -42,19 +43,22 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
     public static final int MAX_RING = 16384;
 
     public UringSettings {
-        Checks.deviceName("name", name);
-        Checks.inRange("port", port, 0, 65535);
-        Checks.inRange("rx.queues", rxQueues, 1, MAX_QUEUES);
-        if (ringSize < 16 || ringSize > MAX_RING || Integer.bitCount(ringSize) != 1) {
-            throw Checks.invalid("ring.size", ringSize, "a power of 2 in 16.." + MAX_RING);
-        }
-        Checks.inRange("page.order", pageOrder, 0, 4);
-        Checks.inRange("rcvbuf.bytes", rcvbufBytes, 0, 1 << 30);
-        Checks.inRange("coalesce.usecs", coalesceMicros, 0, MAX_COALESCE_MICROS);
-        if (gro && pageOrder != GRO_PAGE_ORDER) {
-            throw Checks.invalid("page.order", pageOrder, GRO_PAGE_ORDER + " with gro: a coalesced buffer holds up to"
-                    + " 64 KiB");
-        }
+        new SettingsCheck().deviceName("name", name)
+                .range("port", port, 0, 65535)
+                .range("rx.queues", rxQueues, 1, MAX_QUEUES)
+                .powerOfTwo("ring.size", ringSize, 16, MAX_RING)
+                .range("page.order", pageOrder, 0, GRO_PAGE_ORDER)
+                .range("rcvbuf.bytes", rcvbufBytes, 0, 1 << 30)
+                .range("coalesce.usecs", coalesceMicros, 0, MAX_COALESCE_MICROS)
+                .that(!gro || pageOrder == GRO_PAGE_ORDER, "page.order", pageOrder, GRO_PAGE_ORDER
+                        + " with gro: a coalesced buffer holds up to 64 KiB")
+                .done();
+    }
+
+    /** The same settings but the administrative state: what a device changes in place. */
+    UringSettings withUp(boolean on) {
+        return new UringSettings(name, address, port, rxQueues, ringSize, pageOrder, rcvbufBytes, ioUring, coalesceMicros,
+                gro, on);
     }
 
     /** Buffers of 64 KiB: what a GRO buffer may hold. */

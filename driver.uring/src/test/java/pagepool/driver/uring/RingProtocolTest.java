@@ -58,7 +58,7 @@ class RingProtocolTest {
         try (StandaloneEngine engine = new StandaloneEngine()) {
             TestProvider provider = new TestProvider("test");
             PagePool pool = engine.createPool(PoolParams.builder().poolSize(64).build(), provider);
-            UringMem m = UringMem.forIoUring(0, 3, pool, 16);
+            RingMem m = new RingMem(0, 3, pool, 16);
             Netmem[] pages = new Netmem[16];
             for (int i = 0; i < 16; i++) {
                 pages[i] = pool.alloc();

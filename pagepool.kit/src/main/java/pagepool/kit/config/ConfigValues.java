@@ -77,6 +77,64 @@ public final class ConfigValues {
         return type.cast(proxy);
     }
 
+    /**
+     * A configuration as an instance of its type, read from {@code props} the way DS reads it
+     * (key {@code a_b} is property {@code a.b}; a missing key is its default). A value that is
+     * not of the method's type throws from that method, which the reading calls of this class
+     * report as the key's problem.
+     */
+    public static <A extends Annotation> A typed(Class<A> type, Map<String, ?> props) {
+        Object proxy = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (self, m, args) -> {
+            return switch (m.getName()) {
+                case "annotationType" -> type;
+                case "toString" -> type.getSimpleName() + " " + props;
+                case "hashCode" -> System.identityHashCode(self);
+                case "equals" -> self == args[0];
+                default -> {
+                    Object raw = props.get(key(m));
+                    yield raw == null ? m.getDefaultValue() : convert(raw, m.getReturnType(), key(m));
+                }
+            };
+        });
+        return type.cast(proxy);
+    }
+
+    /** The property a configuration type's method reads, as DS names it. */
+    private static String key(Method m) {
+        return m.getName().replace("__", "\u0000").replace('_', '.').replace('\u0000', '_');
+    }
+
+    private static Object convert(Object raw, Class<?> to, String key) {
+        String text = String.valueOf(raw).strip();
+        try {
+            if (to == String.class) {
+                return String.valueOf(raw);
+            } else if (to == boolean.class) {
+                return raw instanceof Boolean b ? b : Boolean.parseBoolean(text);
+            } else if (to == int.class) {
+                return raw instanceof Number n ? Math.toIntExact(n.longValue()) : Integer.parseInt(text);
+            } else if (to == long.class) {
+                return raw instanceof Number n ? n.longValue() : Long.parseLong(text);
+            } else if (to == double.class) {
+                return raw instanceof Number n ? n.doubleValue() : Double.parseDouble(text);
+            }
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": '" + raw + "' is not a " + to.getSimpleName(), e);
+        }
+        throw new IllegalArgumentException(key + ": a configuration method of type " + to.getName()
+                + " (expected: String, boolean, int, long or double)");
+    }
+
+    /** An int, of any value: its range is checked where the settings are built. */
+    public int integer(String key, IntSupplier typed) {
+        return integer(key, typed, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    }
+
+    /** A long, of any value: its range is checked where the settings are built. */
+    public long integer(String key, LongSupplier typed) {
+        return integer(key, typed, Long.MIN_VALUE, Long.MAX_VALUE);
+    }
+
     public int integer(String key, IntSupplier typed, int min, int max) {
         return (int) integer(key, () -> typed.getAsInt(), (long) min, (long) max);
     }
@@ -86,22 +144,31 @@ public final class ConfigValues {
         // DS's own conversion would take "+5" or another script's digits.
         if (props.get(key) instanceof String raw) {
             try {
-                Checks.parseLong(key, raw, "an integer in " + range(min, max));
+                Checks.parseLong(key, raw, anInteger(min, max));
             } catch (IllegalArgumentException e) {
-                return bad(key, "an integer in " + range(min, max), min);
+                return bad(key, anInteger(min, max), min);
             }
         }
         long v;
         try {
             v = typed.getAsLong();
         } catch (RuntimeException e) {
-            return bad(key, "an integer in " + range(min, max), min);
+            return bad(key, anInteger(min, max), min);
         }
         if (v < min || v > max) {
             problem(key, v, range(min, max));
             return min;
         }
         return v;
+    }
+
+    /** A number, of any value: its range is checked where the settings are built. */
+    public double decimal(String key, DoubleSupplier typed) {
+        try {
+            return typed.getAsDouble();
+        } catch (RuntimeException e) {
+            return bad(key, "a number", 0.0);
+        }
     }
 
     public double decimal(String key, DoubleSupplier typed, double min, double max) {
@@ -196,7 +263,7 @@ public final class ConfigValues {
         Set<String> known = new TreeSet<>();
         Set<String> own = Set.of(alsoKnown);
         for (Method m : config.getDeclaredMethods()) {
-            known.add(m.getName().replace("__", "\u0000").replace('_', '.').replace('\u0000', '_'));
+            known.add(key(m));
         }
         for (String key : new TreeSet<>(props.keySet())) {
             if (!known.contains(key) && !own.contains(key) && !isFrameworkKey(key)) {
@@ -226,6 +293,11 @@ public final class ConfigValues {
     private <T> T bad(String key, String expected, T result) {
         problem(key, "'" + props.get(key) + "'", expected);
         return result;
+    }
+
+    private static String anInteger(long min, long max) {
+        boolean any = min == Integer.MIN_VALUE && max == Integer.MAX_VALUE || min == Long.MIN_VALUE && max == Long.MAX_VALUE;
+        return any ? "an integer" : "an integer in " + range(min, max);
     }
 
     private static String range(long min, long max) {

@@ -1,0 +1,56 @@
+package pagepool.kit.driver;
+
+import java.lang.annotation.Annotation;
+import java.util.Map;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+
+import pagepool.api.PagePoolFactory;
+import pagepool.api.queue.NetDevice;
+import pagepool.kit.config.ConfigValues;
+
+/**
+ * The DS component a driver declares for its device factory configuration: it extends this with
+ * its {@code @Component} and {@code Config} annotations, an {@code @Activate} constructor that
+ * ends with {@link #activate}, and the {@link DeviceConfig.Driver} part. Modification and
+ * deactivation are this class's (the driver's bnd.bnd sets {@code -dsannotations-options: inherit}
+ * so they are declared for the subclass).
+ *
+ * @param <C> the driver's {@code Config} annotation
+ * @param <S> its settings
+ * @param <D> its device
+ */
+public abstract class DeviceComponent<C extends Annotation, S extends DeviceConfig.Settings,
+        D extends NetDevice & AutoCloseable> implements DeviceConfig.Driver<C, S, D> {
+
+    private final Class<C> type;
+    private final DeviceConfig<C, S, D> config;
+
+    protected DeviceComponent(Class<C> type, Map<String, Object> props, BundleContext context, PagePoolFactory pools,
+            DeviceNames names) {
+        this.type = type;
+        this.config = new DeviceConfig<>(context, pools, names, props, this);
+    }
+
+    /** Applies the first configuration; the last call of the subclass's constructor. */
+    protected final void activate(Map<String, Object> props) {
+        config.apply(ConfigValues.typed(type, props), props);
+    }
+
+    @Modified
+    protected final void modified(Map<String, Object> props) {
+        config.apply(ConfigValues.typed(type, props), props);
+    }
+
+    @Deactivate
+    protected final void deactivate() {
+        config.close();
+    }
+
+    /** The device now, or null. */
+    protected final D device() {
+        return config.device();
+    }
+}

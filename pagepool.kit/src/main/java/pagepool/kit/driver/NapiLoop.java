@@ -1,0 +1,235 @@
+package pagepool.kit.driver;
+
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import pagepool.api.QueueId;
+import pagepool.api.queue.QueueOperationException;
+
+/**
+ * A NAPI thread: it polls its queues ({@link Poll}) and runs their queue operations as tasks
+ * between two polls, so a poll never sees a queue's memory change under it. Another thread hands
+ * an operation over with {@link #call}, which wakes the loop ({@link #wakeWith}: an unpark by
+ * default, an eventfd write for a loop asleep in the kernel) and waits for the answer within a
+ * deadline. The loop survives whatever a poll throws: {@link Poll#failed} counts it, the loop
+ * backs off briefly and goes on.
+ */
+public final class NapiLoop implements Runnable {
+
+    private static final System.Logger LOG = System.getLogger(NapiLoop.class.getName());
+    /** How long a caller waits for a queue operation. */
+    public static final long CALL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long SET_UP_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long BACK_OFF_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    /** What the loop does between tasks: the driver's receive path. */
+    public interface Poll {
+        /** On the loop's thread before its first poll; what it throws ends the loop and fails {@link #start}. */
+        default void setUp() {
+        }
+
+        /**
+         * One round over the loop's queues. When none had work and no task is waiting
+         * ({@link NapiLoop#idle}), it waits for traffic or a {@link NapiLoop#wake}, up to a bound of its own.
+         */
+        void poll();
+
+        /** The round threw: count it and fail the queue concerned; the loop goes on. */
+        void failed(Throwable t);
+
+        /** On the loop's thread after its last task. */
+        default void tearDown() {
+        }
+    }
+
+    /** A queue operation, run on the loop's thread. */
+    public interface Task<T> {
+        T run() throws QueueOperationException;
+    }
+
+    private final Thread thread;
+    private final Poll poll;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile Runnable waker;
+    private volatile Throwable setUpFailure;
+    private volatile boolean closing;
+
+    public NapiLoop(String name, Poll poll) {
+        this.poll = poll;
+        this.thread = new Thread(this, name);
+        this.thread.setDaemon(true);
+        this.waker = () -> LockSupport.unpark(thread);
+    }
+
+    /**
+     * How other threads end the loop's wait from now on, e.g. an eventfd write a ring polls;
+     * set by {@link Poll#setUp}. Null goes back to the unpark.
+     */
+    public void wakeWith(Runnable wake) {
+        this.waker = wake != null ? wake : () -> LockSupport.unpark(thread);
+    }
+
+    /** Starts the thread and waits until {@link Poll#setUp} finished. */
+    public NapiLoop start() {
+        thread.start();
+        try {
+            if (!ready.await(SET_UP_NANOS, TimeUnit.NANOSECONDS)) {
+                throw new IllegalStateException(thread.getName() + ": did not set up within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(thread.getName() + ": interrupted while setting up");
+        }
+        Throwable t = setUpFailure;
+        if (t != null) {
+            throw new IllegalStateException(t.getMessage(), t);
+        }
+        return this;
+    }
+
+    public boolean isCurrent() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Whether the thread runs (started, not ended). */
+    public boolean alive() {
+        return thread.isAlive();
+    }
+
+    /** Whether the loop has nothing to do but wait: no task is waiting. */
+    public boolean idle() {
+        return tasks.isEmpty() && !closing;
+    }
+
+    /** Ends the loop's wait, from any thread. */
+    public void wake() {
+        waker.run();
+    }
+
+    /** Runs {@code task} on the loop's thread between two polls. */
+    public void submit(Runnable task) {
+        tasks.add(task);
+        wake();
+    }
+
+    /** {@link #call(QueueId, Task, Consumer)} for an operation whose late answer needs no clean-up. */
+    public <T> T call(QueueId queue, Task<T> work) throws QueueOperationException {
+        return call(queue, work, late -> { });
+    }
+
+    /**
+     * Runs a queue operation on the loop's thread (at once when called from it) and waits at
+     * most {@link #CALL_TIMEOUT_NANOS} for its answer.
+     *
+     * @param late takes what the operation gives after the caller stopped waiting, so memory
+     *        allocated too late is freed, not left behind
+     * @throws QueueOperationException what the operation threw, or naming the queue and why no
+     *         answer came (closed, timed out, interrupted)
+     */
+    public <T> T call(QueueId queue, Task<T> work, Consumer<? super T> late) throws QueueOperationException {
+        if (isCurrent()) {
+            return work.run();
+        }
+        if (closing || !thread.isAlive()) {
+            throw new QueueOperationException("queue " + queue + " is closed");
+        }
+        CompletableFuture<T> f = new CompletableFuture<>();
+        submit(() -> {
+            T v;
+            try {
+                v = work.run();
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+                return;
+            }
+            if (!f.complete(v) && v != null) {
+                late.accept(v);
+            }
+        });
+        try {
+            return f.get(CALL_TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw operationFailed(queue, e.getCause());
+        } catch (TimeoutException e) {
+            if (!f.completeExceptionally(e)) {
+                try {
+                    return f.getNow(null); // it answered just now
+                } catch (CompletionException c) {
+                    throw operationFailed(queue, c.getCause());
+                }
+            }
+            throw new QueueOperationException("queue " + queue + ": its NAPI thread did not answer within 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QueueOperationException("queue " + queue + ": interrupted");
+        }
+    }
+
+    private static QueueOperationException operationFailed(QueueId queue, Throwable c) {
+        if (c instanceof QueueOperationException q) {
+            return q;
+        }
+        return new QueueOperationException("queue " + queue + ": " + (c.getMessage() != null ? c.getMessage() : c), c);
+    }
+
+    @Override
+    public void run() {
+        try {
+            poll.setUp();
+        } catch (Throwable t) {
+            setUpFailure = t;
+            tearDown();
+            return;
+        } finally {
+            ready.countDown();
+        }
+        while (!closing) {
+            runTasks();
+            try {
+                poll.poll();
+            } catch (Throwable t) {
+                poll.failed(t);
+                LockSupport.parkNanos(BACK_OFF_NANOS); // no spinning on an error that stays
+            }
+        }
+        runTasks();
+        tearDown();
+    }
+
+    private void runTasks() {
+        for (Runnable t; (t = tasks.poll()) != null;) {
+            t.run(); // queue operations complete their own futures, errors included
+        }
+    }
+
+    private void tearDown() {
+        try {
+            poll.tearDown();
+        } catch (Throwable t) {
+            LOG.log(Level.ERROR, thread.getName() + ": tear-down: " + t, t);
+        }
+    }
+
+    /** Ends the loop after the tasks waiting now, and waits up to 10 s for the thread to end. */
+    public void close() {
+        closing = true;
+        wake();
+        if (isCurrent()) {
+            return;
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

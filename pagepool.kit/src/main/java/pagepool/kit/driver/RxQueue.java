@@ -1,0 +1,359 @@
+package pagepool.kit.driver;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import pagepool.api.Netmem;
+import pagepool.api.PagePool;
+import pagepool.api.QueueId;
+import pagepool.api.queue.QueueDebug.ResetMode;
+import pagepool.api.queue.QueueMemory;
+import pagepool.api.queue.QueueOperationException;
+
+/**
+ * One RX queue's state machine, the same for every driver: the memory it runs on, the queue
+ * operations that change it (Linux's {@code netdev_queue_mgmt_ops}: mem alloc, stop, start,
+ * mem free, plus the make-before-break swap), its failure and its NAPI context. Each operation
+ * runs on the queue's {@link NapiLoop} between two polls; the driver's subclass fills in what
+ * its hardware does at each step (the hooks), on that thread.
+ *
+ * <p>The rules it keeps: memory is allocated before the queue stops (a provider slow to set up
+ * delays this restart only), a failed start leaves the queue stopped and the memory the
+ * caller's, a failed swap leaves the queue on its old memory, memory allocated after the caller
+ * gave up is freed, and a queue that failed receives nothing until its next start clears the
+ * failure. The reset mode decides whether a restart gets a new NAPI context and whether a stop
+ * lets NAPI receive what already arrived.
+ *
+ * @param <M> the driver's queue memory
+ */
+public abstract class RxQueue<M extends QueueMemory> {
+
+    private static final System.Logger LOG = System.getLogger(RxQueue.class.getName());
+
+    /** A page of the queue's pool held outside it (pp_hold), with its pool and generation. */
+    private record Held(Netmem page, PagePool pool, int generation) {
+    }
+
+    protected final QueueId id;
+    protected final int index;
+    protected final QueueCounters counters;
+    private final RxDevice<?, M> device;
+    private final int restarts;
+    private final int errors;
+    private NapiLoop loop;
+
+    /** The memory the queue runs on, or null while stopped; the loop's thread only. */
+    private M mem;
+    /** The same, for readers on other threads (stats, close). */
+    private volatile M published;
+    /** Why the queue failed, or null; set on the loop's thread, cleared by the next start. */
+    private volatile String fault;
+    /** Whether the queue ever started; the loop's thread only. */
+    private boolean started;
+    /** The NAPI id of the queue's NAPI context; a new context gets a new one. */
+    private volatile int napiId;
+    private final List<Held> held = new ArrayList<>();
+
+    protected RxQueue(RxDevice<?, M> device, int index, QueueCounters counters) {
+        this.device = device;
+        this.index = index;
+        this.id = new QueueId(device.name(), index);
+        this.counters = counters;
+        this.restarts = counters.index(QueueCounters.RESTARTS);
+        this.errors = counters.index(QueueCounters.ERRORS);
+    }
+
+    /** Sets the loop the queue's NAPI context runs on; once, before the first operation. */
+    public final void runOn(NapiLoop napi) {
+        this.loop = napi;
+    }
+
+    public final NapiLoop loop() {
+        return loop;
+    }
+
+    public final QueueId id() {
+        return id;
+    }
+
+    public final int index() {
+        return index;
+    }
+
+    public final QueueCounters counters() {
+        return counters;
+    }
+
+    // ---- the driver's part, on the loop's thread unless said ---------------------------------------
+
+    /**
+     * Creates the queue's memory: its pools and ring, empty. Called on the caller's thread, in
+     * process context as Linux's {@code ndo_queue_mem_alloc}: a slow provider delays this queue
+     * only.
+     */
+    protected abstract M allocate() throws QueueOperationException;
+
+    /**
+     * Fills the new memory's ring from its pool (and hands it to the hardware where it wants
+     * that before the start).
+     *
+     * @throws QueueOperationException naming how many buffers the provider gave of how many
+     */
+    protected abstract void fill(M m) throws QueueOperationException;
+
+    /** Why the device cannot receive into {@code m} (e.g. beyond its DMA mask), or null. */
+    protected String unusable(M m) {
+        return null;
+    }
+
+    /**
+     * Stops receiving into {@code old}: the hardware lets go of it.
+     *
+     * @param receiveFirst whether NAPI takes what already arrived first (every reset mode but
+     *        {@link ResetMode#NAPI_STOPPED_FIRST})
+     */
+    protected void stopping(M old, boolean receiveFirst) throws QueueOperationException {
+    }
+
+    /** Begins receiving into {@code m} (the queue was stopped). */
+    protected void starting(M m) throws QueueOperationException {
+    }
+
+    /** Moves the running receive from {@code old} to {@code m} in one step; {@code old} drains until memFree. */
+    protected void swapping(M old, M m) throws QueueOperationException {
+    }
+
+    /** Frees memory the queue no longer runs on, once the hardware is done with it. */
+    protected void release(M m) {
+        free(m);
+    }
+
+    /** Frees memory from any thread, when the loop is gone or the memory never ran. */
+    protected abstract void free(M m);
+
+    // ---- the queue operations, from the control thread ---------------------------------------------------
+
+    /** Allocates and fills memory for the queue; on any failure nothing is left behind. */
+    public final M memAlloc() throws QueueOperationException {
+        M m;
+        try {
+            m = allocate();
+        } catch (RuntimeException e) {
+            throw new QueueOperationException("queue " + id + ": " + (e.getMessage() != null ? e.getMessage() : e), e);
+        }
+        try {
+            return loop.call(id, () -> {
+                try {
+                    fill(m);
+                } catch (QueueOperationException | RuntimeException | Error e) {
+                    free(m);
+                    throw e;
+                }
+                return m;
+            }, this::free);
+        } catch (QueueOperationException e) {
+            if (!loop.alive()) {
+                free(m); // it never reached the loop
+            }
+            throw e;
+        }
+    }
+
+    /** Stops the queue; returns the memory it ran on, or null when it was stopped already. */
+    public final M stop() throws QueueOperationException {
+        return loop.call(id, () -> {
+            M old = mem;
+            if (old != null) {
+                stopping(old, device.resetMode() != ResetMode.NAPI_STOPPED_FIRST);
+            }
+            setMem(null);
+            return old;
+        });
+    }
+
+    /** Starts the stopped queue on {@code m}; on failure it stays stopped and {@code m} stays the caller's. */
+    public final void start(M m) throws QueueOperationException {
+        loop.call(id, () -> {
+            if (mem != null) {
+                throw new QueueOperationException("queue " + id + " is running (expected: a stopped queue)");
+            }
+            checkUsable(m);
+            starting(m);
+            setMem(m);
+            fault = null;
+            if (started) {
+                counters.add(restarts, 1); // a first start is no restart
+            }
+            if (!started || device.resetMode() != ResetMode.POOL) {
+                napiId = device.newNapiId(); // a new NAPI context
+            }
+            started = true;
+            counters.publish();
+            return null;
+        });
+    }
+
+    /**
+     * Make-before-break: switches the running queue to {@code m} between two polls, so no packet
+     * finds it stopped. In {@link ResetMode#NAPI} a new NAPI context takes over at the switch.
+     *
+     * @return the memory it ran on
+     */
+    public final M swap(M m) throws QueueOperationException {
+        return loop.call(id, () -> {
+            M old = mem;
+            if (old == null) {
+                throw new QueueOperationException("queue " + id + " is stopped (expected: a running queue)");
+            }
+            checkUsable(m);
+            swapping(old, m);
+            setMem(m);
+            fault = null;
+            counters.add(restarts, 1);
+            if (device.resetMode() == ResetMode.NAPI) {
+                napiId = device.newNapiId();
+            }
+            counters.publish();
+            return old;
+        });
+    }
+
+    private void checkUsable(M m) throws QueueOperationException {
+        String bad = unusable(m);
+        if (bad != null) {
+            throw new QueueOperationException("queue " + id + ": " + bad);
+        }
+    }
+
+    /** Frees memory the queue was stopped or swapped off, on the loop (or here, when the loop is gone). */
+    public final void memFree(M m) {
+        if (!loop.alive()) {
+            free(m);
+            return;
+        }
+        try {
+            loop.call(id, () -> {
+                if (m == mem) {
+                    throw new QueueOperationException("queue " + id + " runs on " + m
+                            + " (expected: memory it was stopped or swapped off)");
+                }
+                release(m);
+                return null;
+            });
+        } catch (QueueOperationException e) {
+            LOG.log(Level.ERROR, "memFree of " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void setMem(M m) {
+        mem = m;
+        published = m;
+    }
+
+    /** The memory the queue runs on, or null; the loop's thread only. */
+    protected final M mem() {
+        return mem;
+    }
+
+    /** The same, from any thread. */
+    public final M published() {
+        return published;
+    }
+
+    public final boolean running() {
+        return published != null;
+    }
+
+    /** Whether the queue ever started: its wire begins with its first start. */
+    protected final boolean started() {
+        return started;
+    }
+
+    /** Why the queue failed, or null while it is healthy. */
+    public final String fault() {
+        return fault;
+    }
+
+    public final boolean failed() {
+        return fault != null;
+    }
+
+    /**
+     * NAPI met something it did not expect: count it, and fail the queue until its next start
+     * (the engine restarts failed queues). Logged once per failure.
+     */
+    public final void failed(Throwable t) {
+        if (loop.isCurrent()) {
+            counters.add(errors, 1);
+            counters.publish();
+        } else {
+            counters.addShared(errors, 1);
+        }
+        String why = "NAPI: " + t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+        if (fault == null) {
+            LOG.log(Level.WARNING, "queue " + id + " failed; it receives nothing until it is restarted: " + why, t);
+        }
+        fault = why;
+    }
+
+    // ---- pp_hold -------------------------------------------------------------------------------------------
+
+    /** Takes a page of the running pool on the loop's thread (its owner) and keeps it. */
+    public final boolean holdPage() throws QueueOperationException {
+        return loop.call(id, () -> {
+            M m = mem;
+            PagePool pool = m == null ? null : m.pool();
+            Netmem nm = pool == null ? null : pool.alloc();
+            if (nm == null) {
+                return false;
+            }
+            synchronized (held) {
+                held.add(new Held(nm, pool, nm.generation()));
+            }
+            return true;
+        });
+    }
+
+    /** Gives the held pages back, from any thread, as a consumer would. */
+    public final int releaseHeldPages() {
+        List<Held> out;
+        synchronized (held) {
+            out = List.copyOf(held);
+            held.clear();
+        }
+        for (Held h : out) {
+            h.pool().release(h.page(), h.generation());
+        }
+        return out.size();
+    }
+
+    public final int heldPages() {
+        synchronized (held) {
+            return held.size();
+        }
+    }
+
+    // ---- statistics -----------------------------------------------------------------------------------------
+
+    /**
+     * The queue's counters by name, then {@code pool-id}, {@code napi-id} and {@code held-pages}.
+     * A driver adds what only it knows with {@link #moreStats}.
+     */
+    public final Map<String, Long> stats() {
+        Map<String, Long> m = counters.putInto(new LinkedHashMap<>());
+        moreStats(m);
+        M mine = published;
+        PagePool p = mine == null ? null : mine.pool();
+        m.put("pool-id", p == null ? 0L : p.id());
+        m.put("napi-id", (long) napiId);
+        m.put("held-pages", (long) heldPages());
+        return m;
+    }
+
+    /** Adds the driver's own figures to {@link #stats}. */
+    protected void moreStats(Map<String, Long> m) {
+    }
+}
