@@ -471,7 +471,7 @@ class BadInputIT {
                 file(dev, "name=udp1\nport=70000\n", "port: 70000 (expected: 0..65535)"),
                 file(dev, "name=udp1\nrx.queues=0\n", "rx.queues: 0 (expected: 1..64)"),
                 file(dev, "name=udp1\nring.size=1000\n", "ring.size: 1000 (expected: a power of 2 in 16..16384)"),
-                file(dev, "name=udp1\nring.size=65536\n", "ring.size: 65536 (expected: 16..16384)"),
+                file(dev, "name=udp1\nring.size=65536\n", "ring.size: 65536 (expected: a power of 2 in 16..16384)"),
                 file(dev, "name=udp1\npage.order=7\n", "page.order: 7 (expected: 0..4)"),
                 file(dev, "name=udp1\nbind.address=::1\n", "bind.address: '::1' (expected: an IPv4 address)"),
                 file(dev, "name=udp1\nbind.address=no.such.host.invalid\n", "bind.address: 'no.such.host.invalid'"

@@ -57,6 +57,7 @@ public final class NapiLoop implements Runnable {
 
     private final Thread thread;
     private final Poll poll;
+    private final long callTimeoutNanos;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile Runnable waker;
@@ -64,7 +65,13 @@ public final class NapiLoop implements Runnable {
     private volatile boolean closing;
 
     public NapiLoop(String name, Poll poll) {
+        this(name, poll, CALL_TIMEOUT_NANOS);
+    }
+
+    /** @param callTimeoutNanos how long {@link #call} waits for an answer */
+    public NapiLoop(String name, Poll poll, long callTimeoutNanos) {
         this.poll = poll;
+        this.callTimeoutNanos = callTimeoutNanos;
         this.thread = new Thread(this, name);
         this.thread.setDaemon(true);
         this.waker = () -> LockSupport.unpark(thread);
@@ -127,8 +134,8 @@ public final class NapiLoop implements Runnable {
     }
 
     /**
-     * Runs a queue operation on the loop's thread (at once when called from it) and waits at
-     * most {@link #CALL_TIMEOUT_NANOS} for its answer.
+     * Runs a queue operation on the loop's thread (at once when called from it) and waits for its
+     * answer at most the loop's call timeout ({@link #CALL_TIMEOUT_NANOS} by default).
      *
      * @param late takes what the operation gives after the caller stopped waiting, so memory
      *        allocated too late is freed, not left behind
@@ -156,7 +163,7 @@ public final class NapiLoop implements Runnable {
             }
         });
         try {
-            return f.get(CALL_TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
+            return f.get(callTimeoutNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw operationFailed(queue, e.getCause());
         } catch (TimeoutException e) {
@@ -167,7 +174,8 @@ public final class NapiLoop implements Runnable {
                     throw operationFailed(queue, c.getCause());
                 }
             }
-            throw new QueueOperationException("queue " + queue + ": its NAPI thread did not answer within 10 s");
+            throw new QueueOperationException("queue " + queue + ": its NAPI thread did not answer within "
+                    + TimeUnit.NANOSECONDS.toMillis(callTimeoutNanos) + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new QueueOperationException("queue " + queue + ": interrupted");

@@ -1,0 +1,156 @@
+package pagepool.kit.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+import org.junit.jupiter.api.Test;
+
+import pagepool.api.QueueId;
+import pagepool.api.queue.QueueOperationException;
+
+class NapiLoopTest {
+
+    private static final QueueId Q = new QueueId("test0", 1);
+
+    /** Polls by sleeping until woken, as a driver waiting for traffic. */
+    private static final class Sleeper implements NapiLoop.Poll {
+        final AtomicInteger polls = new AtomicInteger();
+        final AtomicInteger failures = new AtomicInteger();
+        volatile RuntimeException next;
+        volatile NapiLoop loop;
+
+        @Override
+        public void poll() {
+            polls.incrementAndGet();
+            RuntimeException e = next;
+            if (e != null) {
+                next = null;
+                throw e;
+            }
+            if (loop.idle()) {
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(5));
+            }
+        }
+
+        @Override
+        public void failed(Throwable t) {
+            failures.incrementAndGet();
+        }
+    }
+
+    private static NapiLoop started(Sleeper s, long timeoutNanos) {
+        NapiLoop loop = new NapiLoop("napi-test", s, timeoutNanos);
+        s.loop = loop;
+        return loop.start();
+    }
+
+    @Test
+    void anOperationRunsOnTheLoopsThreadAndWakesItsSleep() throws Exception {
+        Sleeper s = new Sleeper();
+        NapiLoop loop = started(s, TimeUnit.SECONDS.toNanos(10));
+        try {
+            long t0 = System.nanoTime();
+            Thread on = loop.call(Q, Thread::currentThread);
+            assertEquals("napi-test", on.getName());
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(4), "the call woke the 5 s sleep");
+            assertSame(on, loop.call(Q, () -> loop.call(Q, Thread::currentThread)), "a call from the loop runs at once");
+        } finally {
+            loop.close();
+        }
+        assertFalse(loop.alive());
+        assertEquals("queue test0/1 is closed", assertThrows(QueueOperationException.class, () -> loop.call(Q, () -> 1))
+                .getMessage());
+    }
+
+    @Test
+    void whatAnOperationThrowsReachesTheCallerNamingTheQueue() {
+        NapiLoop loop = started(new Sleeper(), TimeUnit.SECONDS.toNanos(10));
+        try {
+            QueueOperationException own = new QueueOperationException("queue test0/1 is running");
+            assertSame(own, assertThrows(QueueOperationException.class, () -> loop.call(Q, () -> {
+                throw own;
+            })));
+            assertEquals("queue test0/1: ring corrupt", assertThrows(QueueOperationException.class, () -> loop.call(Q,
+                    () -> {
+                        throw new IllegalStateException("ring corrupt");
+                    })).getMessage());
+        } finally {
+            loop.close();
+        }
+    }
+
+    @Test
+    void anAnswerThatComesTooLateIsHandedToTheCleanUp() throws Exception {
+        NapiLoop loop = started(new Sleeper(), TimeUnit.MILLISECONDS.toNanos(100));
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Object> late = new AtomicReference<>();
+        CountDownLatch cleaned = new CountDownLatch(1);
+        try {
+            Object memory = new Object();
+            QueueOperationException e = assertThrows(QueueOperationException.class, () -> loop.call(Q, () -> {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                return memory;
+            }, m -> {
+                late.set(m);
+                cleaned.countDown();
+            }));
+            assertEquals("queue test0/1: its NAPI thread did not answer within 100 ms", e.getMessage());
+            release.countDown();
+            assertTrue(cleaned.await(10, TimeUnit.SECONDS));
+            assertSame(memory, late.get(), "memory allocated after the caller gave up is freed, not left behind");
+        } finally {
+            release.countDown();
+            loop.close();
+        }
+    }
+
+    @Test
+    void theLoopSurvivesAPollThatThrows() throws Exception {
+        Sleeper s = new Sleeper();
+        NapiLoop loop = started(s, TimeUnit.SECONDS.toNanos(10));
+        try {
+            s.next = new IllegalStateException("bad descriptor");
+            loop.wake();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (s.failures.get() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(1, s.failures.get());
+            assertEquals(7, loop.call(Q, () -> 7), "the loop goes on");
+        } finally {
+            loop.close();
+        }
+    }
+
+    @Test
+    void aSetUpThatFailsFailsTheStart() {
+        NapiLoop loop = new NapiLoop("napi-test", new NapiLoop.Poll() {
+            @Override
+            public void setUp() {
+                throw new IllegalStateException("io_uring_setup: ENOSYS");
+            }
+
+            @Override
+            public void poll() {
+            }
+
+            @Override
+            public void failed(Throwable t) {
+            }
+        });
+        assertEquals("io_uring_setup: ENOSYS", assertThrows(IllegalStateException.class, loop::start).getMessage());
+    }
+}
