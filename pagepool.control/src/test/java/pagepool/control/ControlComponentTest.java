@@ -29,6 +29,7 @@ import pagepool.api.control.Device;
 import pagepool.api.control.Pool;
 import pagepool.api.queue.NetDevice;
 import pagepool.api.queue.QueueMemory;
+import pagepool.api.queue.QueueMgmtOps;
 
 class ControlComponentTest {
 
@@ -117,7 +118,12 @@ class ControlComponentTest {
     }
 
     /** A driver that throws when asked for its details or carrier, and has no debugging aids. */
-    static class RudeDevice implements NetDevice {
+    static class RudeDevice implements NetDevice, QueueMgmtOps {
+        @Override
+        public QueueMgmtOps queueOps() {
+            return this;
+        }
+
         @Override
         public String name() {
             return "sim0";

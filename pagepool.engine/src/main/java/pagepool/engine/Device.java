@@ -2,14 +2,17 @@ package pagepool.engine;
 
 import pagepool.api.Checks;
 import pagepool.api.queue.NetDevice;
+import pagepool.api.queue.QueueMgmtOps;
 
 /**
- * A registered network device: its fixed properties, read once when it arrives, the bundle that
+ * A registered network device: its fixed properties and queue-management ops, read once when it arrives, the bundle that
  * registered it (-1: none), and whether the engine has it up (its queues started) or down.
  */
 final class Device {
 
     final NetDevice dev;
+    /** Its queue-management ops, read once: how the engine restarts its queues. */
+    final QueueMgmtOps ops;
     final String name;
     final int queueCount;
     final boolean headerSplit;
@@ -19,8 +22,10 @@ final class Device {
     /** Whether it is up as reported: changed last, once the queues are started or stopped. */
     volatile boolean up;
 
-    Device(NetDevice dev, String name, int queueCount, boolean headerSplit, long bundleId, boolean up) {
+    Device(NetDevice dev, QueueMgmtOps ops, String name, int queueCount, boolean headerSplit, long bundleId,
+            boolean up) {
         this.dev = dev;
+        this.ops = ops;
         this.name = name;
         this.queueCount = queueCount;
         this.headerSplit = headerSplit;

@@ -149,10 +149,11 @@ final class Engine implements AutoCloseable {
         thread.event(() -> {
             Device d;
             try {
-                d = new Device(dev, dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, Device.adminUp(dev));
+                d = new Device(dev, dev.queueOps(), dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle,
+                        Device.adminUp(dev));
             } catch (Throwable t) {
                 String why = "network device " + dev.getClass().getName() + " is not taken: "
-                        + Faults.describe("name/rxQueueCount/headerSplit", t);
+                        + Faults.describe("queueOps/name/rxQueueCount/headerSplit", t);
                 refuse(dev, "device " + dev.getClass().getName() + " of bundle " + bundle, why);
                 return;
             }
@@ -161,6 +162,10 @@ final class Engine implements AutoCloseable {
                 Checks.deviceName("name", d.name);
             } catch (IllegalArgumentException e) {
                 why = "network device " + Checks.printable(d.name) + " is not taken: " + e.getMessage();
+            }
+            if (why == null && d.ops == null) {
+                why = "network device '" + d.name + "' is not taken: its queueOps() is null (expected: the"
+                        + " queue-management ops that restart its queues)";
             }
             if (why == null && (d.queueCount < 1 || d.queueCount > QueueList.MAX_QUEUES)) {
                 why = "network device '" + d.name + "' with " + d.queueCount + " RX queues is not taken (expected: 1.."

@@ -13,7 +13,7 @@ import pagepool.api.queue.QueueMemory;
  * Linux's {@code netdev_rx_queue_restart}: allocate the new memory first, stop the queue, start it
  * on the new memory, free the old; if the start fails, start again on the old memory. A queue that
  * ran on nothing (just registered, or stopped by a failure) starts the same way. A running queue
- * whose driver can swap ({@link pagepool.api.queue.NetDevice#canSwap}) is switched instead,
+ * whose driver can swap ({@link pagepool.api.queue.QueueMgmtOps#canSwap}) is switched instead,
  * make-before-break: allocate, swap between two polls, free the old; it is never stopped, and a
  * swap that fails leaves it on its old memory. Also the other half of the queue API,
  * {@link #shutDown}, for a device going down.
@@ -74,7 +74,7 @@ final class QueueRestart {
         qs.installing = target;
         try {
             fresh = budget.call("memAlloc of " + qs.id + " onto provider '" + target.name + "'", allocBudgetMillis,
-                    () -> dev.dev.memAlloc(q), late -> memFree(dev, late));
+                    () -> dev.ops.memAlloc(q), late -> memFree(dev, late));
             if (fresh == null) {
                 throw new IllegalStateException("memAlloc returned no memory");
             }
@@ -104,7 +104,7 @@ final class QueueRestart {
         QueueMemory previous;
         if (hitless) {
             try {
-                previous = dev.dev.swap(q, fresh);
+                previous = dev.ops.swap(q, fresh);
             } catch (Throwable e) {
                 memFree(dev, fresh);
                 return failed(qs, old, target, t.switched(), true, QueueInfo.State.UNHEALTHY,
@@ -112,14 +112,14 @@ final class QueueRestart {
             }
         } else {
             try {
-                previous = dev.dev.stop(q);
+                previous = dev.ops.stop(q);
             } catch (Throwable e) {
                 memFree(dev, fresh);
                 return failed(qs, old, target, t.switched(), false, QueueInfo.State.UNHEALTHY,
                         "stopping the queue failed: " + message(e));
             }
             try {
-                dev.dev.start(q, fresh);
+                dev.ops.start(q, fresh);
             } catch (Throwable e) {
                 return rollBack(dev, qs, old, target, fresh, previous, t,
                         "starting on provider '" + target.name + "' failed: " + message(e));
@@ -155,7 +155,7 @@ final class QueueRestart {
     /** Whether the driver can switch the running queue without stopping it; a driver that cannot say cannot. */
     private static boolean canSwap(Device dev, int queue) {
         try {
-            return dev.dev.canSwap(queue);
+            return dev.ops.canSwap(queue);
         } catch (Throwable t) {
             LOG.log(Level.WARNING, "{0}: canSwap failed: {1}", dev.name, message(t));
             return false;
@@ -172,7 +172,7 @@ final class QueueRestart {
                     why + "; it had no memory to fall back to");
         }
         try {
-            dev.dev.start(qs.id.index(), previous);
+            dev.ops.start(qs.id.index(), previous);
             countStart(qs);
             return failed(qs, old, target, t.switched(), false, QueueInfo.State.UNHEALTHY,
                     why + "; restarted on its previous memory");
@@ -264,7 +264,7 @@ final class QueueRestart {
      */
     void shutDown(Device dev, QueueState qs) {
         try {
-            QueueMemory m = dev.dev.stop(qs.id.index());
+            QueueMemory m = dev.ops.stop(qs.id.index());
             if (m != null) {
                 memFreeAndWait(dev, m);
             }
@@ -327,7 +327,7 @@ final class QueueRestart {
      * destroys a pool in the background: {@code page_pool_release_retry}).
      */
     private void memFree(Device dev, QueueMemory memory) {
-        budget.later("memFree on " + dev.name, () -> dev.dev.memFree(memory));
+        budget.later("memFree on " + dev.name, () -> dev.ops.memFree(memory));
     }
 
     /**
@@ -338,7 +338,7 @@ final class QueueRestart {
     private void memFreeAndWait(Device dev, QueueMemory memory) {
         try {
             budget.call("memFree on " + dev.name, freeBudgetMillis, () -> {
-                dev.dev.memFree(memory);
+                dev.ops.memFree(memory);
                 return null;
             }, none -> { });
         } catch (Budget.OverBudgetException e) {

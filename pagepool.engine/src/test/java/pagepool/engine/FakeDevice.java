@@ -13,6 +13,7 @@ import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolParams;
 import pagepool.api.queue.NetDevice;
 import pagepool.api.queue.QueueMemory;
+import pagepool.api.queue.QueueMgmtOps;
 import pagepool.api.queue.QueueOperationException;
 
 /**
@@ -20,7 +21,7 @@ import pagepool.api.queue.QueueOperationException;
  * made on the caller's thread; no traffic. Any queue operation can be told to throw, and a queue
  * can be told to report a failure, as a driver that misbehaves would.
  */
-final class FakeDevice implements NetDevice {
+final class FakeDevice implements NetDevice, QueueMgmtOps {
 
     static final int RING = 8;
 
@@ -77,6 +78,14 @@ final class FakeDevice implements NetDevice {
     @Override
     public boolean headerSplit() {
         return headerSplit;
+    }
+
+    /** The fake is its own queue-management ops; null makes it a device the engine must refuse. */
+    volatile QueueMgmtOps ops = this;
+
+    @Override
+    public QueueMgmtOps queueOps() {
+        return ops;
     }
 
     @Override

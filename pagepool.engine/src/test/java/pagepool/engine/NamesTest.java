@@ -50,4 +50,17 @@ class NamesTest {
                 + " characters of A-Z a-z 0-9 . _ -)"), said.get(2));
         assertEquals(List.of("heap"), engine.bindings().providers().stream().map(p -> p.name()).toList());
     }
+
+    @Test
+    void aDeviceWithoutQueueManagementOpsIsNotTaken() throws InterruptedException {
+        engine.engine().refusals = (subject, message) -> said.add(subject + " | " + message);
+        engine.addProvider(new HeapMemoryProvider(1L << 30), true);
+        FakeDevice opless = new FakeDevice("plain0", 2, engine.factory());
+        opless.ops = null;
+        engine.addDevice(opless);
+        await("the device refused", () -> !said.isEmpty());
+        assertEquals("device 'plain0' of bundle -1 | network device 'plain0' is not taken: its queueOps() is null"
+                + " (expected: the queue-management ops that restart its queues)", said.get(0));
+        assertTrue(engine.bindings().devices().isEmpty(), "not taken");
+    }
 }

@@ -481,7 +481,7 @@ class BadInputIT {
                 file(dev, "name=udp1\nrx_queues=2\n", "rx_queues: unknown key (expected: one of"),
                 file(dev, "name=udp1\ngro=true\n", "page.order: 0 (expected: 4 with gro: a coalesced buffer holds up to"
                         + " 64 KiB)"),
-                file(dev, "name=sim0\nport=0\n", "name: 'sim0' is taken by bundle driver.sim (expected: a name no other"
+                file(dev, "name=sim0\nport=0\n", "name: 'sim0' is taken by the device of bundle driver.sim (expected: a name no other"
                         + " device has)"),
                 file(dev, "name=udp1\nport=" + port + "\n", "bind 127.0.0.1:" + port + ": EADDRINUSE (address in use);"
                         + " no device is created"),

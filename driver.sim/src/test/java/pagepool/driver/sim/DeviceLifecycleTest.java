@@ -35,13 +35,13 @@ class DeviceLifecycleTest extends SimEngineRig {
         awaitTrafficOnAllQueues(1000);
         // The driver's queue API back to back, as fast as the caller goes: stop follows start at once.
         for (int i = 0; i < 2000; i++) {
-            QueueMemory fresh = device.memAlloc(0);
-            QueueMemory old = device.stop(0);
-            device.start(0, fresh);
-            device.memFree(old);
+            QueueMemory fresh = device.queueOps().memAlloc(0);
+            QueueMemory old = device.queueOps().stop(0);
+            device.queueOps().start(0, fresh);
+            device.queueOps().memFree(old);
         }
-        QueueMemory last = device.stop(0);
-        device.start(0, last);
+        QueueMemory last = device.queueOps().stop(0);
+        device.queueOps().start(0, last);
         long before = stat(0, "packets");
         await("queue 0 still receives", () -> stat(0, "packets") > before + 1000);
         assertEquals(0, stat(0, "errors"));

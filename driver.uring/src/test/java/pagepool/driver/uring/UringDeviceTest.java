@@ -139,11 +139,11 @@ class UringDeviceTest {
     @ValueSource(booleans = {true, false})
     void stopCancelsTheReceiveAndStartResumesWithNothingLost(boolean ioUring) throws Exception {
         open(ioUring, 1);
-        var mem = device.stop(0);
+        var mem = device.queueOps().stop(0);
         SendReport r = send(256, 1000, 0);
         Thread.sleep(50); // nothing to wait for: a stopped queue receives nothing, which is what is checked
         assertEquals(0, total("packets"), "a stopped queue takes nothing from the socket");
-        device.start(0, mem);
+        device.queueOps().start(0, mem);
         assertAccounted(r.sent());
         assertEquals(1000, total("verified"));
     }

@@ -4,7 +4,7 @@
  * backs it.
  */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package pagepool.api.queue;
 
 import org.osgi.annotation.bundle.Export;

@@ -9,11 +9,12 @@ import pagepool.api.Checks;
 import pagepool.api.queue.NetDevice;
 import pagepool.api.queue.QueueDebug;
 import pagepool.api.queue.QueueMemory;
+import pagepool.api.queue.QueueMgmtOps;
 import pagepool.api.queue.QueueOperationException;
 
 /**
  * What every device of a driver built on the kit is: its {@link RxQueue}s behind the
- * queue-management ops, its administrative and carrier state, its reset mode and page hold
+ * queue-management ops ({@link #queueOps()}), its administrative and carrier state, its reset mode and page hold
  * ({@link QueueDebug}). A driver's device adds its specifics: how its queues are made, what
  * {@link #details()} says, and how it closes ({@link #closeQueues()} first).
  *
@@ -28,6 +29,7 @@ public abstract class RxDevice<Q extends RxQueue<M>, M extends QueueMemory> impl
     private final String name;
     private final Class<M> memoryType;
     private Q[] queues;
+    private final QueueMgmtOps ops = new Ops();
     private volatile boolean carrier;
     private volatile boolean adminUp;
     private volatile ResetMode resetMode = ResetMode.POOL;
@@ -51,7 +53,7 @@ public abstract class RxDevice<Q extends RxQueue<M>, M extends QueueMemory> impl
         return queues;
     }
 
-    // ---- NetDevice: the queue-management ops ---------------------------------------------------------
+    // ---- NetDevice -------------------------------------------------------------------------------------
 
     @Override
     public final String name() {
@@ -64,38 +66,47 @@ public abstract class RxDevice<Q extends RxQueue<M>, M extends QueueMemory> impl
     }
 
     @Override
-    public final QueueMemory memAlloc(int queue) throws QueueOperationException {
-        return queue(queue).memAlloc();
+    public final QueueMgmtOps queueOps() {
+        return ops;
     }
 
-    @Override
-    public final QueueMemory stop(int queue) throws QueueOperationException {
-        return queue(queue).stop();
-    }
+    /** The queue-management ops: each queue's state machine. */
+    private final class Ops implements QueueMgmtOps {
 
-    @Override
-    public final void start(int queue, QueueMemory memory) throws QueueOperationException {
-        queue(queue).start(own(queue, memory));
-    }
+        @Override
+        public QueueMemory memAlloc(int queue) throws QueueOperationException {
+            return queue(queue).memAlloc();
+        }
 
-    /**
-     * A running queue swaps between two polls, with a new NAPI context in {@link ResetMode#NAPI};
-     * only {@link ResetMode#NAPI_STOPPED_FIRST} stops it first, and drops what arrives meanwhile.
-     */
-    @Override
-    public final boolean canSwap(int queue) {
-        return resetMode != ResetMode.NAPI_STOPPED_FIRST && queueOrThrow(queue).running();
-    }
+        @Override
+        public QueueMemory stop(int queue) throws QueueOperationException {
+            return queue(queue).stop();
+        }
 
-    @Override
-    public final QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
-        return queue(queue).swap(own(queue, memory));
-    }
+        @Override
+        public void start(int queue, QueueMemory memory) throws QueueOperationException {
+            queue(queue).start(own(queue, memory));
+        }
 
-    @Override
-    public final void memFree(QueueMemory memory) {
-        if (memoryType.isInstance(memory) && memory.queue() >= 0 && memory.queue() < queues.length) {
-            queues[memory.queue()].memFree(memoryType.cast(memory));
+        /**
+         * A running queue swaps between two polls, with a new NAPI context in {@link ResetMode#NAPI};
+         * only {@link ResetMode#NAPI_STOPPED_FIRST} stops it first, and drops what arrives meanwhile.
+         */
+        @Override
+        public boolean canSwap(int queue) {
+            return resetMode != ResetMode.NAPI_STOPPED_FIRST && queueOrThrow(queue).running();
+        }
+
+        @Override
+        public QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
+            return queue(queue).swap(own(queue, memory));
+        }
+
+        @Override
+        public void memFree(QueueMemory memory) {
+            if (memoryType.isInstance(memory) && memory.queue() >= 0 && memory.queue() < queues.length) {
+                queues[memory.queue()].memFree(memoryType.cast(memory));
+            }
         }
     }
 

@@ -131,43 +131,43 @@ class RxQueueTest {
 
     @Test
     void aQueueStartsStopsAndSwapsAndSaysWhenItCannot() throws Exception {
-        QueueMemory first = device.memAlloc(0);
-        assertNull(device.stop(0), "a stopped queue hands back no memory");
-        device.start(0, first);
-        assertTrue(device.canSwap(0));
+        QueueMemory first = device.queueOps().memAlloc(0);
+        assertNull(device.queueOps().stop(0), "a stopped queue hands back no memory");
+        device.queueOps().start(0, first);
+        assertTrue(device.queueOps().canSwap(0));
         assertEquals("queue fake0/0 is running (expected: a stopped queue)", assertThrows(QueueOperationException.class,
-                () -> device.start(0, device.memAlloc(0))).getMessage());
-        QueueMemory second = device.memAlloc(0);
-        assertSame(first, device.swap(0, second));
-        assertSame(second, device.stop(0));
+                () -> device.queueOps().start(0, device.queueOps().memAlloc(0))).getMessage());
+        QueueMemory second = device.queueOps().memAlloc(0);
+        assertSame(first, device.queueOps().swap(0, second));
+        assertSame(second, device.queueOps().stop(0));
         assertEquals("queue fake0/0 is stopped (expected: a running queue)", assertThrows(QueueOperationException.class,
-                () -> device.swap(0, first)).getMessage());
+                () -> device.queueOps().swap(0, first)).getMessage());
         assertEquals(List.of("starting", "swapping", "stopping receiveFirst=true"), device.queues()[0].calls);
         assertEquals(1L, device.queueStats(0).get("restarts"), "a swap is a restart; the first start is not");
     }
 
     @Test
     void memoryOfAnotherQueueOrDriverIsRefused() throws Exception {
-        QueueMemory ofOne = device.memAlloc(1);
+        QueueMemory ofOne = device.queueOps().memAlloc(1);
         assertEquals("queue fake0/0: memory " + ofOne + " was not allocated for it by memAlloc", assertThrows(
-                QueueOperationException.class, () -> device.start(0, ofOne)).getMessage());
+                QueueOperationException.class, () -> device.queueOps().start(0, ofOne)).getMessage());
         assertEquals("queue: 7 (expected: 0..1 on fake0)", assertThrows(QueueOperationException.class,
-                () -> device.memAlloc(7)).getMessage());
-        device.memFree(ofOne);
+                () -> device.queueOps().memAlloc(7)).getMessage());
+        device.queueOps().memFree(ofOne);
         assertTrue(((Mem) ofOne).freed);
     }
 
     @Test
     void aFailedStartOrSwapChangesNothing() throws Exception {
-        Mem bad = (Mem) device.memAlloc(0);
+        Mem bad = (Mem) device.queueOps().memAlloc(0);
         bad.unusable = true;
         assertEquals("queue fake0/0: buffer beyond the NIC's 32-bit DMA mask", assertThrows(QueueOperationException.class,
-                () -> device.start(0, bad)).getMessage());
+                () -> device.queueOps().start(0, bad)).getMessage());
         assertFalse(device.queues()[0].running(), "still stopped");
         assertFalse(bad.freed, "the memory is still the caller's");
-        QueueMemory good = device.memAlloc(0);
-        device.start(0, good);
-        assertThrows(QueueOperationException.class, () -> device.swap(0, bad));
+        QueueMemory good = device.queueOps().memAlloc(0);
+        device.queueOps().start(0, good);
+        assertThrows(QueueOperationException.class, () -> device.queueOps().swap(0, bad));
         assertSame(good, device.queues()[0].published(), "still on its old memory");
     }
 
@@ -175,33 +175,33 @@ class RxQueueTest {
     void memoryThatCannotBeFilledIsFreed() {
         device.queues()[1].fillFails = true;
         assertEquals("queue fake0/1: provider 'x' gave 3 of 16 RX buffers", assertThrows(QueueOperationException.class,
-                () -> device.memAlloc(1)).getMessage());
+                () -> device.queueOps().memAlloc(1)).getMessage());
     }
 
     @Test
     void resetModesDecideTheNapiContextAndWhetherAStopReceivesFirst() throws Exception {
-        device.start(0, device.memAlloc(0));
+        device.queueOps().start(0, device.queueOps().memAlloc(0));
         long napi = device.queueStats(0).get("napi-id");
-        device.swap(0, device.memAlloc(0));
+        device.queueOps().swap(0, device.queueOps().memAlloc(0));
         assertEquals(napi, device.queueStats(0).get("napi-id"), "POOL keeps the NAPI context");
         device.resetMode(ResetMode.NAPI);
-        device.swap(0, device.memAlloc(0));
+        device.queueOps().swap(0, device.queueOps().memAlloc(0));
         assertNotEquals(napi, device.queueStats(0).get("napi-id"), "NAPI gets a new one at the switch");
         device.resetMode(ResetMode.NAPI_STOPPED_FIRST);
-        assertFalse(device.canSwap(0), "stopped first: no swap");
-        device.memFree(device.stop(0));
+        assertFalse(device.queueOps().canSwap(0), "stopped first: no swap");
+        device.queueOps().memFree(device.queueOps().stop(0));
         assertEquals("stopping receiveFirst=false", device.queues()[0].calls.get(device.queues()[0].calls.size() - 1));
     }
 
     @Test
     void aFailureIsCountedAndClearedByTheNextStart() throws Exception {
         Queue q = device.queues()[0];
-        device.start(0, device.memAlloc(0));
+        device.queueOps().start(0, device.queueOps().memAlloc(0));
         q.failed(new IllegalStateException("ring corrupt"));
         assertEquals("NAPI: IllegalStateException: ring corrupt", device.queueFault(0));
         assertEquals(1L, device.queueStats(0).get("errors"));
-        device.memFree(device.stop(0));
-        device.start(0, device.memAlloc(0));
+        device.queueOps().memFree(device.queueOps().stop(0));
+        device.queueOps().start(0, device.queueOps().memAlloc(0));
         assertNull(device.queueFault(0));
     }
 }
