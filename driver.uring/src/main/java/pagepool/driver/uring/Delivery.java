@@ -31,8 +31,6 @@ final class Delivery {
      * recycling is the caller's: one buffer may carry several datagrams.
      */
     void deliver(UringMem m, Netmem nm, MemorySegment area, long page, int offset, int length, int address, int port) {
-        counters.add(UringCounters.PACKETS, 1);
-        counters.add(UringCounters.BYTES, length);
         DatagramConsumer c = device.consumer();
         if (c != null) {
             view.set(m.pool, nm, area, page, offset, length, address, port);
@@ -51,6 +49,9 @@ final class Delivery {
             counters.add(v == Traffic.VERIFIED ? UringCounters.VERIFIED
                     : v == Traffic.CORRUPT ? UringCounters.CORRUPT : UringCounters.UNVERIFIABLE, 1);
         }
+        // Counted last: a reader that sees the datagram in packets sees what became of it too.
+        counters.add(UringCounters.PACKETS, 1);
+        counters.add(UringCounters.BYTES, length);
     }
 
     /**
