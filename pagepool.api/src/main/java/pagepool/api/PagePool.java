@@ -39,6 +39,18 @@ public interface PagePool extends AutoCloseable {
     int alloc(Netmem[] out, int max);
 
     /**
+     * Gives up the calling thread's hold on the pool's allocation side: the next thread to
+     * allocate becomes the pool's NAPI context. A driver fills a new ring in process context, as
+     * Linux's {@code ndo_queue_mem_alloc} does, then hands the pool over; the queue's NAPI thread
+     * takes it with the queue's start or swap, which must reach it through something that orders
+     * the two (a task queue). The calling thread does not allocate from the pool again. Nothing
+     * happens when no thread holds the pool yet.
+     *
+     * @throws IllegalStateException when another thread holds it
+     */
+    void handOverNapi();
+
+    /**
      * Takes {@code size} bytes of a page shared with other fragments, and describes them in
      * {@code out}. NAPI context only.
      *

@@ -246,6 +246,16 @@ final class PagePoolImpl implements PagePool {
         p.setRefs(1);
     }
 
+    @Override
+    public void handOverNapi() {
+        Thread me = Thread.currentThread();
+        Thread owner = (Thread) NAPI_OWNER.compareAndExchange(this, me, null);
+        if (owner != null && owner != me) {
+            throw new IllegalStateException("pool " + id + " is held by thread '" + owner.getName() + "' (its NAPI"
+                    + " context), not by '" + me.getName() + "' (expected: the thread that allocated hands it over)");
+        }
+    }
+
     private void claimNapi() {
         Thread me = Thread.currentThread();
         Thread owner = (Thread) NAPI_OWNER.compareAndExchange(this, null, me);

@@ -145,4 +145,29 @@ class BulkTest {
         assertEquals(PoolInfo.State.DESTROYED, pool.info().state(), "the ring drained at close");
         assertEquals(0, provider.pagesOut.get());
     }
+
+    /** A driver fills a ring in process context and hands the pool to its NAPI thread, as ndo_queue_mem_alloc. */
+    @Test
+    void aPoolFilledOnOneThreadIsHandedOverToTheNapiThreadThatAllocatesNext() throws InterruptedException {
+        PagePool pool = pool(1024);
+        Netmem[] ring = new Netmem[64];
+        assertEquals(64, pool.alloc(ring, 64), "filled on this thread, which now holds the pool");
+        String filler = Thread.currentThread().getName();
+        onAnotherThread(() -> assertTrue(assertThrows(IllegalStateException.class, pool::alloc).getMessage()
+                .startsWith("pool " + pool.id() + " allocates from thread '" + filler + "'"), "not handed over yet"));
+        pool.handOverNapi();
+        onAnotherThread(() -> {
+            assertTrue(pool.alloc() != null, "the NAPI thread takes the pool with its first allocation");
+            pool.handOverNapi(); // and may hand it on in turn
+        });
+        onAnotherThread(() -> {
+            assertTrue(pool.alloc() != null);
+        });
+        IllegalStateException held = assertThrows(IllegalStateException.class, pool::handOverNapi);
+        assertTrue(held.getMessage().contains("is held by thread 'stack' (its NAPI context), not by '"
+                + Thread.currentThread().getName() + "'"), held.getMessage());
+        for (Netmem nm : ring) {
+            pool.release(nm);
+        }
+    }
 }

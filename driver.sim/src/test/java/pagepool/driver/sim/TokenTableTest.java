@@ -22,6 +22,10 @@ class TokenTableTest {
     /** Counts what comes back. */
     static final class CountingPool implements PagePool {
         @Override
+        public void handOverNapi() {
+        }
+
+        @Override
         public void ref(Netmem netmem) {
             throw new UnsupportedOperationException();
         }

@@ -77,13 +77,37 @@ final class Delivery {
 
     private void checkWritable(Netmem nm) {
         MemoryArea a = nm.area();
-        if (a == checkedArea) {
-            return;
+        if (a != checkedArea) {
+            check(nm);
+            checkedArea = a;
         }
+    }
+
+    /**
+     * As {@link #takePages}, for a ring being filled on another thread than the queue's: every
+     * page checked, nothing of the queue's touched.
+     */
+    static int takeFreshPages(UringMem m, Netmem[] batch, int want) {
+        int n = m.pool.alloc(batch, want);
+        try {
+            for (int i = 0; i < n; i++) {
+                check(batch[i]);
+            }
+        } catch (RuntimeException e) {
+            for (int i = 0; i < n; i++) {
+                m.pool.release(batch[i]);
+                batch[i] = null;
+            }
+            throw e;
+        }
+        return n;
+    }
+
+    private static void check(Netmem nm) {
+        MemoryArea a = nm.area();
         if (!a.isReadable() || !a.memory().isNative()) {
             throw new IllegalStateException("provider '" + a.provider() + "' gave " + nm + " (expected: host memory"
                     + " the kernel can write a datagram into)");
         }
-        checkedArea = a;
     }
 }

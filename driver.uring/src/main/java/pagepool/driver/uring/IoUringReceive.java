@@ -17,6 +17,7 @@ import pagepool.api.Netmem;
 import pagepool.api.PagePool;
 import pagepool.api.QueueId;
 import pagepool.api.queue.QueueOperationException;
+import pagepool.kit.driver.Moderation;
 import pagepool.kit.driver.QueueCounters;
 
 /**
@@ -39,13 +40,12 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
     /** Where a multishot recvmsg puts the payload: after io_uring_recvmsg_out and the address. */
     static final int PAYLOAD_AT = Net.RECVMSG_OUT + Net.SOCKADDR_IN;
     private static final int BATCH = 256;
-    /** The completions a moderated wait waits for. */
-    private static final int COALESCE_BATCH = 64;
 
     private final QueueId id;
     private final int socket;
     private final int ringSize;
-    private final int coalesceMicros;
+    /** How long a wait lingers for a batch: fixed (coalesce.usecs) or adaptive (adaptive.rx). */
+    private final Moderation moderation;
     /** Whether the socket coalesces a flow's datagrams into one buffer (UDP_GRO). */
     private final boolean gro;
     private final int payloadAt;
@@ -72,7 +72,7 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
         this.counters = queue.counters();
         this.socket = socket;
         this.ringSize = settings.ringSize();
-        this.coalesceMicros = settings.coalesceMicros();
+        this.moderation = settings.adaptiveRx() ? Moderation.adaptive() : Moderation.fixed(settings.coalesceMicros());
         this.gro = gro;
         this.payloadAt = PAYLOAD_AT + (gro ? Net.CMSG_SPACE_INT : 0);
         this.arena = arena;
@@ -115,16 +115,34 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
         }
     }
 
+    /** On the caller's thread: the ring's descriptors are written; the kernel learns of it at start or swap. */
     @Override
     public void fill(UringMem mem) throws QueueOperationException {
         RingMem m = (RingMem) mem;
-        refill(m);
+        Netmem[] pages = new Netmem[Math.min(ringSize, BATCH)];
+        while (m.room() > 0) {
+            int want = Math.min(m.room(), pages.length);
+            int n = Delivery.takeFreshPages(m, pages, want);
+            for (int i = 0; i < n; i++) {
+                m.post(pages[i]);
+            }
+            if (n < want) {
+                break;
+            }
+        }
         if (m.posted() < ringSize) {
             throw new QueueOperationException("queue " + id + ": provider '" + m.pool.info().provider() + "' gave "
                     + m.posted() + " of " + ringSize + " RX buffers");
         }
-        ring.register(m.ring);
-        m.registered = true;
+        m.ring.publish();
+    }
+
+    /** The kernel learns of the ring on the queue's thread, which alone may register ({@code SINGLE_ISSUER}). */
+    private void register(RingMem m) {
+        if (!m.registered) {
+            ring.register(m.ring);
+            m.registered = true;
+        }
     }
 
     @Override
@@ -142,12 +160,14 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
 
     @Override
     public void starting(UringMem m) {
+        register((RingMem) m);
         arm((RingMem) m);
         current = (RingMem) m;
     }
 
     @Override
     public void swapping(UringMem mem, UringMem next) {
+        register((RingMem) next); // first: should it fail, the queue still receives on the old ring
         RingMem old = (RingMem) mem;
         if (!old.receiveEnded) {
             cancel(old);
@@ -180,11 +200,14 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
 
     @Override
     public void receive(UringMem mem, boolean failed, long waitNanos) {
-        // With moderation: wake for a batch, or once coalesce.usecs passed with anything to reap.
-        ring.enter(coalesceMicros > 0 ? COALESCE_BATCH : 1, waitNanos, coalesceMicros);
-        if (ring.reap(this) > 0) {
+        // With moderation: wake for a batch, or once its wait passed with anything to reap.
+        ring.enter(moderation.batch(), waitNanos, moderation.waitMicros());
+        int reaped = ring.reap(this);
+        moderation.woke(reaped);
+        if (reaped > 0) {
             counters.add(UringCounters.POLLS, 1);
         }
+        counters.set(UringCounters.MODERATION_USECS, moderation.waitMicros());
         long overflow = ring.cqOverflow();
         if (overflow != 0) {
             // A completion lost means a buffer the kernel filled and nobody will give back: said, not hidden.

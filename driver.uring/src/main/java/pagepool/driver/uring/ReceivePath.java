@@ -6,8 +6,8 @@ import pagepool.api.queue.QueueOperationException;
 /**
  * How a UDP queue receives into its pages: through io_uring ({@link IoUringReceive}) or with
  * recvmmsg ({@link RecvmmsgReceive}). Each path owns its kind of {@link UringMem}; every method
- * but {@link #allocate} runs on the queue's thread, which {@link UringQueue} hands the kit's
- * queue operations to.
+ * but {@link #allocate} and {@link #fill} (the caller's thread, before the queue runs on the
+ * memory) runs on the queue's thread, which {@link UringQueue} hands the kit's queue operations to.
  */
 interface ReceivePath {
 
@@ -17,7 +17,7 @@ interface ReceivePath {
     /** New, empty memory for the pool's pages; any thread. */
     UringMem allocate(int queue, PagePool pool);
 
-    /** Posts pages of the pool to the kernel until the memory is full. */
+    /** Posts pages of the pool until the memory is full, on the caller's thread: nothing of the queue's is touched. */
     void fill(UringMem m) throws QueueOperationException;
 
     /** The kernel stops writing into {@code old}: what already arrived is delivered. */

@@ -57,10 +57,16 @@ final class RecvmmsgReceive implements ReceivePath {
         return new SlotMem(queue, pool, ringSize);
     }
 
+    /** On the caller's thread: every slot gets a page; nothing of the queue's thread is touched. */
     @Override
     public void fill(UringMem mem) throws QueueOperationException {
         SlotMem m = (SlotMem) mem;
-        refillSlots(m, 0);
+        Netmem[] pages = new Netmem[m.slots];
+        int n = Delivery.takeFreshPages(m, pages, m.slots);
+        for (int i = 0; i < n; i++) {
+            m.slot(i, pages[i]);
+        }
+        m.filled = n;
         if (m.filled < m.slots) {
             throw new QueueOperationException("queue " + id + ": provider '" + m.pool.info().provider() + "' gave "
                     + m.filled + " of " + m.slots + " RX buffers");

@@ -58,6 +58,11 @@ public final class Traffic {
         buf.set(JAVA_LONG_UNALIGNED, at + 8, seq);
     }
 
+    /** A datagram's sequence number (with {@code UdpSender.sendStamped}, its send time). */
+    public static long sequenceOf(MemorySegment buf, long at) {
+        return buf.get(JAVA_LONG_UNALIGNED, at + 8);
+    }
+
     /** Checks the {@code length} bytes at {@code at}: {@link #VERIFIED}, {@link #CORRUPT} or {@link #UNVERIFIABLE}. */
     public static int verify(MemorySegment buf, long at, int length) {
         if (length < HEADER || buf.get(JAVA_LONG_UNALIGNED, at) != MAGIC) {

@@ -30,7 +30,6 @@ public final class UdpSender implements DatagramSender {
     static final int FLOWS = 64;
     /** The most datagrams one message carries with segmentation offload. */
     public static final int MAX_SEGMENTS = 64;
-    private static final int MMSGHDR = 64;
 
     @Override
     public SendReport send(InetSocketAddress target, int size, long count, long ratePps) {
@@ -46,6 +45,21 @@ public final class UdpSender implements DatagramSender {
      * @throws IllegalArgumentException for segments outside 1..64 or more than 65,507 bytes together
      */
     public SendReport send(InetSocketAddress target, int size, long count, long ratePps, int segments) {
+        return send(target, size, count, ratePps, segments, false);
+    }
+
+    /**
+     * As {@link #send(InetSocketAddress, int, long, long)}, with each datagram's sequence field
+     * holding {@link System#nanoTime()} when its burst was handed to the kernel, so that a
+     * receiver in the same process measures each datagram's latency from send to delivery
+     * ({@link Traffic#sequenceOf}).
+     */
+    public SendReport sendStamped(InetSocketAddress target, int size, long count, long ratePps) {
+        return send(target, size, count, ratePps, 1, true);
+    }
+
+    private SendReport send(InetSocketAddress target, int size, long count, long ratePps, int segments,
+            boolean stamped) {
         Checks.inRange("size", size, Traffic.MIN_SIZE, Traffic.MAX_SIZE);
         Checks.atLeast("count", count, 0);
         Checks.atLeast("rate", ratePps, 0);
@@ -55,22 +69,22 @@ public final class UdpSender implements DatagramSender {
         }
         byte[] b = v4.getAddress();
         int address = ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
-        return send(address, target.getPort(), size, count, ratePps, segments);
+        return send(address, target.getPort(), size, count, ratePps, segments, stamped);
     }
 
     static SendReport send(int address, int port, int size, long count, long ratePps) {
-        return send(address, port, size, count, ratePps, 1);
+        return send(address, port, size, count, ratePps, 1, false);
     }
 
-    static SendReport send(int address, int port, int size, long count, long ratePps, int segments) {
+    static SendReport send(int address, int port, int size, long count, long ratePps, int segments, boolean stamped) {
         try (Arena arena = Arena.ofConfined()) {
             Sys sys = new Sys(arena);
             MemorySegment name = arena.allocate(Net.SOCKADDR_IN, 8);
             Net.sockaddr(name, 0, address, port);
             long message = (long) size * segments;
             MemorySegment payloads = arena.allocate(message * BATCH, 64);
-            MemorySegment iovecs = arena.allocate(16L * BATCH, 8);
-            MemorySegment msgvec = arena.allocate((long) MMSGHDR * BATCH, 8);
+            MemorySegment iovecs = arena.allocate((long) Net.IOVEC * BATCH, 8);
+            MemorySegment msgvec = arena.allocate((long) Net.MMSGHDR * BATCH, 8);
             int[] flows = new int[FLOWS];
             java.util.Arrays.fill(flows, -1);
             try {
@@ -85,15 +99,15 @@ public final class UdpSender implements DatagramSender {
                     Traffic.write(payloads, (long) size * d, size, 0, d % FLOWS, d);
                 }
                 for (int i = 0; i < BATCH; i++) {
-                    iovecs.set(JAVA_LONG, 16L * i, payloads.address() + message * i);
-                    iovecs.set(JAVA_LONG, 16L * i + 8, message);
-                    long m = (long) MMSGHDR * i;
-                    msgvec.set(ADDRESS, m, name);
-                    msgvec.set(JAVA_INT, m + 8, Net.SOCKADDR_IN);
-                    msgvec.set(ADDRESS, m + 16, iovecs.asSlice(16L * i, 16));
-                    msgvec.set(JAVA_LONG, m + 24, 1L);
+                    iovecs.set(JAVA_LONG, (long) Net.IOVEC * i + Net.IOV_BASE, payloads.address() + message * i);
+                    iovecs.set(JAVA_LONG, (long) Net.IOVEC * i + Net.IOV_LEN, message);
+                    long m = (long) Net.MMSGHDR * i;
+                    msgvec.set(ADDRESS, m + Net.MSG_NAME, name);
+                    msgvec.set(JAVA_INT, m + Net.MSG_NAMELEN, Net.SOCKADDR_IN);
+                    msgvec.set(ADDRESS, m + Net.MSG_IOV, iovecs.asSlice((long) Net.IOVEC * i, Net.IOVEC));
+                    msgvec.set(JAVA_LONG, m + Net.MSG_IOVLEN, 1L);
                 }
-                return sendAll(sys, flows, payloads, iovecs, msgvec, size, segments, count, ratePps);
+                return sendAll(sys, flows, payloads, iovecs, msgvec, size, segments, count, ratePps, stamped);
             } finally {
                 for (int fd : flows) {
                     if (fd >= 0) {
@@ -105,7 +119,7 @@ public final class UdpSender implements DatagramSender {
     }
 
     private static SendReport sendAll(Sys sys, int[] flows, MemorySegment payloads, MemorySegment iovecs,
-            MemorySegment msgvec, int size, int segments, long count, long ratePps) {
+            MemorySegment msgvec, int size, int segments, long count, long ratePps, boolean stamped) {
         long start = System.nanoTime();
         long sent = 0;
         long failed = 0;
@@ -120,16 +134,22 @@ public final class UdpSender implements DatagramSender {
             for (int d = 0; d < datagrams; d++) {
                 Traffic.sequence(payloads, (long) size * d, seq + d);
             }
-            iovecs.set(JAVA_LONG, 16L * (n - 1) + 8, (long) size * last);
+            iovecs.set(JAVA_LONG, (long) Net.IOVEC * (n - 1) + Net.IOV_LEN, (long) size * last);
             if (ratePps > 0) {
                 long due = start + (long) (seq * 1e9 / ratePps);
                 for (long wait; (wait = due - System.nanoTime()) > 0;) {
                     LockSupport.parkNanos(wait);
                 }
             }
+            if (stamped) {
+                long now = System.nanoTime();
+                for (int d = 0; d < datagrams; d++) {
+                    Traffic.sequence(payloads, (long) size * d, now);
+                }
+            }
             int done = 0;
             while (done < n) {
-                int r = sys.sendmmsg(flows[flow], msgvec.asSlice((long) MMSGHDR * done), n - done);
+                int r = sys.sendmmsg(flows[flow], msgvec.asSlice((long) Net.MMSGHDR * done), n - done);
                 if (r == 0) {
                     failed += done == n - 1 ? last : segments; // refused (ENOBUFS): counted, not retried
                     done++;
@@ -138,7 +158,7 @@ public final class UdpSender implements DatagramSender {
                     done += r;
                 }
             }
-            iovecs.set(JAVA_LONG, 16L * (n - 1) + 8, (long) size * segments);
+            iovecs.set(JAVA_LONG, (long) Net.IOVEC * (n - 1) + Net.IOV_LEN, (long) size * segments);
             flow = (flow + 1) % flows.length;
         }
         return new SendReport(sent, failed, System.nanoTime() - start);

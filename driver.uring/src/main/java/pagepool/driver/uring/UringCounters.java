@@ -29,6 +29,8 @@ final class UringCounters {
     static final int GRO_BUFFERS = 17;
     /** Completions the kernel dropped for a full completion queue (its {@code cq.overflow}). */
     static final int CQ_OVERFLOW = 18;
+    /** The wait for a batch now: fixed, or as the adaptive policy chose it. */
+    static final int MODERATION_USECS = 19;
 
     private UringCounters() {
     }
@@ -36,6 +38,7 @@ final class UringCounters {
     static QueueCounters create() {
         return new QueueCounters("packets", "bytes", "drops", "verified", "corrupt", "unverifiable", "truncated",
                 "delivered", "consumer-errors", "kept", "no-buffer", "alloc-fail", "receive-errors",
-                QueueCounters.ERRORS, QueueCounters.RESTARTS, "rearms", "polls", "gro-buffers", "cq-overflow");
+                QueueCounters.ERRORS, QueueCounters.RESTARTS, "rearms", "polls", "gro-buffers", "cq-overflow",
+                "moderation-usecs");
     }
 }

@@ -237,7 +237,8 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem> {
         d.put("buffer", settings.pageSize());
         d.put("rcvbuf", rcvbuf);
         if (ioUring) {
-            d.put("coalesce-usecs", settings.coalesceMicros());
+            d.put("moderation", settings.adaptiveRx() ? "adaptive" : settings.coalesceMicros() == 0 ? "off"
+                    : settings.coalesceMicros() + " us");
         }
         if (settings.gro()) {
             d.put("gro", gro ? "on" : "off (" + (ioUring ? groRefused : "io_uring only") + ")");

@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import pagepool.api.Checks;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.datagram.DatagramConsumer;
 import pagepool.api.queue.NetDevice;
@@ -72,6 +73,10 @@ public final class UringDeviceComponent
                 + " datagrams or after this many microseconds; 0 wakes it for each datagram (io_uring only)")
         int coalesce_usecs() default UringSettings.DEFAULT_COALESCE_MICROS;
 
+        @AttributeDefinition(description = "Adaptive interrupt moderation (ethtool -C adaptive-rx, Linux's net_dim): the"
+                + " wait for a batch follows the datagrams' rate; coalesce.usecs must then be 0 (io_uring only)")
+        boolean adaptive_rx() default UringSettings.DEFAULT_ADAPTIVE_RX;
+
         @AttributeDefinition(description = "UDP GRO: several datagrams of a flow in one 64 KiB buffer (needs"
                 + " page.order 4; io_uring only)")
         boolean gro() default false;
@@ -99,9 +104,12 @@ public final class UringDeviceComponent
         return settingsOf(c, v);
     }
 
+    /** Another device receiving on the address and port: the kernel would split the traffic between them unseen. */
     @Override
     public String conflict(UringSettings s) {
-        return sharerOf(s);
+        String sharer = sharerOf(s);
+        return sharer == null ? null : Checks.message("port", s.port(), "a port no other device receives on: " + sharer
+                + " receives on " + Net.text(s.address()) + ":" + s.port());
     }
 
     /** The administrative state changes in place; everything else rebuilds the device. */
@@ -207,6 +215,7 @@ public final class UringDeviceComponent
         int rcvbuf = v.integer("rcvbuf.bytes", c::rcvbuf_bytes);
         boolean ioUring = v.bool("io.uring", c::io_uring);
         int coalesce = v.integer("coalesce.usecs", c::coalesce_usecs);
+        boolean adaptive = v.bool("adaptive.rx", c::adaptive_rx);
         boolean gro = v.bool("gro", c::gro);
         boolean up = v.bool("up", c::up);
         if (!v.ok()) {
@@ -214,7 +223,7 @@ public final class UringDeviceComponent
         }
         try {
             return UringSettings.builder(name).bind(address, port).rxQueues(queues).ringSize(ring).pageOrder(order)
-                    .rcvbufBytes(rcvbuf).ioUring(ioUring).coalesceMicros(coalesce).gro(gro).up(up).build();
+                    .rcvbufBytes(rcvbuf).ioUring(ioUring).coalesceMicros(coalesce).adaptiveRx(adaptive).gro(gro).up(up).build();
         } catch (IllegalArgumentException e) {
             v.problem(e.getMessage());
             return null;

@@ -18,12 +18,16 @@ import pagepool.kit.driver.SettingsCheck;
  * @param ioUring false to receive with {@code recvmmsg} even where io_uring works
  * @param coalesceMicros interrupt moderation ({@code ethtool -C rx-usecs}): with io_uring, a queue's
  *        thread wakes for a batch of datagrams or after this long, not for each; 0 wakes for each
+ * @param adaptiveRx adaptive interrupt moderation ({@code ethtool -C adaptive-rx on}, Linux's
+ *        {@code net_dim}): with io_uring, the wait is chosen from the datagrams' rate
+ *        ({@code Moderation}); {@code coalesceMicros} must then be 0
  * @param gro UDP GRO ({@code UDP_GRO}): the kernel may put several datagrams of one flow in one
  *        buffer (up to 64 KiB, so page.order 4), each delivered on its own; io_uring only
  * @param up whether the device is administratively up from the start
  */
 public record UringSettings(String name, int address, int port, int rxQueues, int ringSize, int pageOrder,
-        int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean gro, boolean up) implements DeviceConfig.Settings {
+        int rcvbufBytes, boolean ioUring, int coalesceMicros, boolean adaptiveRx, boolean gro, boolean up)
+        implements DeviceConfig.Settings {
 
     /** The bytes of pages these settings commit: every queue's ring of buffers of its page size. */
     public long committedBytes() {
@@ -32,8 +36,10 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
 
     /** The most queues a device has: a thread, a socket and a ring each. */
     public static final int MAX_QUEUES = 64;
-    /** No interrupt moderation by default: a queue wakes as soon as a datagram is there. */
+    /** No fixed interrupt moderation by default. */
     public static final int DEFAULT_COALESCE_MICROS = 0;
+    /** Adaptive moderation by default: ./bench udp-rates shows what it saves and what it delays. */
+    public static final boolean DEFAULT_ADAPTIVE_RX = false;
     /**
      * Buffers per ring by default. Few: the kernel takes buffers in ring order, so each comes back
      * after all the others; 256 pages of 4 KiB stay in the CPU's caches, 4096 do not (./bench udp).
@@ -50,6 +56,8 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
                 .range("page.order", pageOrder, 0, GRO_PAGE_ORDER)
                 .range("rcvbuf.bytes", rcvbufBytes, 0, 1 << 30)
                 .range("coalesce.usecs", coalesceMicros, 0, MAX_COALESCE_MICROS)
+                .that(!adaptiveRx || coalesceMicros == 0, "coalesce.usecs", coalesceMicros,
+                        "0 with adaptive.rx: the adaptive policy sets the wait")
                 .that(!gro || pageOrder == GRO_PAGE_ORDER, "page.order", pageOrder, GRO_PAGE_ORDER
                         + " with gro: a coalesced buffer holds up to 64 KiB")
                 .done();
@@ -58,7 +66,7 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
     /** The same settings but the administrative state: what a device changes in place. */
     UringSettings withUp(boolean on) {
         return new UringSettings(name, address, port, rxQueues, ringSize, pageOrder, rcvbufBytes, ioUring, coalesceMicros,
-                gro, on);
+                adaptiveRx, gro, on);
     }
 
     /** Buffers of 64 KiB: what a GRO buffer may hold. */
@@ -90,6 +98,7 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
         private int rcvbufBytes;
         private boolean ioUring = true;
         private int coalesceMicros = DEFAULT_COALESCE_MICROS;
+        private boolean adaptiveRx = DEFAULT_ADAPTIVE_RX;
         private boolean gro;
         private boolean up = true;
 
@@ -134,6 +143,11 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
             return this;
         }
 
+        public Builder adaptiveRx(boolean on) {
+            this.adaptiveRx = on;
+            return this;
+        }
+
         public Builder gro(boolean on) {
             this.gro = on;
             return this;
@@ -145,7 +159,8 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
         }
 
         public UringSettings build() {
-            return new UringSettings(name, address, port, rxQueues, ringSize, pageOrder, rcvbufBytes, ioUring, coalesceMicros, gro, up);
+            return new UringSettings(name, address, port, rxQueues, ringSize, pageOrder, rcvbufBytes, ioUring, coalesceMicros,
+                    adaptiveRx, gro, up);
         }
     }
 }

@@ -16,8 +16,8 @@ import pagepool.api.queue.QueueOperationException;
 /**
  * One RX queue's state machine, the same for every driver: the memory it runs on, the queue
  * operations that change it (Linux's {@code netdev_queue_mgmt_ops}: mem alloc, stop, start,
- * mem free, plus the make-before-break swap), its failure and its NAPI context. Each operation
- * runs on the queue's {@link NapiLoop} between two polls; the driver's subclass fills in what
+ * mem free, plus the make-before-break swap), its failure and its NAPI context. Mem alloc runs on
+ * the caller's thread; every other operation runs on the queue's {@link NapiLoop} between two polls; the driver's subclass fills in what
  * its hardware does at each step (the hooks), on that thread.
  *
  * <p>The rules it keeps: memory is allocated before the queue stops (a provider slow to set up
@@ -97,8 +97,9 @@ public abstract class RxQueue<M extends QueueMemory> {
     protected abstract M allocate() throws QueueOperationException;
 
     /**
-     * Fills the new memory's ring from its pool (and hands it to the hardware where it wants
-     * that before the start).
+     * Fills the new memory's ring from its pool, on the caller's thread: it must touch nothing
+     * the queue's thread owns (that thread takes the memory at start or swap, where whatever
+     * must happen there, e.g. registering the ring with the kernel, belongs).
      *
      * @throws QueueOperationException naming how many buffers the provider gave of how many
      */
@@ -136,30 +137,38 @@ public abstract class RxQueue<M extends QueueMemory> {
 
     // ---- the queue operations, from the control thread ---------------------------------------------------
 
-    /** Allocates and fills memory for the queue; on any failure nothing is left behind. */
+    /**
+     * Allocates and fills memory for the queue, on the caller's thread (process context, as
+     * Linux's {@code ndo_queue_mem_alloc}): the queue's NAPI thread goes on polling meanwhile, and
+     * the restart costs it one hand-off (start or swap), not two. The filled pool is handed over
+     * ({@link PagePool#handOverNapi}) to the NAPI thread, which takes it at start or swap. On any
+     * failure nothing is left behind.
+     */
     public final M memAlloc() throws QueueOperationException {
         M m;
         try {
             m = allocate();
         } catch (RuntimeException e) {
-            throw new QueueOperationException("queue " + id + ": " + (e.getMessage() != null ? e.getMessage() : e), e);
+            throw failedOp(e);
         }
         try {
-            return loop.call(id, () -> {
-                try {
-                    fill(m);
-                } catch (QueueOperationException | RuntimeException | Error e) {
-                    free(m);
-                    throw e;
-                }
-                return m;
-            }, this::free);
-        } catch (QueueOperationException e) {
-            if (!loop.alive()) {
-                free(m); // it never reached the loop
+            fill(m);
+            PagePool pool = m.pool();
+            if (pool != null) {
+                pool.handOverNapi();
+            }
+            return m;
+        } catch (QueueOperationException | RuntimeException | Error e) {
+            free(m);
+            if (e instanceof RuntimeException r) {
+                throw failedOp(r);
             }
             throw e;
         }
+    }
+
+    private QueueOperationException failedOp(RuntimeException e) {
+        return new QueueOperationException("queue " + id + ": " + (e.getMessage() != null ? e.getMessage() : e), e);
     }
 
     /** Stops the queue; returns the memory it ran on, or null when it was stopped already. */

@@ -60,7 +60,7 @@ class RxQueueTest {
 
         @Override
         protected void fill(Mem m) throws QueueOperationException {
-            assertTrue(loop().isCurrent(), "filled on the queue's thread");
+            assertFalse(loop().isCurrent(), "filled on the caller's thread: NAPI goes on polling");
             if (fillFails) {
                 throw new QueueOperationException("queue " + id + ": provider 'x' gave 3 of 16 RX buffers");
             }
