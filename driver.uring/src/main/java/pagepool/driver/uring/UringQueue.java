@@ -91,6 +91,12 @@ final class UringQueue extends RxQueue<UringMem> implements NapiLoop.Poll {
         path.swapping(old, m);
     }
 
+    /** The ring is unregistered by the thread that registered it. */
+    @Override
+    protected boolean releasesOnLoop() {
+        return true;
+    }
+
     @Override
     protected void release(UringMem m) {
         path.release(m);

@@ -127,7 +127,16 @@ public abstract class RxQueue<M extends QueueMemory> {
     protected void swapping(M old, M m) throws QueueOperationException {
     }
 
-    /** Frees memory the queue no longer runs on, once the hardware is done with it. */
+    /**
+     * Whether memory is freed on the queue's thread ({@link #release}) rather than the caller's
+     * ({@link #free}): where the hardware lets go of a ring only there (an io_uring registered by
+     * a single issuer). Otherwise the free keeps off the NAPI thread, which goes on polling.
+     */
+    protected boolean releasesOnLoop() {
+        return false;
+    }
+
+    /** With {@link #releasesOnLoop}: frees memory the queue no longer runs on, on its thread, once the hardware is done with it. */
     protected void release(M m) {
         free(m);
     }
@@ -237,9 +246,18 @@ public abstract class RxQueue<M extends QueueMemory> {
         }
     }
 
-    /** Frees memory the queue was stopped or swapped off, on the loop (or here, when the loop is gone). */
+    /**
+     * Frees memory the queue was stopped or swapped off: in process context, as Linux's
+     * {@code ndo_queue_mem_free}, unless the driver's hardware must let go of it on the queue's
+     * thread ({@link #releasesOnLoop}); at once when the loop is gone.
+     */
     public final void memFree(M m) {
-        if (!loop.alive()) {
+        if (m == published) {
+            LOG.log(Level.ERROR, "memFree of " + id + ": the queue runs on " + m + " (expected: memory it was stopped"
+                    + " or swapped off); not freed");
+            return;
+        }
+        if (!releasesOnLoop() || !loop.alive()) {
             free(m);
             return;
         }
