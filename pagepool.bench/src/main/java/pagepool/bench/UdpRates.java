@@ -85,6 +85,11 @@ public final class UdpRates {
         Recorder recorder();
 
         String threads();
+
+        /** Datagrams per wake and the wait moderation chose, where the receiver knows them. */
+        default String note() {
+            return "";
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -99,7 +104,7 @@ public final class UdpRates {
         long[] rates = {10_000, 100_000, 1_000_000, 0};
         System.out.printf(Locale.ROOT, "# %d-byte datagrams, %.1f s per rate (rate 0: as fast as the sender goes);"
                 + " %d cores%n", size, seconds, Runtime.getRuntime().availableProcessors());
-        System.out.println("rate\treceiver\tsent\treceived/s\tlost\tcpu ns/datagram\tlatency p50 us\tp99 us");
+        System.out.println("rate\treceiver\tsent\treceived/s\tlost\tcpu ns/datagram\tlatency p50 us\tp99 us\tnote");
         for (long rate : rates) {
             for (Map.Entry<String, Supplier<Receiver>> e : receivers.entrySet()) {
                 long count = rate == 0 ? (long) (1_000_000 * seconds) : (long) (rate * seconds);
@@ -125,9 +130,9 @@ public final class UdpRates {
             long last = settle(rec, base + sent);
             long received = rec.received.get() - base;
             long cpu = cpu(r.threads()) - cpu0;
-            System.out.printf(Locale.ROOT, "%d\t%s\t%d\t%.0f\t%d\t%.0f\t%d\t%d%n", rate, name, sent,
+            System.out.printf(Locale.ROOT, "%d\t%s\t%d\t%.0f\t%d\t%.0f\t%d\t%d\t%s%n", rate, name, sent,
                     received * 1e9 / (last - start), sent - received, (double) cpu / Math.max(1, received),
-                    rec.percentile(0.5), rec.percentile(0.99));
+                    rec.percentile(0.5), rec.percentile(0.99), r.note());
         }
     }
 
@@ -197,6 +202,13 @@ public final class UdpRates {
         @Override
         public String threads() {
             return "napi-" + name + "-";
+        }
+
+        @Override
+        public String note() {
+            java.util.Map<String, Long> s = device.queueStats(0);
+            return String.format(Locale.ROOT, "%.1f datagrams/wake, wait now %d us", s.get("packets")
+                    / (double) Math.max(1, s.get("polls")), s.get("moderation-usecs"));
         }
 
         @Override

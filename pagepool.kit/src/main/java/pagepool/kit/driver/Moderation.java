@@ -5,31 +5,41 @@ import java.util.concurrent.TimeUnit;
 /**
  * Interrupt moderation for a queue that waits on an event (a completion ring, a socket): how long
  * to keep waiting, once the first event is there, for a batch to gather. Fixed, it is
- * {@code ethtool -C rx-usecs}; adaptive, it is Linux's {@code net_dim}: every {@value #SAMPLE_WAKES}
- * wakes it measures the events' rate and picks the wait that gathers about {@value #TARGET_BATCH}
- * events per wake, so the cost of a wake-up is shared by a batch at any rate the sender sets. At
- * full rate a batch is there at once and the wait ends early; at a rate too low for even
- * {@value #MAX_MICROS} µs to gather two events, waiting would only add latency, and it does not
- * wait at all.
+ * {@code ethtool -C rx-usecs}; adaptive, it works as Linux's {@code net_dim} does: every
+ * {@value #SAMPLE_WAKES} wakes that found events it looks at the events per wake and moves one
+ * step along a ladder of waits ({@link #LEVELS}): up while the batch is short of
+ * {@value #TARGET_BATCH} and the last step up made it grow by a quarter or more; back down when
+ * a step up gathered nothing more (then it stays there a while before it tries again), or when
+ * batches run to twice the target. So a queue that wakes for one or two datagrams at a steady
+ * rate learns to wait for a batch; traffic that arrives in bursts waits only as long as a burst
+ * takes to arrive; at full rate batches come by themselves and the queue does not wait; at a rate
+ * too low to gather anything it waits only while it tries, one sample in
+ * {@value #HOLD_SAMPLES} + 1.
  *
- * <p>The queue's thread only: {@link #woke} once per wake, no allocation, {@code nanoTime} once
- * per sample.
+ * <p>The queue's thread only: {@link #woke} once per wake, a few adds, no allocation.
  */
 public final class Moderation {
 
     /** Events per wake the adaptive policy aims for. */
     public static final int TARGET_BATCH = 16;
+    /** The waits the adaptive policy steps through, in microseconds. */
+    static final int[] LEVELS = {0, 8, 16, 32, 64, 128, 256};
     /** The longest it waits for a batch: Linux's DIM profiles stop at a few hundred microseconds. */
     public static final int MAX_MICROS = 256;
     /** The events a moderated wait waits for at most; the wait ends when they are there. */
     public static final int MAX_BATCH = 64;
     static final int SAMPLE_WAKES = 32;
-    /** Below this many events per {@link #MAX_MICROS}, a wait gathers too little to pay for its latency. */
-    private static final double MIN_GATHER = 2.0;
+    /** Samples a level stays after a step up that did not pay. */
+    static final int HOLD_SAMPLES = 32;
+    /** How much a step up must grow the batch to count as paying. */
+    private static final double GAIN = 1.25;
 
     private final boolean adaptive;
     private int micros;
-    private long sampleStart = System.nanoTime();
+    private int level;
+    private boolean steppedUp;
+    private double lastBatch;
+    private int hold;
     private long sampleEvents;
     private int sampleWakes;
     private long changes;
@@ -47,7 +57,7 @@ public final class Moderation {
         return new Moderation(false, micros);
     }
 
-    /** The wait chosen by the events' rate, starting with none. */
+    /** The wait chosen by the batches it gathers, starting with none. */
     public static Moderation adaptive() {
         return new Moderation(true, 0);
     }
@@ -71,49 +81,46 @@ public final class Moderation {
         return changes;
     }
 
-    /** A wake that found {@code events} events (0: a timeout or a task). */
+    /** A wake that found {@code events} events (0: a timeout or a task, which a sample does not count). */
     public void woke(int events) {
-        if (!adaptive) {
+        if (!adaptive || events <= 0) {
             return;
         }
         sampleEvents += events;
         if (++sampleWakes < SAMPLE_WAKES) {
             return;
         }
-        long now = System.nanoTime();
-        int next = choose(sampleEvents, now - sampleStart);
-        if (next != micros) {
-            micros = next;
-            changes++;
-        }
-        sampleStart = now;
+        step(sampleEvents / (double) sampleWakes);
         sampleEvents = 0;
         sampleWakes = 0;
     }
 
-    /** The wait for a rate of {@code events} in {@code nanos}. */
-    static int choose(long events, long nanos) {
-        if (events <= 0 || nanos <= 0) {
-            return 0;
+    /** One decision, on a sample's events per wake. */
+    void step(double batch) {
+        int next = level;
+        boolean up = false;
+        if (hold > 0) {
+            hold--;
+        } else if (steppedUp && batch < lastBatch * GAIN) {
+            next = level - 1; // the step up gathered nothing more: back, and stay a while
+            hold = HOLD_SAMPLES;
+        } else if (batch >= 2 * TARGET_BATCH && level > 0) {
+            next = level - 1; // more than enough: wait less
+        } else if (batch < TARGET_BATCH && level < LEVELS.length - 1) {
+            next = level + 1; // short of a batch: try a longer wait (a try that does not pay is undone)
+            up = true;
         }
-        double perMicro = events * 1e3 / nanos;
-        if (perMicro * MAX_MICROS < MIN_GATHER) {
-            return 0;
+        steppedUp = up;
+        lastBatch = batch;
+        if (next != level) {
+            level = next;
+            micros = LEVELS[level];
+            changes++;
         }
-        double wait = TARGET_BATCH / perMicro;
-        if (wait < 1) {
-            return 0; // a batch gathers by itself: a wait would only delay the first event
-        }
-        return (int) Math.min(MAX_MICROS, Math.round(wait));
     }
 
     @Override
     public String toString() {
         return adaptive ? "adaptive (now " + micros + " us)" : micros == 0 ? "off" : micros + " us";
-    }
-
-    /** For tests and benchmarks: a rate's wait, as {@link #woke} would choose it. */
-    static int forRate(double eventsPerSecond) {
-        return choose((long) eventsPerSecond, TimeUnit.SECONDS.toNanos(1));
     }
 }

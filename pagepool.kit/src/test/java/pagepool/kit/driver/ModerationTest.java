@@ -6,25 +6,55 @@ import org.junit.jupiter.api.Test;
 
 class ModerationTest {
 
-    @Test
-    void theWaitGathersABatchAtTheRateTheSenderSets() {
-        assertEquals(0, Moderation.forRate(1_000), "1k/s: even the longest wait gathers too little");
-        assertEquals(Moderation.MAX_MICROS, Moderation.forRate(10_000), "10k/s: the longest wait");
-        assertEquals(160, Moderation.forRate(100_000));
-        assertEquals(16, Moderation.forRate(1_000_000));
-        assertEquals(0, Moderation.forRate(20_000_000), "a batch gathers by itself");
+    /** Feeds the policy samples in which a wait of w µs gathers {@code batchAt.applyAsDouble(w)} events. */
+    private static int settle(Moderation m, java.util.function.IntToDoubleFunction batchAt) {
+        for (int i = 0; i < 200; i++) {
+            m.step(batchAt.applyAsDouble(m.waitMicros()));
+        }
+        return m.waitMicros();
+    }
+
+    /** Samples spent waiting, of {@code n}. */
+    private static int waiting(Moderation m, java.util.function.IntToDoubleFunction batchAt, int n) {
+        int waited = 0;
+        for (int i = 0; i < n; i++) {
+            m.step(batchAt.applyAsDouble(m.waitMicros()));
+            waited += m.waitMicros() > 0 ? 1 : 0;
+        }
+        return waited;
     }
 
     @Test
-    void theAdaptivePolicyDecidesOncePerSampleAndAFixedOneNever() {
+    void aSteadyRateLearnsToWaitForABatch() {
+        // 200k/s arriving one by one: a wake with no wait finds 1.4; a wait of w gathers 0.2 per µs more.
         Moderation m = Moderation.adaptive();
-        for (int i = 0; i < Moderation.SAMPLE_WAKES - 1; i++) {
-            m.woke(64);
+        int w = settle(m, us -> 1.4 + 0.2 * us);
+        assertEquals(128, w, "the first wait whose batch reaches " + Moderation.TARGET_BATCH);
+    }
+
+    @Test
+    void burstsAreNotWaitedForBeyondTheBurst() {
+        // 10k/s in bursts of 10 a millisecond: with no wait a wake finds 3; any wait gathers the burst, no more.
+        Moderation m = Moderation.adaptive();
+        int w = settle(m, us -> us == 0 ? 3 : 10);
+        assertEquals(8, w, "the shortest wait that gathers the burst");
+    }
+
+    @Test
+    void fullRateAndLowRatesDoNotWait() {
+        assertEquals(0, waiting(Moderation.adaptive(), us -> 64, 340), "batches come by themselves");
+        int tries = waiting(Moderation.adaptive(), us -> 1, 340);
+        assertEquals(10, tries, "1k/s: a wait gathers nothing; it is tried one sample in "
+                + (Moderation.HOLD_SAMPLES + 2));
+    }
+
+    @Test
+    void onlyWakesWithEventsMakeASampleAndAFixedWaitNeverMoves() {
+        Moderation m = Moderation.adaptive();
+        for (int i = 0; i < 10 * Moderation.SAMPLE_WAKES; i++) {
+            m.woke(0);
         }
-        assertEquals(0, m.waitMicros(), "no decision before a sample is complete");
-        assertEquals(1, m.batch());
-        m.woke(64); // 2,048 events in far less than a millisecond: a batch is there at every wake
-        assertEquals(0, m.waitMicros());
+        assertEquals(0, m.changes(), "timeouts and task wakes are no sample");
         Moderation fixed = Moderation.fixed(50);
         for (int i = 0; i < 10 * Moderation.SAMPLE_WAKES; i++) {
             fixed.woke(1);
