@@ -98,11 +98,6 @@ public final class SimDeviceComponent extends DeviceComponent<SimDeviceComponent
         activate(props);
     }
 
-    @Override
-    public SimSettings settings(Config c, ConfigValues v) {
-        return settingsOf(c, v);
-    }
-
     /** Carrier and administrative state change in place; everything else rebuilds the device. */
     @Override
     public boolean changeInPlace(SimDevice d, SimSettings old, SimSettings s) {
@@ -126,7 +121,8 @@ public final class SimDeviceComponent extends DeviceComponent<SimDeviceComponent
     }
 
     /** Checked settings, or null with the problems in {@code v}; the ranges are {@link SimSettings}'s. */
-    static SimSettings settingsOf(Config c, ConfigValues v) {
+    @Override
+    public SimSettings settings(Config c, ConfigValues v) {
         v.noUnknownKeys(Config.class);
         String name = v.deviceName("name", c::name);
         int queues = v.integer("rx.queues", c::rx_queues);

@@ -1,6 +1,7 @@
 package pagepool.driver.sim;
 
 import pagepool.kit.driver.DeviceConfig;
+import pagepool.kit.driver.DeviceSettingsBuilder;
 import pagepool.kit.driver.SettingsCheck;
 
 /**
@@ -93,10 +94,7 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
     }
 
     /** Builds {@link SimSettings}; every value is checked in {@link #build()}. */
-    public static final class Builder {
-        private final String name;
-        private int rxQueues = 4;
-        private int ringSize = 1024;
+    public static final class Builder extends DeviceSettingsBuilder<Builder> {
         private boolean headerSplit;
         private int packetSizeMin = 1500;
         private int packetSizeMax = 1500;
@@ -108,22 +106,11 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
         private int napiThreads;
         private int dmaMaskBits = 48;
         private boolean traffic = true;
-        private boolean up = true;
         private int iotlbEntries = 64;
         private int iotlbWays = 4;
 
         private Builder(String name) {
-            this.name = name;
-        }
-
-        public Builder rxQueues(int n) {
-            this.rxQueues = n;
-            return this;
-        }
-
-        public Builder ringSize(int n) {
-            this.ringSize = n;
-            return this;
+            super(name, 4, 1024);
         }
 
         public Builder headerSplit(boolean on) {
@@ -174,11 +161,6 @@ public record SimSettings(String name, int rxQueues, int ringSize, boolean heade
 
         public Builder traffic(boolean on) {
             this.traffic = on;
-            return this;
-        }
-
-        public Builder up(boolean on) {
-            this.up = on;
             return this;
         }
 

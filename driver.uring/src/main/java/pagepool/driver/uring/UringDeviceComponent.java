@@ -99,11 +99,6 @@ public final class UringDeviceComponent
         activate(props);
     }
 
-    @Override
-    public UringSettings settings(Config c, ConfigValues v) {
-        return settingsOf(c, v);
-    }
-
     /** Another device receiving on the address and port: the kernel would split the traffic between them unseen. */
     @Override
     public String conflict(UringSettings s) {
@@ -204,7 +199,8 @@ public final class UringDeviceComponent
     }
 
     /** Checked settings, or null with the problems in {@code v}; the ranges are {@link UringSettings}'s. */
-    static UringSettings settingsOf(Config c, ConfigValues v) {
+    @Override
+    public UringSettings settings(Config c, ConfigValues v) {
         v.noUnknownKeys(Config.class);
         String name = v.deviceName("name", c::name);
         String address = v.text("bind.address", c::bind_address);

@@ -1,6 +1,7 @@
 package pagepool.driver.uring;
 
 import pagepool.kit.driver.DeviceConfig;
+import pagepool.kit.driver.DeviceSettingsBuilder;
 import pagepool.kit.driver.SettingsCheck;
 
 /**
@@ -88,38 +89,24 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
     }
 
     /** Builds {@link UringSettings}; every value is checked in {@link #build()}. */
-    public static final class Builder {
-        private final String name;
+    public static final class Builder extends DeviceSettingsBuilder<Builder> {
         private int address = 0x7f000001;
         private int port;
-        private int rxQueues = 1;
-        private int ringSize = DEFAULT_RING;
         private int pageOrder;
         private int rcvbufBytes;
         private boolean ioUring = true;
         private int coalesceMicros = DEFAULT_COALESCE_MICROS;
         private boolean adaptiveRx = DEFAULT_ADAPTIVE_RX;
         private boolean gro;
-        private boolean up = true;
 
         private Builder(String name) {
-            this.name = name;
+            super(name, 1, DEFAULT_RING);
         }
 
         /** @throws IllegalArgumentException when it is not an IPv4 address */
         public Builder bind(String address, int port) {
             this.address = Net.ipv4(address, "bind.address");
             this.port = port;
-            return this;
-        }
-
-        public Builder rxQueues(int n) {
-            this.rxQueues = n;
-            return this;
-        }
-
-        public Builder ringSize(int n) {
-            this.ringSize = n;
             return this;
         }
 
@@ -150,11 +137,6 @@ public record UringSettings(String name, int address, int port, int rxQueues, in
 
         public Builder gro(boolean on) {
             this.gro = on;
-            return this;
-        }
-
-        public Builder up(boolean on) {
-            this.up = on;
             return this;
         }
 
