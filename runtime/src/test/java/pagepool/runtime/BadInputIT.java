@@ -478,6 +478,8 @@ class BadInputIT {
                         + " (expected: an IPv4 address or a host name that resolves to one)"),
                 file(dev, "name=udp1\nio.uring=perhaps\n", "io.uring: 'perhaps' (expected: true or false)"),
                 file(dev, "name=udp1\ncoalesce.usecs=-1\n", "coalesce.usecs: -1 (expected: 0..10000)"),
+                file(dev, "name=udp1\nadaptive.rx=true\ncoalesce.usecs=50\n", "coalesce.usecs: 50 (expected: 0 with"
+                        + " adaptive.rx: the adaptive policy sets the wait)"),
                 file(dev, "name=udp1\nrx_queues=2\n", "rx_queues: unknown key (expected: one of"),
                 file(dev, "name=udp1\ngro=true\n", "page.order: 0 (expected: 4 with gro: a coalesced buffer holds up to"
                         + " 64 KiB)"),

@@ -49,12 +49,16 @@ class UringDeviceTest {
     }
 
     UringDevice open(boolean ioUring, int queues) throws InterruptedException {
+        return open(UringSettings.builder("udp0").rxQueues(queues).ioUring(ioUring));
+    }
+
+    UringDevice open(UringSettings.Builder settings) throws InterruptedException {
         engine.addProvider(heap, true);
+        boolean ioUring = settings.build().ioUring();
         // The socket buffer is where datagrams wait while a queue restarts or its receiver is
         // starved by a loaded machine: 8 MiB once lost 1,803 of the swap test's 200,000 with both
         // cores busy, so four times that.
-        device = new UringDevice(UringSettings.builder("udp0").rxQueues(queues).ringSize(256).rcvbufBytes(32 << 20)
-                .ioUring(ioUring).build(), engine.factory());
+        device = new UringDevice(settings.ringSize(256).rcvbufBytes(32 << 20).build(), engine.factory());
         engine.addDevice(device);
         // Where io_uring is off (Docker's default seccomp profile, io_uring_disabled=2) the device
         // falls back to recvmmsg: the io_uring cases are skipped with the reason, not failed.
@@ -307,4 +311,17 @@ class UringDeviceTest {
         return b.toString();
     }
 
+
+    @Test
+    void adaptiveModerationBatchesSteadyTrafficAndLosesNothing() throws Exception {
+        open(UringSettings.builder("udp0").adaptiveRx(true));
+        assertEquals("adaptive", device.details().get("moderation"));
+        SendReport r = send(64, 60_000, 100_000);
+        await("all delivered", () -> total("packets") + total("drops") == r.sent());
+        assertEquals(r.sent(), total("verified"), "every datagram verified: " + stats());
+        assertTrue(total("packets") / (double) total("polls") > 1.5, "more than one datagram per wake: " + stats());
+        assertTrue(device.queueStats(0).containsKey("moderation-usecs"), "the wait chosen is shown: " + stats());
+        assertThrows(IllegalArgumentException.class, () -> UringSettings.builder("udp1").adaptiveRx(true)
+                .coalesceMicros(50).build(), "a fixed wait and the adaptive policy at once");
+    }
 }
