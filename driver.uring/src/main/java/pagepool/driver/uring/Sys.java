@@ -40,6 +40,11 @@ final class Sys {
     static final int SO_REUSEPORT = 15;
     static final int SO_MEMINFO = 55;
     static final int SK_MEMINFO_DROPS = 8;
+    /** {@code SO_MEMINFO}'s answer: {@code SK_MEMINFO_VARS} (9) unsigned ints. */
+    static final int SK_MEMINFO_BYTES = 36;
+    /** What {@link #drops} needs of scratch: the answer, then its length ({@code socklen_t}) at 64. */
+    static final int MEMINFO_SCRATCH = 72;
+    private static final int MEMINFO_LEN_AT = 64;
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_TRUNC = 0x20;
     static final int POLLIN = 0x1;
@@ -175,10 +180,10 @@ final class Sys {
 
     /** The kernel's count of datagrams it dropped for this socket ({@code sk_drops}, by {@code SO_MEMINFO}). */
     long drops(int fd, MemorySegment meminfo) {
-        meminfo.set(JAVA_INT, 64, 36);
+        meminfo.set(JAVA_INT, MEMINFO_LEN_AT, SK_MEMINFO_BYTES);
         try {
             check("getsockopt SO_MEMINFO", (int) GETSOCKOPT.invokeExact(errno, fd, SOL_SOCKET, SO_MEMINFO, meminfo,
-                    meminfo.asSlice(64, 4)));
+                    meminfo.asSlice(MEMINFO_LEN_AT, 4)));
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -30,7 +30,7 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem> {
     private final Arena arena = Arena.ofShared();
     /** For the calls other threads make: guarded by itself (its scratch memory is shared). */
     private final Sys sys = new Sys(arena);
-    private final MemorySegment meminfo = arena.allocate(72, 8);
+    private final MemorySegment meminfo = arena.allocate(Sys.MEMINFO_SCRATCH, 8);
     private final int[] sockets;
     private final int port;
     private final int rcvbuf;

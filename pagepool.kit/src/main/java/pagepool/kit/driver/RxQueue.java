@@ -16,15 +16,16 @@ import pagepool.api.queue.QueueOperationException;
 /**
  * One RX queue's state machine, the same for every driver: the memory it runs on, the queue
  * operations that change it (Linux's {@code netdev_queue_mgmt_ops}: mem alloc, stop, start,
- * mem free, plus the make-before-break swap), its failure and its NAPI context. Mem alloc runs on
- * the caller's thread; every other operation runs on the queue's {@link NapiLoop} between two polls; the driver's subclass fills in what
- * its hardware does at each step (the hooks), on that thread.
+ * mem free, plus the make-before-break swap), its failure and its NAPI context. Mem alloc and
+ * mem free run on the caller's thread, as in Linux; start, stop and swap run on the queue's
+ * {@link NapiLoop} between two polls. The driver's subclass fills in what its hardware does at
+ * each step (the hooks).
  *
- * <p>The rules it keeps: memory is allocated before the queue stops (a provider slow to set up
- * delays this restart only), a failed start leaves the queue stopped and the memory the
- * caller's, a failed swap leaves the queue on its old memory, memory allocated after the caller
- * gave up is freed, and a queue that failed receives nothing until its next start clears the
- * failure. The reset mode decides whether a restart gets a new NAPI context and whether a stop
+ * <p>The rules it keeps: memory is allocated and filled before the queue stops (a provider slow
+ * to set up delays this restart only, never the NAPI thread), memory that could not be filled is
+ * freed, a failed start leaves the queue stopped and the memory the caller's, a failed swap
+ * leaves the queue on its old memory, memory the queue runs on is never freed, and a queue that
+ * failed receives nothing until its next start clears the failure. The reset mode decides whether a restart gets a new NAPI context and whether a stop
  * lets NAPI receive what already arrived.
  *
  * @param <M> the driver's queue memory
@@ -87,7 +88,7 @@ public abstract class RxQueue<M extends QueueMemory> {
         return counters;
     }
 
-    // ---- the driver's part, on the loop's thread unless said ---------------------------------------
+    // ---- the driver's part: on the loop's thread unless said ----------------------------------------
 
     /**
      * Creates the queue's memory: its pools and ring, empty. Called on the caller's thread, in
@@ -136,12 +137,12 @@ public abstract class RxQueue<M extends QueueMemory> {
         return false;
     }
 
-    /** With {@link #releasesOnLoop}: frees memory the queue no longer runs on, on its thread, once the hardware is done with it. */
+    /** With {@link #releasesOnLoop}: frees memory the queue no longer runs on, on its thread, once the hardware let go. */
     protected void release(M m) {
         free(m);
     }
 
-    /** Frees memory from any thread, when the loop is gone or the memory never ran. */
+    /** Frees memory no queue runs on: posted buffers back to the pool, the pools closed; any thread. */
     protected abstract void free(M m);
 
     // ---- the queue operations, from the control thread ---------------------------------------------------
