@@ -1,6 +1,6 @@
 package pagepool.driver.sim;
 
-import static pagepool.driver.sim.SimCounters.*;
+import static pagepool.driver.sim.SimCounter.*;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

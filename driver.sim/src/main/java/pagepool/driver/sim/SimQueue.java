@@ -5,6 +5,7 @@ import java.util.Map;
 import pagepool.api.Netmem;
 import pagepool.api.PoolParams;
 import pagepool.api.queue.QueueOperationException;
+import pagepool.kit.driver.QueueCounters;
 import pagepool.kit.driver.RxQueue;
 
 /**
@@ -27,7 +28,7 @@ final class SimQueue extends RxQueue<QueueMem> {
     private volatile String lastCorruption = "";
 
     SimQueue(SimDevice device, int index, SimSettings settings, Packet.Template template) {
-        super(device, index, SimCounters.create());
+        super(device, index, new QueueCounters(SimCounter.class));
         this.device = device;
         this.settings = settings;
         // A socket backlog of twice the ring, at least 1024 packets (about 1.5 MB of 1500-byte packets).
@@ -112,13 +113,13 @@ final class SimQueue extends RxQueue<QueueMem> {
 
     /** NAPI found a packet corrupt. */
     void corrupt(String what) {
-        counters.add(SimCounters.CORRUPT, 1);
+        counters.add(SimCounter.CORRUPT, 1);
         lastCorruption = what;
     }
 
     /** A socket thread found a packet corrupt. */
     void corruptBySocket(String what) {
-        counters.addShared(SimCounters.CORRUPT, 1);
+        counters.addShared(SimCounter.CORRUPT, 1);
         lastCorruption = what;
     }
 

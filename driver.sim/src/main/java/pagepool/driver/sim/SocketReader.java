@@ -111,12 +111,12 @@ final class SocketReader implements Runnable {
                     bad = receiveDevmem(s.queue, d, token);
                 }
                 if (bad == null) {
-                    s.queue.counters().addShared(SimCounters.VERIFIED, 1);
+                    s.queue.counters().addShared(SimCounter.VERIFIED, 1);
                 } else {
                     s.queue.corruptBySocket(bad);
                 }
             } catch (Throwable t) {
-                s.queue.counters().addShared(SimCounters.ERRORS, 1);
+                s.queue.counters().addShared(SimCounter.ERRORS, 1);
                 s.queue.corruptBySocket("socket: " + t);
                 LOG.log(System.Logger.Level.WARNING, "socket of " + s.queue.id() + " failed on a packet", t);
             }
@@ -144,7 +144,7 @@ final class SocketReader implements Runnable {
         if (!d.dataPool.deviceRead(d.data, d.payloadAt, deviceScratch, 0, frag.size)) {
             return "device memory failed while reading " + frag;
         }
-        queue.counters().addShared(SimCounters.DEVMEM_FRAGS, 1);
+        queue.counters().addShared(SimCounter.DEVMEM_FRAGS, 1);
         return Packet.verify(queue.device.template(), hdr, hdrAt, deviceScratch, 0, queue.index());
     }
 

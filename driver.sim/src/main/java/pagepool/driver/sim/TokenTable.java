@@ -66,7 +66,7 @@ final class TokenTable {
         generations[slot] = generation;
         queues[slot] = queue;
         if (queue != null) {
-            queue.counters().addShared(SimCounters.TOKENS_OUT, 1);
+            queue.counters().addShared(SimCounter.TOKENS_OUT, 1);
         }
         long tag;
         do {
@@ -107,7 +107,7 @@ final class TokenTable {
         PagePool pool = pools[slot];
         int generation = generations[slot];
         if (queues[slot] != null) {
-            queues[slot].counters().addShared(SimCounters.TOKENS_OUT, -1);
+            queues[slot].counters().addShared(SimCounter.TOKENS_OUT, -1);
         }
         netmems[slot] = null;
         pools[slot] = null;

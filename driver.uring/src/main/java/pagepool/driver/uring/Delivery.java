@@ -36,22 +36,22 @@ final class Delivery {
             view.set(m.pool, nm, area, page, offset, length, address, port);
             try {
                 c.receive(view);
-                counters.add(UringCounters.DELIVERED, 1);
+                counters.add(UringCounter.DELIVERED, 1);
             } catch (Throwable t) {
-                counters.add(UringCounters.CONSUMER_ERRORS, 1);
+                counters.add(UringCounter.CONSUMER_ERRORS, 1);
                 device.consumerFailed(c, t);
             }
             if (view.clear()) {
-                counters.add(UringCounters.KEPT, 1);
+                counters.add(UringCounter.KEPT, 1);
             }
         } else {
             int v = Traffic.verify(area, page + offset, length);
-            counters.add(v == Traffic.VERIFIED ? UringCounters.VERIFIED
-                    : v == Traffic.CORRUPT ? UringCounters.CORRUPT : UringCounters.UNVERIFIABLE, 1);
+            counters.add(v == Traffic.VERIFIED ? UringCounter.VERIFIED
+                    : v == Traffic.CORRUPT ? UringCounter.CORRUPT : UringCounter.UNVERIFIABLE, 1);
         }
         // Counted last: a reader that sees the datagram in packets sees what became of it too.
-        counters.add(UringCounters.PACKETS, 1);
-        counters.add(UringCounters.BYTES, length);
+        counters.add(UringCounter.PACKETS, 1);
+        counters.add(UringCounter.BYTES, length);
     }
 
     /**

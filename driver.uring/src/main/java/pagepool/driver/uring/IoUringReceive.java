@@ -205,20 +205,20 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
         int reaped = ring.reap(this);
         moderation.woke(reaped);
         if (reaped > 0) {
-            counters.add(UringCounters.POLLS, 1);
+            counters.add(UringCounter.POLLS, 1);
         }
-        counters.set(UringCounters.MODERATION_USECS, moderation.waitMicros());
+        counters.set(UringCounter.MODERATION_USECS, moderation.waitMicros());
         long overflow = ring.cqOverflow();
         if (overflow != 0) {
             // A completion lost means a buffer the kernel filled and nobody will give back: said, not hidden.
-            counters.set(UringCounters.CQ_OVERFLOW, overflow);
+            counters.set(UringCounter.CQ_OVERFLOW, overflow);
         }
         RingMem m = (RingMem) mem;
         if (m != null) {
             refill(m);
             if (m.receiveEnded && m.posted() > 0 && !failed) {
                 arm(m); // the group ran dry (ENOBUFS) or the kernel ended it: receive again
-                counters.add(UringCounters.REARMS, 1);
+                counters.add(UringCounter.REARMS, 1);
             }
         }
         counters.publish();
@@ -267,9 +267,9 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
             if ((flags & IoUring.CQE_F_MORE) == 0) {
                 m.receiveEnded = true;
                 if (res == -Sys.ENOBUFS) {
-                    counters.add(UringCounters.NO_BUFFER, 1);
+                    counters.add(UringCounter.NO_BUFFER, 1);
                 } else if (res < 0 && res != -Sys.ECANCELED) {
-                    counters.add(UringCounters.RECEIVE_ERRORS, 1);
+                    counters.add(UringCounter.RECEIVE_ERRORS, 1);
                     LOG.log(Level.DEBUG, "queue {0}: receive ended: {1}", id, Sys.name(-res));
                 }
             }
@@ -308,7 +308,7 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
         int outFlags = area.get(JAVA_INT_UNALIGNED, page + Net.OUT_FLAGS);
         int room = m.pageSize - payloadAt;
         if ((outFlags & Sys.MSG_TRUNC) != 0 || payload > room) {
-            counters.add(UringCounters.TRUNCATED, 1);
+            counters.add(UringCounter.TRUNCATED, 1);
             payload = Math.min(payload, room);
         }
         int address = Net.address(area, page + Net.RECVMSG_OUT);
@@ -317,7 +317,7 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
         if (segment <= 0 || segment >= payload) {
             delivery.deliver(m, nm, area, page, payloadAt, payload, address, port);
         } else {
-            counters.add(UringCounters.GRO_BUFFERS, 1);
+            counters.add(UringCounter.GRO_BUFFERS, 1);
             for (int off = 0; off < payload; off += segment) {
                 delivery.deliver(m, nm, area, page, payloadAt + off, Math.min(segment, payload - off), address, port);
             }
@@ -350,7 +350,7 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
             added += n;
             room -= n;
             if (n < want) {
-                counters.add(UringCounters.ALLOC_FAIL, 1);
+                counters.add(UringCounter.ALLOC_FAIL, 1);
                 break;
             }
         }

@@ -101,7 +101,7 @@ final class RecvmmsgReceive implements ReceivePath {
             if (m.filled > 0) {
                 int n = sys.recvmmsg(socket, m.msgvec, m.filled);
                 if (n > 0) {
-                    counters.add(UringCounters.POLLS, 1);
+                    counters.add(UringCounter.POLLS, 1);
                     for (int i = 0; i < n; i++) {
                         receivedSlot(m, i);
                     }
@@ -132,7 +132,7 @@ final class RecvmmsgReceive implements ReceivePath {
         m.slotPages[i] = null;
         int len = m.received(i);
         if ((m.flags(i) & Sys.MSG_TRUNC) != 0 || len > m.pageSize) {
-            counters.add(UringCounters.TRUNCATED, 1);
+            counters.add(UringCounter.TRUNCATED, 1);
             len = Math.min(len, m.pageSize);
         }
         long name = (long) Net.SOCKADDR_IN * i;
@@ -162,7 +162,7 @@ final class RecvmmsgReceive implements ReceivePath {
                 batch[j] = null;
             }
             if (n < room) {
-                counters.add(UringCounters.ALLOC_FAIL, 1);
+                counters.add(UringCounter.ALLOC_FAIL, 1);
             }
         }
         m.filled = filled;

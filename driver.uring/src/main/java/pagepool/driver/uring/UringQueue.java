@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import pagepool.api.PagePool;
 import pagepool.api.queue.QueueOperationException;
 import pagepool.kit.driver.NapiLoop;
+import pagepool.kit.driver.QueueCounters;
 import pagepool.kit.driver.RxQueue;
 
 /**
@@ -34,7 +35,7 @@ final class UringQueue extends RxQueue<UringMem> implements NapiLoop.Poll {
     private volatile ReceivePath path;
 
     UringQueue(UringDevice device, int index, int socket, UringSettings settings, boolean ioUring, boolean gro) {
-        super(device, index, UringCounters.create());
+        super(device, index, new QueueCounters(UringCounter.class));
         this.device = device;
         this.socket = socket;
         this.settings = settings;

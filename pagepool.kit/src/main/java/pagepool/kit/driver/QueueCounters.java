@@ -25,7 +25,25 @@ public final class QueueCounters {
     private volatile long batches;
 
     /**
-     * @param names every counter, in the order {@link #toMap} lists them; must include
+     * Counters named after an enum's constants, in their order ({@code DROPS_NO_BUFFER} is
+     * {@code drops-no-buffer}); counted with the constants themselves ({@link #add(Enum, long)}).
+     * It must have {@code RESTARTS} and {@code ERRORS}.
+     */
+    public <E extends Enum<E>> QueueCounters(Class<E> names) {
+        this(namesOf(names));
+    }
+
+    private static <E extends Enum<E>> String[] namesOf(Class<E> type) {
+        E[] all = type.getEnumConstants();
+        String[] names = new String[all.length];
+        for (E e : all) {
+            names[e.ordinal()] = e.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+        return names;
+    }
+
+    /**
+     * @param names every counter, in the order {@link #putInto} lists them; must include
      *        {@link #RESTARTS} and {@link #ERRORS}
      */
     public QueueCounters(String... names) {
@@ -52,6 +70,21 @@ public final class QueueCounters {
     /** The queue's thread only. */
     public void add(int counter, long n) {
         own[counter] += n;
+    }
+
+    /** The queue's thread only: the counter of the enum these counters were made from. */
+    public void add(Enum<?> counter, long n) {
+        own[counter.ordinal()] += n;
+    }
+
+    /** The queue's thread only: a count somebody else keeps (the kernel), copied. */
+    public void set(Enum<?> counter, long value) {
+        own[counter.ordinal()] = value;
+    }
+
+    /** Any thread. */
+    public void addShared(Enum<?> counter, long n) {
+        shared.getAndAdd(counter.ordinal(), n);
     }
 
     /** The queue's thread only: a count somebody else keeps (the kernel), copied. */
