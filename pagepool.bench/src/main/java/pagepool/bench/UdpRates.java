@@ -1,8 +1,6 @@
 package pagepool.bench;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -37,7 +35,6 @@ import pagepool.provider.heap.HeapMemoryProvider;
 public final class UdpRates {
 
     private static final int RCVBUF = 8 << 20;
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     /** Latency buckets of 1 µs up to 100 ms; later ones land in the last. */
     private static final int BUCKETS = 100_000;
 
@@ -95,7 +92,7 @@ public final class UdpRates {
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2;
         int size = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-        THREADS.setThreadCpuTimeEnabled(true);
+        java.lang.management.ManagementFactory.getThreadMXBean().setThreadCpuTimeEnabled(true);
         Map<String, Supplier<Receiver>> receivers = new LinkedHashMap<>();
         receivers.put("pagepool io_uring, no moderation", () -> new Pagepool(false, 0));
         receivers.put("pagepool io_uring, 50 us moderation", () -> new Pagepool(false, 50));
@@ -121,43 +118,19 @@ public final class UdpRates {
             Recorder rec = r.recorder();
             // Warm-up: the JIT compiles the receive path, the adaptive policy finds the rate.
             long warm = sender.sendStamped(to, size, Math.max(20_000, count / 10), rate).sent();
-            settle(rec, warm);
+            UdpThroughput.settle(rec.received::get, warm);
             rec.reset();
             long base = rec.received.get();
-            long cpu0 = cpu(r.threads());
+            long cpu0 = UdpThroughput.cpu(r.threads());
             long start = System.nanoTime();
             long sent = sender.sendStamped(to, size, count, rate).sent();
-            long last = settle(rec, base + sent);
+            long last = UdpThroughput.settle(rec.received::get, base + sent);
             long received = rec.received.get() - base;
-            long cpu = cpu(r.threads()) - cpu0;
+            long cpu = UdpThroughput.cpu(r.threads()) - cpu0;
             System.out.printf(Locale.ROOT, "%d\t%s\t%d\t%.0f\t%d\t%.0f\t%d\t%d\t%s%n", rate, name, sent,
                     received * 1e9 / (last - start), sent - received, (double) cpu / Math.max(1, received),
                     rec.percentile(0.5), rec.percentile(0.99), r.note());
         }
-    }
-
-    private static long settle(Recorder r, long expected) throws InterruptedException {
-        long seen = r.received.get();
-        long lastChange = System.nanoTime();
-        while (seen < expected && System.nanoTime() - lastChange < TimeUnit.MILLISECONDS.toNanos(200)) {
-            Thread.sleep(0, 200_000);
-            long now = r.received.get();
-            if (now != seen) {
-                seen = now;
-                lastChange = System.nanoTime();
-            }
-        }
-        return lastChange;
-    }
-
-    private static long cpu(String prefix) {
-        long sum = 0;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().startsWith(prefix)) {
-                sum += Math.max(0, THREADS.getThreadCpuTime(t.threadId()));
-            }
-        }
-        return sum;
     }
 
     /** One queue of driver.uring on the heap provider; its consumer records each datagram. */

@@ -175,11 +175,16 @@ public final class UdpThroughput {
 
     /** Waits until the receiver has everything or nothing more arrives for 200 ms; returns when the last arrived. */
     private static long settle(Receiver r, long expected) throws InterruptedException {
-        long seen = r.received();
+        return settle(r::received, expected);
+    }
+
+    /** As {@link #settle(Receiver, long)}, for any count of what arrived. */
+    static long settle(java.util.function.LongSupplier received, long expected) throws InterruptedException {
+        long seen = received.getAsLong();
         long lastChange = System.nanoTime();
         while (seen < expected && System.nanoTime() - lastChange < TimeUnit.MILLISECONDS.toNanos(200)) {
             Thread.sleep(0, 200_000);
-            long now = r.received();
+            long now = received.getAsLong();
             if (now != seen) {
                 seen = now;
                 lastChange = System.nanoTime();
@@ -188,7 +193,8 @@ public final class UdpThroughput {
         return lastChange;
     }
 
-    private static long cpu(String prefix) {
+    /** The CPU time of the threads whose names start with {@code prefix}. */
+    static long cpu(String prefix) {
         long sum = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith(prefix)) {

@@ -57,41 +57,29 @@ final class Delivery {
     /**
      * Takes up to {@code want} pages of the memory's pool into {@code batch} for the kernel to
      * write into; each must be host memory this process can address. A page that is not fails
-     * the call, and every page taken goes back: none is lost.
+     * the call, and every page taken goes back: none is lost. The queue's thread: an area once
+     * checked is not checked again.
      */
     int takePages(UringMem m, Netmem[] batch, int want) {
-        int n = m.pool.alloc(batch, want);
-        try {
-            for (int i = 0; i < n; i++) {
-                checkWritable(batch[i]);
-            }
-        } catch (RuntimeException e) {
-            for (int i = 0; i < n; i++) {
-                m.pool.release(batch[i]);
-                batch[i] = null;
-            }
-            throw e;
-        }
-        return n;
+        return take(m, batch, want, this);
     }
 
-    private void checkWritable(Netmem nm) {
-        MemoryArea a = nm.area();
-        if (a != checkedArea) {
-            check(nm);
-            checkedArea = a;
-        }
-    }
-
-    /**
-     * As {@link #takePages}, for a ring being filled on another thread than the queue's: every
-     * page checked, nothing of the queue's touched.
-     */
+    /** As {@link #takePages}, for a ring filled on another thread than the queue's: every page checked. */
     static int takeFreshPages(UringMem m, Netmem[] batch, int want) {
+        return take(m, batch, want, null);
+    }
+
+    private static int take(UringMem m, Netmem[] batch, int want, Delivery checked) {
         int n = m.pool.alloc(batch, want);
         try {
             for (int i = 0; i < n; i++) {
-                check(batch[i]);
+                MemoryArea a = batch[i].area();
+                if (checked == null || a != checked.checkedArea) {
+                    check(batch[i]);
+                    if (checked != null) {
+                        checked.checkedArea = a;
+                    }
+                }
             }
         } catch (RuntimeException e) {
             for (int i = 0; i < n; i++) {

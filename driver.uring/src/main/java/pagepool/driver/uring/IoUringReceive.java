@@ -15,10 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
-import pagepool.api.QueueId;
 import pagepool.api.queue.QueueOperationException;
 import pagepool.kit.driver.Moderation;
-import pagepool.kit.driver.QueueCounters;
 
 /**
  * The io_uring receive path: each memory is a provided-buffer ring ({@link RingMem}), its group id
@@ -29,7 +27,7 @@ import pagepool.kit.driver.QueueCounters;
  * new group in the same submission; datagrams arriving in between wait in the socket's buffer.
  * The ring also polls the queue's eventfd, so a wake ends the thread's wait in the kernel.
  */
-final class IoUringReceive implements ReceivePath, IoUring.Completions {
+final class IoUringReceive extends ReceiveBase implements IoUring.Completions {
 
     private static final System.Logger LOG = System.getLogger(IoUringReceive.class.getName());
     private static final long RECEIVE_END_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -41,18 +39,11 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
     static final int PAYLOAD_AT = Net.RECVMSG_OUT + Net.SOCKADDR_IN;
     private static final int BATCH = 256;
 
-    private final QueueId id;
-    private final int socket;
-    private final int ringSize;
     /** How long a wait lingers for a batch: fixed (coalesce.usecs) or adaptive (adaptive.rx). */
     private final Moderation moderation;
     /** Whether the socket coalesces a flow's datagrams into one buffer (UDP_GRO). */
     private final boolean gro;
     private final int payloadAt;
-    private final QueueCounters counters;
-    private final Delivery delivery;
-    private final Arena arena;
-    private final Sys sys;
     private final Netmem[] batch = new Netmem[BATCH];
     /** Buffer groups of memories not yet freed; allocate runs on the control thread. */
     private final Set<Integer> groups = ConcurrentHashMap.newKeySet();
@@ -68,16 +59,10 @@ final class IoUringReceive implements ReceivePath, IoUring.Completions {
 
     IoUringReceive(UringQueue queue, int socket, UringSettings settings, boolean gro, Arena arena, Sys sys,
             Delivery delivery) {
-        this.id = queue.id();
-        this.counters = queue.counters();
-        this.socket = socket;
-        this.ringSize = settings.ringSize();
+        super(queue, socket, settings, arena, sys, delivery);
         this.moderation = settings.adaptiveRx() ? Moderation.adaptive() : Moderation.fixed(settings.coalesceMicros());
         this.gro = gro;
         this.payloadAt = PAYLOAD_AT + (gro ? Net.CMSG_SPACE_INT : 0);
-        this.arena = arena;
-        this.sys = sys;
-        this.delivery = delivery;
     }
 
     @Override

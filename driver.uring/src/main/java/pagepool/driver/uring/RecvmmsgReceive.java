@@ -9,9 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
-import pagepool.api.QueueId;
 import pagepool.api.queue.QueueOperationException;
-import pagepool.kit.driver.QueueCounters;
 
 /**
  * The recvmmsg receive path, where io_uring is unavailable or turned off: the queue's thread
@@ -20,27 +18,14 @@ import pagepool.kit.driver.QueueCounters;
  * eventfd. The kernel writes into a page only during the call, so stop, swap and release need
  * nothing of the kernel.
  */
-final class RecvmmsgReceive implements ReceivePath {
+final class RecvmmsgReceive extends ReceiveBase {
 
-    private final QueueId id;
-    private final int socket;
-    private final int ringSize;
-    private final QueueCounters counters;
-    private final Delivery delivery;
-    private final Arena arena;
-    private final Sys sys;
     private final Netmem[] batch = new Netmem[SlotMem.MAX_SLOTS];
     private MemorySegment pollfds;
     private int eventfd;
 
     RecvmmsgReceive(UringQueue queue, int socket, UringSettings settings, Arena arena, Sys sys, Delivery delivery) {
-        this.id = queue.id();
-        this.counters = queue.counters();
-        this.socket = socket;
-        this.ringSize = settings.ringSize();
-        this.arena = arena;
-        this.sys = sys;
-        this.delivery = delivery;
+        super(queue, socket, settings, arena, sys, delivery);
     }
 
     @Override
