@@ -162,6 +162,7 @@ final class UringQueue extends RxQueue<UringMem> implements NapiLoop.Poll {
                 path.tearDown();
             }
         } finally {
+            path = null; // memory asked for from now on is refused: the queue is closed
             if (wakeFd != null) {
                 loop.wakeWith(null);
                 wakeFd.close(); // after this no wake writes to the number, whoever reuses it
