@@ -23,6 +23,9 @@ public final class PoolParams {
     public static final int DEFAULT_POOL_SIZE = 1024;
     /** Largest recycle ring size. */
     public static final int MAX_POOL_SIZE = 16384;
+    /** Most pages of one contiguous pool: 4 GiB of 4 KiB pages. */
+    public static final int MAX_CONTIGUOUS_PAGES = 1 << 20;
+
     /** No node preference ({@code NUMA_NO_NODE}). */
     public static final int NO_NODE = -1;
 
@@ -33,6 +36,7 @@ public final class PoolParams {
     private final int offset;
     private final int nid;
     private final QueueId queue;
+    private final int contiguousPages;
 
     private PoolParams(Builder b) {
         this.flags = b.flags;
@@ -42,6 +46,7 @@ public final class PoolParams {
         this.offset = b.offset;
         this.nid = b.nid;
         this.queue = b.queue;
+        this.contiguousPages = b.contiguousPages;
     }
 
     public static Builder builder() {
@@ -98,6 +103,18 @@ public final class PoolParams {
         return queue;
     }
 
+    /**
+     * 0, or the number of pages the pool's memory is limited to, carved from one contiguous range
+     * of virtual memory: a driver that registers the pool's memory with the device as one range
+     * (an AF_XDP UMEM) asks for it. A provider that cannot give it refuses the pool at init; one
+     * that can gives no page outside the range.
+     *
+     * @since 1.5
+     */
+    public int contiguousPages() {
+        return contiguousPages;
+    }
+
     /** A builder holding these values, to derive changed parameters. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -108,13 +125,15 @@ public final class PoolParams {
         b.offset = offset;
         b.nid = nid;
         b.queue = queue;
+        b.contiguousPages = contiguousPages;
         return b;
     }
 
     @Override
     public String toString() {
         return "PoolParams[flags=0x" + Integer.toHexString(flags) + " order=" + order + " poolSize=" + poolSize
-                + " maxLen=" + maxLen + " offset=" + offset + " nid=" + nid + " queue=" + queue + "]";
+                + " maxLen=" + maxLen + " offset=" + offset + " nid=" + nid + " queue=" + queue
+                + (contiguousPages == 0 ? "" : " contiguousPages=" + contiguousPages) + "]";
     }
 
     /** Builds {@link PoolParams}. Defaults: no flags, order 0, pool size 1024, no node, no queue. */
@@ -126,6 +145,7 @@ public final class PoolParams {
         private int offset;
         private int nid = NO_NODE;
         private QueueId queue;
+        private int contiguousPages;
 
         private Builder() {
         }
@@ -171,6 +191,17 @@ public final class PoolParams {
         }
 
         /**
+         * Limits the pool to {@code pages} pages from one contiguous range of memory; 0 (the
+         * default) for no such need.
+         *
+         * @since 1.5
+         */
+        public Builder contiguousPages(int pages) {
+            this.contiguousPages = pages;
+            return this;
+        }
+
+        /**
          * Checks the values the way {@code page_pool_init()} does.
          *
          * @throws IllegalArgumentException naming the first bad value and what was expected
@@ -201,6 +232,10 @@ public final class PoolParams {
                             "1.." + pageSize + ", the number of bytes to sync for the device");
                 }
             }
+            if (contiguousPages < 0 || contiguousPages > MAX_CONTIGUOUS_PAGES) {
+                throw Checks.invalid("contiguousPages", contiguousPages, "0.." + MAX_CONTIGUOUS_PAGES
+                        + ", 0 for memory from anywhere");
+            }
             if (nid < NO_NODE) {
                 throw Checks.invalid("nid", nid, "-1 for no node, or >= 0");
             }
@@ -211,11 +246,12 @@ public final class PoolParams {
     @Override
     public boolean equals(Object o) {
         return o instanceof PoolParams p && p.flags == flags && p.order == order && p.poolSize == poolSize
-                && p.maxLen == maxLen && p.offset == offset && p.nid == nid && Objects.equals(p.queue, queue);
+                && p.maxLen == maxLen && p.offset == offset && p.nid == nid && Objects.equals(p.queue, queue)
+                && p.contiguousPages == contiguousPages;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(flags, order, poolSize, maxLen, offset, nid, queue);
+        return Objects.hash(flags, order, poolSize, maxLen, offset, nid, queue, contiguousPages);
     }
 }

@@ -9,7 +9,7 @@
  * device memory.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package pagepool.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,6 +1,8 @@
 package pagepool.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.function.UnaryOperator;
@@ -35,7 +37,10 @@ class PoolParamsTest {
                 bad(b -> b.offset(-1), "offset: -1 (expected: 0..4096, so that offset + maxLen 0 fits the page of 4096)"),
                 bad(b -> b.offset(256).maxLen(4000), "offset: 256 (expected: 0..96, so that offset + maxLen 4000"
                         + " fits the page of 4096)"),
-                bad(b -> b.nid(-2), "nid: -2 (expected: -1 for no node, or >= 0)"));
+                bad(b -> b.nid(-2), "nid: -2 (expected: -1 for no node, or >= 0)"),
+                bad(b -> b.contiguousPages(-1), "contiguousPages: -1 (expected: 0..1048576, 0 for memory from anywhere)"),
+                bad(b -> b.contiguousPages((1 << 20) + 1), "contiguousPages: 1048577 (expected: 0..1048576, 0 for"
+                        + " memory from anywhere)"));
     }
 
     private static Arguments bad(UnaryOperator<Builder> change, String message) {
@@ -56,5 +61,14 @@ class PoolParamsTest {
                 assertThrows(IllegalArgumentException.class, () -> new QueueId("eth0", -1)).getMessage());
         assertEquals("device: ' ' (expected: a device name)",
                 assertThrows(IllegalArgumentException.class, () -> new QueueId(" ", 0)).getMessage());
+    }
+
+    @Test
+    void contiguousPagesAreKeptByToBuilderAndCountInEquality() {
+        PoolParams p = PoolParams.builder().contiguousPages(4096).build();
+        assertEquals(4096, p.contiguousPages());
+        assertEquals(p, p.toBuilder().build());
+        assertNotEquals(p, PoolParams.builder().build());
+        assertTrue(p.toString().contains("contiguousPages=4096"), p.toString());
     }
 }

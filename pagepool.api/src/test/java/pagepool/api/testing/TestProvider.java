@@ -17,7 +17,8 @@ import pagepool.api.provider.ProviderCapabilities;
 import pagepool.api.provider.ProviderRefusedException;
 
 /**
- * The provider of the tests: off-heap pages carved in slabs of up to 64, per pool, with the
+ * The provider of the tests: off-heap pages carved in slabs of up to 64 (one slab of the pool's size
+ * when it asks for contiguous pages), per pool, with the
  * layout a test chooses (capabilities, DMA addresses, NUMA node, recyclable), as much memory as
  * it allows, and calls that throw when it says so: the misbehaving plugin the engine must
  * survive. It keeps a ledger of every call and page, so a test can check that each init was
@@ -43,6 +44,7 @@ public class TestProvider implements MemoryProvider {
     private volatile boolean recyclable = true;
     private volatile long memoryLimit = Long.MAX_VALUE;
     private volatile long handOutLimit = Long.MAX_VALUE;
+    private volatile boolean ignoresContiguity;
     private int poison;
     private long carved;
 
@@ -70,6 +72,15 @@ public class TestProvider implements MemoryProvider {
     }
 
     /** DMA addresses are {@code iovaBase + address} (e.g. above a device's DMA mask). */
+    /**
+     * It ignores {@code PoolParams.contiguousPages} and hands out slabs from anywhere: the provider
+     * that lies about what a driver registering one range needs.
+     */
+    public TestProvider ignoresContiguity(boolean ignores) {
+        this.ignoresContiguity = ignores;
+        return this;
+    }
+
     public TestProvider iovaBase(long base) {
         this.iovaBase = base;
         return this;
@@ -154,6 +165,7 @@ public class TestProvider implements MemoryProvider {
         final Arena arena = Arena.ofShared();
         final ArrayDeque<Netmem> free = new ArrayDeque<>();
         long out;
+        boolean carvedContiguous;
     }
 
     @Override
@@ -195,9 +207,13 @@ public class TestProvider implements MemoryProvider {
 
     /** Carves a slab of new pages into the pool's free list; false when the memory limit is reached. */
     private boolean carve(PoolContext pool, PoolMemory m) {
+        int contiguous = ignoresContiguity ? 0 : pool.params().contiguousPages();
+        if (contiguous > 0 && m.carvedContiguous) {
+            return false; // the pool's one range is out
+        }
         long pages;
         synchronized (this) {
-            pages = Math.min(SLAB_PAGES, memoryLimit - carved);
+            pages = Math.min(contiguous > 0 ? contiguous : SLAB_PAGES, memoryLimit - carved);
             if (pages <= 0) {
                 return false;
             }
@@ -208,6 +224,7 @@ public class TestProvider implements MemoryProvider {
         for (Netmem nm : carveArea(pool, slab, pageSize)) {
             m.free.add(nm);
         }
+        m.carvedContiguous = contiguous > 0;
         return true;
     }
 

@@ -36,7 +36,8 @@ import pagepool.api.provider.ProviderRefusedException;
  * and their free pages; when the pool is destroyed (every page back), its slabs return to the
  * provider's slab cache for the next pool, so a queue restart does not allocate, zero and map
  * fresh memory. Slabs beyond the cache's bound are dropped and their memory goes back to the OS
- * once nothing references it.
+ * once nothing references it. A pool that asks for contiguous pages (an AF_XDP UMEM) gets one
+ * slab of exactly that many pages, its own and never cached.
  *
  * <p>Why off-heap: a NIC DMA-writes to a fixed address, and a Java array moves with the GC;
  * off-heap slabs have stable addresses that serve as IOVAs, cost the GC nothing per page, and
@@ -141,7 +142,12 @@ public final class HeapMemoryProvider implements MemoryProvider {
         if (p.pageSize() > poolMaxBytes) {
             throw new ProviderRefusedException("page size " + p.pageSize() + " exceeds pool.max.bytes " + poolMaxBytes);
         }
-        pool.attach(new HeapPoolMemory(pool, p.pageSize(), Math.max(0, p.nid())));
+        long contiguous = (long) p.contiguousPages() * p.pageSize();
+        if (contiguous > poolMaxBytes) {
+            throw new ProviderRefusedException("contiguous memory of " + p.contiguousPages() + " pages (" + contiguous
+                    + " bytes) exceeds pool.max.bytes " + poolMaxBytes);
+        }
+        pool.attach(new HeapPoolMemory(pool, p.pageSize(), Math.max(0, p.nid()), p.contiguousPages()));
     }
 
     @Override
@@ -218,6 +224,8 @@ public final class HeapMemoryProvider implements MemoryProvider {
         private final PoolContext pool;
         private final int pageSize;
         private final int node;
+        /** 0, or the pool's size as one slab of its own (never cached: its size is the pool's). */
+        private final int contiguousPages;
         private final List<Slab> slabs = new ArrayList<>();
         private Netmem[] free = new Netmem[64];
         private int freeCount;
@@ -226,10 +234,11 @@ public final class HeapMemoryProvider implements MemoryProvider {
         private long returned;
         private boolean closed;
 
-        HeapPoolMemory(PoolContext pool, int pageSize, int node) {
+        HeapPoolMemory(PoolContext pool, int pageSize, int node, int contiguousPages) {
             this.pool = pool;
             this.pageSize = pageSize;
             this.node = node;
+            this.contiguousPages = contiguousPages;
         }
 
         synchronized int alloc(Netmem[] batch, int max) {
@@ -249,10 +258,19 @@ public final class HeapMemoryProvider implements MemoryProvider {
         }
 
         private boolean grow() {
-            if (reservedBytes + Math.max(pageSize, SLAB_BYTES) > poolMaxBytes) {
-                return false;
+            if (contiguousPages > 0 && !slabs.isEmpty()) {
+                return false; // the one range the pool may have is out
             }
-            Slab s = slab(pool, pageSize, node);
+            Slab s;
+            if (contiguousPages > 0) {
+                MemorySegment memory = Arena.ofAuto().allocate((long) contiguousPages * pageSize, pageSize);
+                s = new Slab(memory, pool.carve(MemoryArea.readable(NAME, memory)
+                        .pageShift(Integer.numberOfTrailingZeros(pageSize)).node(node).build()));
+            } else if (reservedBytes + Math.max(pageSize, SLAB_BYTES) > poolMaxBytes) {
+                return false;
+            } else {
+                s = slab(pool, pageSize, node);
+            }
             slabs.add(s);
             Netmem[] carved = s.netmems();
             ensureFree(freeCount + carved.length);
@@ -288,7 +306,7 @@ public final class HeapMemoryProvider implements MemoryProvider {
             closed = true;
             free = new Netmem[0];
             freeCount = 0;
-            List<Slab> out = List.copyOf(slabs);
+            List<Slab> out = contiguousPages > 0 ? List.of() : List.copyOf(slabs);
             slabs.clear();
             return out;
         }
@@ -296,6 +314,9 @@ public final class HeapMemoryProvider implements MemoryProvider {
         synchronized Map<String, Object> describe() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("reserved-bytes", reservedBytes);
+            if (contiguousPages > 0) {
+                m.put("contiguous-pages", contiguousPages);
+            }
             m.put("free-pages", freeCount);
             m.put("pages-out", handedOut - returned);
             m.put("pages-handed-out", handedOut);

@@ -149,4 +149,27 @@ class HeapMemoryProviderTest {
         }
         assertEquals(256, pages, "still 1 MiB per pool, the last good limit");
     }
+
+    @Test
+    void aContiguousPoolGetsOneSlabOfItsSizeAndNoMore() throws ProviderRefusedException {
+        StubPoolContext ctx = new StubPoolContext(PoolParams.builder().contiguousPages(100).build());
+        heap.init(ctx);
+        Netmem[] batch = new Netmem[256];
+        int n = heap.allocNetmems(ctx, batch, 256);
+        assertEquals(100, n, "exactly the pages asked for");
+        assertEquals(0, heap.allocNetmems(ctx, batch, 1), "no page outside the range");
+        MemoryArea area = batch[0].area();
+        for (int i = 0; i < n; i++) {
+            assertTrue(batch[i].area() == area, "one area: " + batch[i]);
+        }
+        assertEquals(100L * 4096, area.byteSize());
+        for (int i = 0; i < n; i++) {
+            heap.releaseNetmem(ctx, batch[i]);
+        }
+        heap.destroy(ctx);
+        StubPoolContext tooBig = new StubPoolContext(PoolParams.builder().contiguousPages(1024).build());
+        ProviderRefusedException e = assertThrows(ProviderRefusedException.class, () -> new HeapMemoryProvider(1L << 20)
+                .init(tooBig));
+        assertEquals("contiguous memory of 1024 pages (4194304 bytes) exceeds pool.max.bytes 1048576", e.getMessage());
+    }
 }

@@ -240,7 +240,41 @@ public final class HugePageProvider implements MemoryProvider {
                 throw new ProviderRefusedException("the hugepage provider is shutting down");
             }
         }
-        pool.attach(new PoolMemory(pool));
+        PoolMemory m = new PoolMemory(pool);
+        if (pool.params().contiguousPages() > 0) {
+            m.takeRun(pool.params().contiguousPages());
+        }
+        pool.attach(m);
+    }
+
+    /**
+     * {@code n} free huge pages adjacent in the current region, taken; refused when the region
+     * has no such run free.
+     */
+    private List<HugePage> takeRun(int n) throws ProviderRefusedException {
+        synchronized (free) {
+            long size = current.mapping.hugePageSize;
+            List<HugePage> sorted = new ArrayList<>(free);
+            sorted.sort((a, b) -> Long.compareUnsigned(a.memory.address(), b.memory.address()));
+            int start = 0;
+            for (int i = 0; i < sorted.size(); i++) {
+                if (i > start && sorted.get(i).memory.address() != sorted.get(i - 1).memory.address() + size) {
+                    start = i;
+                }
+                if (i - start + 1 == n) {
+                    List<HugePage> run = List.copyOf(sorted.subList(start, i + 1));
+                    for (HugePage h : run) {
+                        free.remove(h);
+                        h.region.out++;
+                    }
+                    return run;
+                }
+            }
+            exhausted++;
+            throw new ProviderRefusedException(n + " adjacent huge pages of " + (size >> 20) + " MiB for contiguous"
+                    + " memory (expected: that many free in a row; " + free.size() + " of " + mapping.pages()
+                    + " are free)");
+        }
     }
 
     @Override
@@ -306,18 +340,45 @@ public final class HugePageProvider implements MemoryProvider {
         private long fallbackOut;
         private long fallbackTotal;
         private boolean closed;
+        /** Whether the pool is limited to the run it took at init. */
+        private boolean contiguous;
 
         PoolMemory(PoolContext pool) {
             this.pool = pool;
             this.pageShift = 12 + pool.params().order();
         }
 
+        /**
+         * A contiguous pool: takes its run of huge pages now and hands out its first
+         * {@code pages} pages only, never more and never fallback pages (outside the range).
+         */
+        void takeRun(int pages) throws ProviderRefusedException {
+            long bytes = (long) pages << pageShift;
+            long size = region().hugePageSize;
+            List<HugePage> run = HugePageProvider.this.takeRun((int) ((bytes + size - 1) / size));
+            for (HugePage h : run) {
+                carve(h);
+            }
+            contiguous = true;
+            freeNetmems = new Netmem[pages];
+            freeCount = 0;
+            for (int i = run.size() - 1; i >= 0; i--) {
+                Netmem[] nm = run.get(i).netmems;
+                for (int j = nm.length - 1; j >= 0; j--) {
+                    int at = i * nm.length + j;
+                    if (at < pages) {
+                        freeNetmems[freeCount++] = nm[j];
+                    }
+                }
+            }
+        }
+
         synchronized int alloc(Netmem[] batch, int max) {
             if (closed) {
                 throw new IllegalStateException("hugepage memory of pool " + pool.id() + " is destroyed");
             }
-            if (freeCount == 0 && !grow()) {
-                return fallback ? allocFallback(batch, max) : 0;
+            if (freeCount == 0 && (contiguous || !grow())) {
+                return fallback && !contiguous ? allocFallback(batch, max) : 0;
             }
             int n = Math.min(max, freeCount);
             for (int i = 0; i < n; i++) {
@@ -334,12 +395,7 @@ public final class HugePageProvider implements MemoryProvider {
             if (h == null) {
                 return false;
             }
-            if (h.netmems == null || h.netmems[0].area().pageShift() != pageShift) {
-                MemoryArea area = MemoryArea.readable(NAME, h.memory).pageShift(pageShift)
-                        .dmaMappingShift(Long.numberOfTrailingZeros(h.region.mapping.hugePageSize)).build();
-                h.netmems = pool.carve(area);
-            }
-            pages.add(h);
+            carve(h);
             if (freeNetmems.length < freeCount + h.netmems.length) {
                 freeNetmems = Arrays.copyOf(freeNetmems, freeCount + h.netmems.length);
             }
@@ -347,6 +403,16 @@ public final class HugePageProvider implements MemoryProvider {
                 freeNetmems[freeCount++] = h.netmems[i];
             }
             return true;
+        }
+
+        /** Carves a huge page the pool took (reusing its netmems when a pool of this page size had it). */
+        private void carve(HugePage h) {
+            if (h.netmems == null || h.netmems[0].area().pageShift() != pageShift) {
+                MemoryArea area = MemoryArea.readable(NAME, h.memory).pageShift(pageShift)
+                        .dmaMappingShift(Long.numberOfTrailingZeros(h.region.mapping.hugePageSize)).build();
+                h.netmems = pool.carve(area);
+            }
+            pages.add(h);
         }
 
         /** Ordinary pages standing in for exhausted huge pages: not recyclable, so they come back at once. */

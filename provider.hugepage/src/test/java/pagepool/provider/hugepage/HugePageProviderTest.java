@@ -162,4 +162,35 @@ class HugePageProviderTest {
         assertTrue(p.isUnmapped());
         assertThrows(IllegalStateException.class, () -> page.get(ValueLayout.JAVA_LONG, 0));
     }
+
+    @Test
+    void aContiguousPoolTakesAdjacentHugePagesAndHandsOutOnlyItsPages() throws Exception {
+        HugePageProvider p = new HugePageProvider(4, TWO_MIB, false, false);
+        try {
+            StubPoolContext a = new StubPoolContext(1, PoolParams.builder().contiguousPages(700).build());
+            p.init(a);
+            Netmem[] batch = new Netmem[1024];
+            int n = p.allocNetmems(a, batch, 1024);
+            assertEquals(700, n, "exactly the pages asked for");
+            assertEquals(0, p.allocNetmems(a, batch, 1), "no page outside the range, no fallback page");
+            long lo = Long.MAX_VALUE;
+            long hi = 0;
+            for (int i = 0; i < n; i++) {
+                long at = batch[i].area().memory().address() + ((long) batch[i].index() << 12);
+                lo = Math.min(lo, at);
+                hi = Math.max(hi, at + 4096);
+            }
+            assertEquals(700L * 4096, hi - lo, "one contiguous range over two adjacent huge pages");
+            StubPoolContext b = new StubPoolContext(2, PoolParams.builder().contiguousPages(3 * 512).build());
+            ProviderRefusedException e = assertThrows(ProviderRefusedException.class, () -> p.init(b));
+            assertEquals("3 adjacent huge pages of 2 MiB for contiguous memory (expected: that many free in a row; 2 of"
+                    + " 4 are free)", e.getMessage());
+            for (int i = 0; i < n; i++) {
+                p.releaseNetmem(a, batch[i]);
+            }
+            p.destroy(a);
+        } finally {
+            p.deactivate();
+        }
+    }
 }
