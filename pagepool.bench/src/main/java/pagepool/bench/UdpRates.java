@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 import pagepool.api.Netmem;
 import pagepool.api.datagram.Datagram;
-import pagepool.driver.uring.Traffic;
+import pagepool.kit.traffic.Traffic;
 import pagepool.driver.uring.UdpSender;
 import pagepool.driver.uring.UringDevice;
 import pagepool.driver.uring.UringSettings;

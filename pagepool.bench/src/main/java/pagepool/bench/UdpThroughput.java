@@ -38,7 +38,7 @@ import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import pagepool.api.provider.MemoryProvider;
-import pagepool.driver.uring.Traffic;
+import pagepool.kit.traffic.Traffic;
 import pagepool.driver.uring.UdpSender;
 import pagepool.driver.uring.UringDevice;
 import pagepool.driver.uring.UringSettings;

@@ -7,6 +7,8 @@ import pagepool.api.Netmem;
 import pagepool.api.QueueId;
 import pagepool.api.datagram.DatagramConsumer;
 import pagepool.kit.driver.QueueCounters;
+import pagepool.kit.traffic.Traffic;
+import pagepool.kit.driver.DatagramView;
 
 /**
  * What both receive paths do with a datagram in a page: hand it to the device's consumer, or
@@ -17,13 +19,13 @@ final class Delivery {
 
     private final UringDevice device;
     private final QueueCounters counters;
-    private final UringDatagram view;
+    private final DatagramView view;
     private MemoryArea checkedArea;
 
     Delivery(UringDevice device, QueueId queue, QueueCounters counters) {
         this.device = device;
         this.counters = counters;
-        this.view = new UringDatagram(queue);
+        this.view = new DatagramView(queue);
     }
 
     /**

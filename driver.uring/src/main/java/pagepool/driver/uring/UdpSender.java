@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.Component;
 
 import pagepool.api.Checks;
 import pagepool.api.datagram.DatagramSender;
+import pagepool.kit.traffic.Traffic;
 
 /**
  * Verifiable UDP traffic ({@link Traffic}) with {@code sendmmsg}: batches of {@value #BATCH}

@@ -11,6 +11,7 @@ import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolParams;
 import pagepool.api.datagram.DatagramConsumer;
 import pagepool.kit.driver.RxDevice;
+import pagepool.kit.linux.WakeFd;
 
 /**
  * A UDP device: {@code rxQueues} sockets bound to one address with {@code SO_REUSEPORT}, each an

@@ -9,6 +9,7 @@ import pagepool.api.queue.QueueOperationException;
 import pagepool.kit.driver.NapiLoop;
 import pagepool.kit.driver.QueueCounters;
 import pagepool.kit.driver.RxQueue;
+import pagepool.kit.linux.WakeFd;
 
 /**
  * One UDP RX queue: a socket and the thread that receives from it, its NAPI context, on the kit's

@@ -31,6 +31,7 @@ import pagepool.api.provider.ProviderCapabilities;
 import pagepool.api.testing.TestProvider;
 import pagepool.engine.StandaloneEngine;
 import pagepool.provider.heap.HeapMemoryProvider;
+import pagepool.kit.traffic.Traffic;
 
 /** Real datagrams over loopback into a device on the engine, through io_uring and through recvmmsg. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)

@@ -101,7 +101,10 @@ public final class ConfigValues {
 
     /** The property a configuration type's method reads, as DS names it. */
     private static String key(Method m) {
-        return m.getName().replace("__", "\u0000").replace('_', '.').replace('\u0000', '_');
+        // DS's mapping (OSGi Compendium 112.8.2.2): "$_$" is '-', "$$" is '$', another '$' goes, "__" is '_', '_' is '.'.
+        String n = m.getName().replace("$_$", "\u0001").replace("$$", "\u0002").replace("$", "");
+        return n.replace("__", "\u0000").replace('_', '.').replace('\u0000', '_').replace('\u0001', '-')
+                .replace('\u0002', '$');
     }
 
     private static Object convert(Object raw, Class<?> to, String key) {

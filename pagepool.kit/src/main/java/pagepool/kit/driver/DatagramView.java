@@ -1,4 +1,4 @@
-package pagepool.driver.uring;
+package pagepool.kit.driver;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -8,8 +8,8 @@ import pagepool.api.PagePool;
 import pagepool.api.QueueId;
 import pagepool.api.datagram.Datagram;
 
-/** The view of the datagram a queue delivers; the queue's thread reuses it for the next one. */
-final class UringDatagram implements Datagram {
+/** The view of the datagram a queue delivers to a consumer; the queue's thread reuses it for the next one. */
+public final class DatagramView implements Datagram {
 
     private final QueueId queue;
     private MemorySegment memory;
@@ -23,12 +23,12 @@ final class UringDatagram implements Datagram {
     private int generation;
     private boolean kept;
 
-    UringDatagram(QueueId queue) {
+    public DatagramView(QueueId queue) {
         this.queue = queue;
     }
 
     /** Points the view at a datagram; {@code memory} is the page's area, {@code pageOffset} where the page starts. */
-    void set(PagePool pool, Netmem page, MemorySegment memory, long pageOffset, int offset, int length, int address,
+    public void set(PagePool pool, Netmem page, MemorySegment memory, long pageOffset, int offset, int length, int address,
             int port) {
         this.pool = pool;
         this.page = page;
@@ -43,7 +43,7 @@ final class UringDatagram implements Datagram {
     }
 
     /** Whether the consumer kept the page (took a reference); the view forgets the datagram either way. */
-    boolean clear() {
+    public boolean clear() {
         boolean k = kept;
         page = null;
         pool = null;
@@ -115,6 +115,7 @@ final class UringDatagram implements Datagram {
 
     @Override
     public String toString() {
-        return "datagram of " + length + " bytes from " + Net.text(sourceAddress) + ":" + sourcePort + " on " + queue;
+        return "datagram of " + length + " bytes from " + (sourceAddress >>> 24) + "." + ((sourceAddress >>> 16) & 0xff)
+                + "." + ((sourceAddress >>> 8) & 0xff) + "." + (sourceAddress & 0xff) + ":" + sourcePort + " on " + queue;
     }
 }

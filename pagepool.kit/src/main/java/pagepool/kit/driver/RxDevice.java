@@ -94,7 +94,7 @@ public abstract class RxDevice<Q extends RxQueue<M>, M extends QueueMemory> impl
          */
         @Override
         public boolean canSwap(int queue) {
-            return resetMode != ResetMode.NAPI_STOPPED_FIRST && queueOrThrow(queue).running();
+            return swapsWithoutBreak() && resetMode != ResetMode.NAPI_STOPPED_FIRST && queueOrThrow(queue).running();
         }
 
         @Override
@@ -174,6 +174,15 @@ public abstract class RxDevice<Q extends RxQueue<M>, M extends QueueMemory> impl
     @Override
     public final void resetMode(ResetMode mode) {
         resetMode = Objects.requireNonNull(mode, "mode");
+    }
+
+    /**
+     * Whether the hardware can take new memory while the old still receives (make-before-break);
+     * false where it must let go of the old first (an AF_XDP queue takes one socket), so the
+     * engine stops and starts the queue and does not call that a hitless swap.
+     */
+    protected boolean swapsWithoutBreak() {
+        return true;
     }
 
     @Override

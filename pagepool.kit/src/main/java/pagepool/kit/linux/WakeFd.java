@@ -1,14 +1,14 @@
-package pagepool.driver.uring;
+package pagepool.kit.linux;
 
 /**
  * The eventfd other threads wake a queue's thread with. Its number is read for a wake and given up
  * at close under one lock: a wake racing the close either writes before the close or not at all,
  * never into whatever file reuses the number afterwards.
  */
-final class WakeFd {
+public final class WakeFd {
 
     /** The system calls it makes: writing the counter, closing the descriptor. */
-    interface Ops {
+    public interface Ops {
         void signal(int fd);
 
         void close(int fd);
@@ -17,13 +17,13 @@ final class WakeFd {
     private final Ops ops;
     private int fd;
 
-    WakeFd(int fd, Ops ops) {
+    public WakeFd(int fd, Ops ops) {
         this.fd = fd;
         this.ops = ops;
     }
 
     /** @return false once closed: nothing was written */
-    synchronized boolean signal() {
+    public synchronized boolean signal() {
         if (fd < 0) {
             return false;
         }
@@ -31,7 +31,7 @@ final class WakeFd {
         return true;
     }
 
-    synchronized void close() {
+    public synchronized void close() {
         if (fd >= 0) {
             int f = fd;
             fd = -1;

@@ -1,12 +1,10 @@
-package pagepool.driver.uring;
+package pagepool.kit.traffic;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.lang.foreign.MemorySegment;
-
-import pagepool.kit.traffic.Checksum;
 
 /**
  * The verifiable datagram: a 32-byte header (magic, sequence number, payload length, flow, and a
@@ -20,7 +18,7 @@ public final class Traffic {
     public static final int HEADER = 32;
     public static final int MIN_SIZE = 64;
     public static final int MAX_SIZE = 65_507;
-    static final long MAGIC = 0x7070756470303031L; // "ppudp001"
+    public static final long MAGIC = 0x7070756470303031L; // "ppudp001"
     public static final int VERIFIED = 0;
     public static final int CORRUPT = 1;
     public static final int UNVERIFIABLE = 2;
@@ -32,7 +30,7 @@ public final class Traffic {
      * Writes a datagram of {@code size} bytes at {@code at}: the header and a payload of
      * pseudo-random bytes drawn from {@code variant}, so that datagrams differ in their bytes.
      */
-    static void write(MemorySegment buf, long at, int size, long seq, int flow, long variant) {
+    public static void write(MemorySegment buf, long at, int size, long seq, int flow, long variant) {
         int len = size - HEADER;
         long x = variant * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
         long p = at + HEADER;
@@ -54,7 +52,7 @@ public final class Traffic {
     }
 
     /** Sets a datagram's sequence number; its payload and checksum stay. */
-    static void sequence(MemorySegment buf, long at, long seq) {
+    public static void sequence(MemorySegment buf, long at, long seq) {
         buf.set(JAVA_LONG_UNALIGNED, at + 8, seq);
     }
 
@@ -76,7 +74,7 @@ public final class Traffic {
     }
 
     /** The checksum every pagepool traffic source writes ({@link Checksum}). */
-    static long checksum(MemorySegment buf, long at, int len) {
+    public static long checksum(MemorySegment buf, long at, int len) {
         return Checksum.of(buf, at, len);
     }
 }

@@ -1,4 +1,4 @@
-package pagepool.driver.uring;
+package pagepool.kit.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import org.junit.jupiter.api.Test;
+import pagepool.kit.linux.WakeFd;
 
 /** A wake racing the queue's tear-down never writes into a descriptor number that was closed. */
 class WakeFdTest {
