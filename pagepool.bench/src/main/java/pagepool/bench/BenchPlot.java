@@ -27,7 +27,7 @@ public final class BenchPlot {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 3) {
-            System.err.println("usage: plot udp|iotlb|rx OUT.png FILE... (what ./bench udp, ./bench iotlb or ./bench rx"
+            System.err.println("usage: plot udp|xdp|iotlb|rx OUT.png FILE... (what ./bench udp, xdp, iotlb or rx"
                     + " printed)");
             System.exit(2);
         }
@@ -36,10 +36,12 @@ public final class BenchPlot {
             files.add(Path.of(args[i]));
         }
         CategoryChart chart = switch (args[0]) {
-            case "udp" -> udp(files);
+            case "udp" -> udp(files, "Real UDP over loopback: datagrams/s received and verified (median of the rounds)");
+            case "xdp" -> udp(files, "Frames on a veth pair (BPF_PROG_RUN source): datagrams/s received and verified"
+                    + " (median of the rounds)");
             case "iotlb" -> iotlb(files);
             case "rx" -> rx(files);
-            default -> throw new IllegalArgumentException("chart: '" + args[0] + "' (expected: udp, iotlb or rx)");
+            default -> throw new IllegalArgumentException("chart: '" + args[0] + "' (expected: udp, xdp, iotlb or rx)");
         };
         BitmapEncoder.saveBitmap(chart, args[1], BitmapEncoder.BitmapFormat.PNG);
         System.out.println("wrote " + args[1]);
@@ -53,7 +55,7 @@ public final class BenchPlot {
     }
 
     /** The medians block of ./bench udp: received datagrams/s per receiver, one series per size. */
-    static CategoryChart udp(List<Path> files) throws IOException {
+    static CategoryChart udp(List<Path> files, String title) throws IOException {
         Map<String, Map<String, Double>> bySize = new LinkedHashMap<>();
         for (Path f : files) {
             boolean medians = false;
@@ -68,8 +70,7 @@ public final class BenchPlot {
                 }
             }
         }
-        CategoryChart c = chart("Real UDP over loopback: datagrams/s received and verified (median of the rounds)",
-                "million datagrams/s");
+        CategoryChart c = chart(title, "million datagrams/s");
         bySize.forEach((size, r) -> c.addSeries(size, new ArrayList<>(r.keySet()), new ArrayList<>(r.values())));
         return c;
     }

@@ -250,11 +250,16 @@ public final class UdpThroughput {
 
         /** With GRO: 64 KiB buffers, 64 to a ring (4 MiB), as many datagrams in each as the kernel coalesced. */
         Pagepool(int queues, boolean ioUring, boolean hugePages, int coalesceMicros, boolean gro) {
+            this("127.0.0.1", queues, ioUring, hugePages, coalesceMicros, gro);
+        }
+
+        /** Bound to {@code address}, e.g. a veth's ({@code ./bench xdp}). */
+        Pagepool(String address, int queues, boolean ioUring, boolean hugePages, int coalesceMicros, boolean gro) {
             MemoryProvider provider = hugePages ? new HugePageProvider(32, 2L << 20, false, false)
                     : new HeapMemoryProvider(1L << 30);
             engine.addProvider(provider, true);
             name = "udpb" + System.nanoTime() % 100_000;
-            device = new UringDevice(UringSettings.builder(name).rxQueues(queues).ringSize(gro ? 64
+            device = new UringDevice(UringSettings.builder(name).bind(address, 0).rxQueues(queues).ringSize(gro ? 64
                     : Integer.getInteger("pagepool.udp.ring", UringSettings.DEFAULT_RING)).rcvbufBytes(RCVBUF)
                     .gro(gro).pageOrder(gro ? UringSettings.GRO_PAGE_ORDER : 0)
                     .ioUring(ioUring).coalesceMicros(coalesceMicros).build(), engine.factory());
@@ -321,13 +326,17 @@ public final class UdpThroughput {
         private final int port;
 
         Nio(int n) {
+            this("127.0.0.1", n);
+        }
+
+        Nio(String address, int n) {
             try {
                 int p = 0;
                 for (int i = 0; i < n; i++) {
                     DatagramChannel ch = DatagramChannel.open();
                     ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                     ch.setOption(StandardSocketOptions.SO_RCVBUF, RCVBUF);
-                    ch.bind(new InetSocketAddress("127.0.0.1", p));
+                    ch.bind(new InetSocketAddress(address, p));
                     p = ((InetSocketAddress) ch.getLocalAddress()).getPort();
                     channels.add(ch);
                 }
@@ -399,6 +408,10 @@ public final class UdpThroughput {
 
         /** With {@code gro}: epoll's UDP_GRO, 64 KiB reads that Netty cuts into datagrams. */
         NettyReceiver(int n, boolean ioUring, boolean gro) {
+            this("127.0.0.1", n, ioUring, gro);
+        }
+
+        NettyReceiver(String address, int n, boolean ioUring, boolean gro) {
             prefix = (ioUring ? "netty-uring-" : "netty-epoll-") + System.nanoTime() % 100_000 + "-";
             IoHandlerFactory io = ioUring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory();
             group = new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(prefix, true), io);
@@ -423,7 +436,7 @@ public final class UdpThroughput {
             }
             int p = 0;
             for (int i = 0; i < n; i++) {
-                Channel ch = b.bind("127.0.0.1", p).syncUninterruptibly().channel();
+                Channel ch = b.bind(address, p).syncUninterruptibly().channel();
                 p = ((InetSocketAddress) ch.localAddress()).getPort();
                 channels.add(ch);
             }

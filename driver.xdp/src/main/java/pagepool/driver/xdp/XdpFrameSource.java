@@ -179,4 +179,44 @@ public final class XdpFrameSource implements AutoCloseable {
         libc.close(program);
         arena.close();
     }
+
+    /**
+     * {@code java -cp driver.xdp-*.jar pagepool.driver.xdp.XdpFrameSource VIA DST-MAC PORT SIZE COUNT [CPUS]}:
+     * sends COUNT frames of a SIZE-byte datagram to PORT at DST-MAC out of VIA, from each CPU
+     * listed (e.g. {@code 0,1}; default 0), as root; prints what each CPU sent and the total. The
+     * traffic for a device on the other end of a veth pair, also from another network namespace
+     * ({@code ip netns exec NS java ...}).
+     */
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length < 5) {
+            System.err.println("usage: XdpFrameSource VIA DST-MAC PORT SIZE COUNT [CPUS]   e.g. veth1"
+                    + " 02:00:00:00:00:01 9000 64 1000000 0,1");
+            System.exit(2);
+        }
+        String[] m = args[1].split(":");
+        byte[] mac = new byte[6];
+        for (int i = 0; i < 6; i++) {
+            mac[i] = (byte) Integer.parseInt(m[i], 16);
+        }
+        int port = Integer.parseInt(args[2]);
+        int size = Integer.parseInt(args[3]);
+        long count = Long.parseLong(args[4]);
+        String[] cpus = (args.length > 5 ? args[5] : "0").split(",");
+        try (XdpFrameSource source = new XdpFrameSource(args[0])) {
+            Thread[] t = new Thread[cpus.length];
+            for (int i = 0; i < cpus.length; i++) {
+                int cpu = Integer.parseInt(cpus[i].strip());
+                t[i] = new Thread(() -> {
+                    long ns = source.send(mac, 0x0a000001, 0x0a000002, 40000 + cpu, port, size, count, cpu);
+                    System.out.printf(java.util.Locale.ROOT, "cpu %d: %d frames in %.3f s, %.0f/s%n", cpu, count,
+                            ns / 1e9, count * 1e9 / ns);
+                });
+                t[i].start();
+            }
+            for (Thread x : t) {
+                x.join();
+            }
+            System.out.println("sent " + count * cpus.length);
+        }
+    }
 }
