@@ -498,4 +498,36 @@ class BadInputIT {
                 command("pp:udp_send no.such.host.invalid:9", "host: 'no.such.host.invalid' (expected: an IPv4 address"
                         + " or a name that resolves)"));
     }
+
+    // ---- with the AF_XDP driver installed ----------------------------------------------------------
+
+    @TestFactory
+    @Order(7)
+    Stream<DynamicTest> withTheXdpDriver() throws Exception {
+        rt.installExtra("driver.xdp");
+        String dev = "pagepool.xdp.device-bad.cfg";
+        return Stream.of(
+                file(dev, "name=xdp1\ninterface=ppnone0\n", "interface: 'ppnone0' (expected: an interface of this host's"
+                        + " network namespace; ip link lists them); no device is created"),
+                file(dev, "name=xdp1\ninterface=lo\nrx.queues=2\n", "rx.queues: 2 (expected: at most 1, the RX queues lo"
+                        + " has); no device is created"),
+                file(dev, "name=xdp1\ninterface=lo\n", "lo: attaching the XDP program in native mode: "),
+                file(dev, "name=xdp1\ninterface=lo\nrx.queues=0\n", "rx.queues: 0 (expected: 1..64)"),
+                file(dev, "name=xdp1\ninterface=lo\nring.size=1000\n", "ring.size: 1000 (expected: a power of 2 in"
+                        + " 64..32768)"),
+                file(dev, "name=xdp1\ninterface=lo\nring.size=4096\numem.frames=4096\n", "umem.frames: 4096 (expected:"
+                        + " 8192..1048576)"),
+                file(dev, "name=xdp1\ninterface=lo\nmode=turbo\n", "mode: 'turbo' (expected: one of generic, native)"),
+                file(dev, "name=xdp1\ninterface=lo\nports=70000\n", "ports: 70000 (expected: 1..65535)"),
+                file(dev, "name=xdp1\ninterface=lo\nports=9000,x\n", "ports: 'x' (expected: UDP port numbers separated"
+                        + " by commas, e.g. 9000,9001)"),
+                file(dev, "name=xdp1\ninterface=lo\nports=9000,9000\n", "ports: [9000, 9000] (expected: each port"
+                        + " once)"),
+                file(dev, "name=xdp1\ninterface=lo\nports=1,2,3,4,5,6,7,8,9\n", "ports: [1, 2, 3, 4, 5, 6, 7, 8, 9]"
+                        + " (expected: 1 to 8 UDP ports)"),
+                file(dev, "name=xdp1\ninterface=a/b\n", "interface: a/b (expected: an interface name of 1 to 15"
+                        + " characters)"),
+                file(dev, "name=xdp1\nzero.copy=maybe\n", "zero.copy: 'maybe' (expected: true or false)"),
+                file(dev, "name=xdp1\nrx_queues=2\n", "rx_queues: unknown key (expected: one of"));
+    }
 }

@@ -202,7 +202,7 @@ public final class XdpDeviceComponent extends DeviceComponent<XdpDeviceComponent
         }
         int ring = v.integer("ring.size", c::ring_size);
         int frames = v.integer("umem.frames", c::umem_frames);
-        String mode = v.text("mode", c::mode);
+        String mode = v.choice("mode", c::mode, Map.of("native", "native", "generic", "generic"), "native");
         boolean zeroCopy = v.bool("zero.copy", c::zero_copy);
         boolean up = v.bool("up", c::up);
         if (!v.ok()) {

@@ -219,6 +219,12 @@ class XdpDeviceTest {
                 () -> new XdpDevice(settings().build(), engine.factory()));
         assertTrue(busy.getMessage().contains("an XDP program is attached to " + veth.receiver + " already"),
                 busy.getMessage());
+        // The loopback has no XDP in its driver: native mode is refused (and nothing is attached to it).
+        IllegalStateException noXdp = assertThrows(IllegalStateException.class,
+                () -> new XdpDevice(settings().ifname("lo").rxQueues(1).build(), engine.factory()));
+        assertTrue(noXdp.getMessage().startsWith("lo: attaching the XDP program in native mode: "), noXdp.getMessage());
+        assertTrue(noXdp.getMessage().endsWith("(no native XDP support on lo; mode=generic works everywhere)"),
+                noXdp.getMessage());
         IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
                 () -> settings().ports(List.of(0)).build());
         assertEquals("ports: 0 (expected: 1..65535)", port.getMessage());
