@@ -140,14 +140,11 @@ public class XdpIT extends PagepoolTestBase {
         assertEquals("the device cannot be built with these settings: interface: 'ppnone0' (expected: an interface"
                 + " of this host's network namespace; ip link lists them); no device is created", p.message());
         deviceConfig.update(props("name", "xdp0", "interface", rx, "rx.queues", 3));
-        Felix.await("refused again", () -> context.getService(context.getServiceReference(ConfigProblem.class))
-                .message().contains("rx.queues"));
+        Felix.await("refused again", () -> problem().contains("rx.queues"));
         assertEquals("the device cannot be built with these settings: rx.queues: 3 (expected: at most 2, the RX"
-                + " queues " + rx + " has); no device is created",
-                context.getService(context.getServiceReference(ConfigProblem.class)).message());
+                + " queues " + rx + " has); no device is created", problem());
         deviceConfig.update(props("name", "xdp0", "interface", rx, "ports", "9000,x"));
-        Felix.await("refused a third time", () -> context.getService(context.getServiceReference(ConfigProblem.class))
-                .message().startsWith("ports"));
+        Felix.await("refused a third time", () -> problem().startsWith("ports"));
         driver.uninstall();
     }
 
@@ -169,6 +166,13 @@ public class XdpIT extends PagepoolTestBase {
         String last = out.strip().substring(out.strip().lastIndexOf('\n') + 1);
         assertTrue(out, last.startsWith("sent "));
         return Long.parseLong(last.substring(5));
+    }
+
+    /** The configuration problem standing now, or "" (it is withdrawn and registered anew on each update). */
+    private String problem() {
+        var ref = context.getServiceReference(ConfigProblem.class);
+        ConfigProblem p = ref == null ? null : context.getService(ref);
+        return p == null ? "" : p.message();
     }
 
     private String link() throws Exception {

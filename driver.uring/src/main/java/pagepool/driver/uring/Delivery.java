@@ -5,27 +5,21 @@ import java.lang.foreign.MemorySegment;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
 import pagepool.api.QueueId;
-import pagepool.api.datagram.DatagramConsumer;
+import pagepool.kit.driver.DatagramDelivery;
 import pagepool.kit.driver.QueueCounters;
-import pagepool.kit.traffic.Traffic;
-import pagepool.kit.driver.DatagramView;
 
 /**
- * What both receive paths do with a datagram in a page: hand it to the device's consumer, or
- * verify it when there is none, counting either way; and the check that a page the kernel is to
- * write into is host memory this process can address.
+ * What both receive paths do with a datagram in a page (the kit's {@link DatagramDelivery}: the
+ * device's consumer, or verification), and the check that a page the kernel is to write into is
+ * host memory this process can address.
  */
 final class Delivery {
 
-    private final UringDevice device;
-    private final QueueCounters counters;
-    private final DatagramView view;
+    private final DatagramDelivery delivery;
     private MemoryArea checkedArea;
 
     Delivery(UringDevice device, QueueId queue, QueueCounters counters) {
-        this.device = device;
-        this.counters = counters;
-        this.view = new DatagramView(queue);
+        this.delivery = new DatagramDelivery(queue, counters, device.consumerSlot());
     }
 
     /**
@@ -33,27 +27,7 @@ final class Delivery {
      * recycling is the caller's: one buffer may carry several datagrams.
      */
     void deliver(UringMem m, Netmem nm, MemorySegment area, long page, int offset, int length, int address, int port) {
-        DatagramConsumer c = device.consumer();
-        if (c != null) {
-            view.set(m.pool, nm, area, page, offset, length, address, port);
-            try {
-                c.receive(view);
-                counters.add(UringCounter.DELIVERED, 1);
-            } catch (Throwable t) {
-                counters.add(UringCounter.CONSUMER_ERRORS, 1);
-                device.consumerFailed(c, t);
-            }
-            if (view.clear()) {
-                counters.add(UringCounter.KEPT, 1);
-            }
-        } else {
-            int v = Traffic.verify(area, page + offset, length);
-            counters.add(v == Traffic.VERIFIED ? UringCounter.VERIFIED
-                    : v == Traffic.CORRUPT ? UringCounter.CORRUPT : UringCounter.UNVERIFIABLE, 1);
-        }
-        // Counted last: a reader that sees the datagram in packets sees what became of it too.
-        counters.add(UringCounter.PACKETS, 1);
-        counters.add(UringCounter.BYTES, length);
+        delivery.deliver(m.pool, nm, area, page, offset, length, address, port);
     }
 
     /**

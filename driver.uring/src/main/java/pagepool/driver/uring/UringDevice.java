@@ -10,6 +10,8 @@ import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolParams;
 import pagepool.api.datagram.DatagramConsumer;
+import pagepool.kit.driver.DatagramDelivery;
+import pagepool.kit.driver.DatagramDeviceComponent;
 import pagepool.kit.driver.RxDevice;
 import pagepool.kit.linux.WakeFd;
 
@@ -21,7 +23,8 @@ import pagepool.kit.linux.WakeFd;
  * it runs and why in {@link #details()}. It creates its pools through the {@link PagePoolFactory}
  * and never learns which provider is behind them.
  */
-public final class UringDevice extends RxDevice<UringQueue, UringMem> {
+public final class UringDevice extends RxDevice<UringQueue, UringMem>
+        implements DatagramDeviceComponent.Receiver {
 
     private static final System.Logger LOG = System.getLogger(UringDevice.class.getName());
     private static final int SO_RCVBUFFORCE = 33;
@@ -39,8 +42,7 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem> {
     private final String path;
     private final boolean gro;
     private String groRefused;
-    private volatile DatagramConsumer consumer;
-    private volatile String lastConsumerError;
+    private final DatagramDelivery.Slot consumer;
     private boolean closed;
 
     /**
@@ -52,6 +54,7 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem> {
         super(settings.name(), UringMem.class, settings.up(), true);
         this.settings = settings;
         this.pools = pools;
+        this.consumer = new DatagramDelivery.Slot(settings.name());
         this.sockets = new int[settings.rxQueues()];
         java.util.Arrays.fill(sockets, -1);
         int bound = settings.port();
@@ -67,7 +70,7 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem> {
                     sys.bind(sockets[i], sa);
                 } catch (Sys.SysException e) {
                     throw new IllegalStateException("bind " + Net.text(settings.address()) + ":" + bound + ": "
-                            + Sys.name(e.errno), e);
+                            + Sys.name(e.errno()), e);
                 }
                 if (bound == 0) {
                     bound = sys.localPort(sockets[i], sa); // the other queues share the port the kernel picked
@@ -160,23 +163,14 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem> {
 
     // ---- consumers --------------------------------------------------------------------------------
 
-    /** Sets the application datagrams go to; null: the device verifies them itself. */
+    @Override
     public void consumer(DatagramConsumer c) {
-        consumer = c;
+        consumer.set(c);
     }
 
-    DatagramConsumer consumer() {
+    /** Where the queues deliver. */
+    DatagramDelivery.Slot consumerSlot() {
         return consumer;
-    }
-
-    void consumerFailed(DatagramConsumer c, Throwable t) {
-        // Logged once per kind of failure, not per datagram: the queue counts each one.
-        String why = c.getClass().getName() + " threw " + t.getClass().getName();
-        if (!why.equals(lastConsumerError)) {
-            LOG.log(Level.WARNING, settings.name() + ": a datagram consumer threw; counted, the page recycled: " + why,
-                    t);
-        }
-        lastConsumerError = why;
     }
 
     // ---- what queues need from the device ----------------------------------------------------------

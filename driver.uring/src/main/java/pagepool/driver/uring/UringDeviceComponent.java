@@ -2,7 +2,6 @@ package pagepool.driver.uring;
 
 import java.lang.System.Logger.Level;
 import java.util.Map;
-import java.util.TreeMap;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
@@ -11,9 +10,6 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -23,7 +19,7 @@ import pagepool.api.PagePoolFactory;
 import pagepool.api.datagram.DatagramConsumer;
 import pagepool.api.queue.NetDevice;
 import pagepool.kit.config.ConfigValues;
-import pagepool.kit.driver.DeviceComponent;
+import pagepool.kit.driver.DatagramDeviceComponent;
 
 /**
  * One UDP device per factory configuration of {@value #PID} ({@code load/pagepool.uring.device-<name>.cfg}).
@@ -37,7 +33,7 @@ import pagepool.kit.driver.DeviceComponent;
         service = {}, immediate = true)
 @Designate(ocd = UringDeviceComponent.Config.class, factory = true)
 public final class UringDeviceComponent
-        extends DeviceComponent<UringDeviceComponent.Config, UringSettings, UringDevice> {
+        extends DatagramDeviceComponent<UringDeviceComponent.Config, UringSettings, UringDevice> {
 
     static final String PID = "pagepool.uring.device";
     private static final System.Logger LOG = System.getLogger(UringDeviceComponent.class.getName());
@@ -87,8 +83,6 @@ public final class UringDeviceComponent
 
     private final BundleContext context;
     private final PagePoolFactory pools;
-    /** Consumers by their references: the greatest (highest ranking, then oldest) that matches wins. */
-    private final TreeMap<ServiceReference<DatagramConsumer>, DatagramConsumer> consumers = new TreeMap<>();
 
     @Activate
     public UringDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
@@ -120,50 +114,13 @@ public final class UringDeviceComponent
 
     @Override
     public UringDevice build(UringSettings s) {
-        UringDevice d = new UringDevice(s, pools);
-        chooseConsumer(d);
-        return d;
+        return withConsumer(new UringDevice(s, pools));
     }
 
     /** The old sockets let go of the address before the new ones bind it. */
     @Override
     public boolean buildBeforeTearDown() {
         return false;
-    }
-
-    // A replaced consumer may be bound before the old one is unbound: the map holds both meanwhile.
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
-        synchronized (consumers) {
-            consumers.put(ref, c);
-        }
-        chooseConsumer(device());
-    }
-
-    void removeConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
-        synchronized (consumers) {
-            consumers.remove(ref);
-        }
-        chooseConsumer(device());
-    }
-
-    private void chooseConsumer(UringDevice device) {
-        if (device == null) {
-            return;
-        }
-        DatagramConsumer best = null;
-        synchronized (consumers) {
-            for (Map.Entry<ServiceReference<DatagramConsumer>, DatagramConsumer> e : consumers.descendingMap()
-                    .entrySet()) {
-                Object want = e.getKey().getProperty(DatagramConsumer.DEVICE);
-                if (want == null || want.equals(device.name())) {
-                    best = e.getValue();
-                    break;
-                }
-            }
-        }
-        device.consumer(best);
     }
 
     /**

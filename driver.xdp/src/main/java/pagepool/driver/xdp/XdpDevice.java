@@ -14,6 +14,8 @@ import pagepool.api.PagePool;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.PoolParams;
 import pagepool.api.datagram.DatagramConsumer;
+import pagepool.kit.driver.DatagramDelivery;
+import pagepool.kit.driver.DatagramDeviceComponent;
 import pagepool.kit.driver.RxDevice;
 import pagepool.kit.linux.Libc;
 import pagepool.kit.linux.WakeFd;
@@ -27,7 +29,8 @@ import pagepool.kit.linux.WakeFd;
  * attachment (XDP support, another program), and whether zero-copy is offered; the device says
  * which mode it runs in {@link #details()}.
  */
-public final class XdpDevice extends RxDevice<XdpQueue, XdpMem> {
+public final class XdpDevice extends RxDevice<XdpQueue, XdpMem>
+        implements DatagramDeviceComponent.Receiver {
 
     private static final System.Logger LOG = System.getLogger(XdpDevice.class.getName());
     /** {@code __NR_membarrier} on x86-64, and {@code MEMBARRIER_CMD_GLOBAL}: an RCU grace period. */
@@ -49,8 +52,7 @@ public final class XdpDevice extends RxDevice<XdpQueue, XdpMem> {
     private int link = -1;
     private final String zeroCopy;
     private final int bindFlags;
-    private volatile DatagramConsumer consumer;
-    private volatile String lastConsumerError;
+    private final DatagramDelivery.Slot consumer;
     private boolean closed;
     /** The interface's own drop count when the device was built. */
     private final long interfaceDropsAtStart;
@@ -65,6 +67,7 @@ public final class XdpDevice extends RxDevice<XdpQueue, XdpMem> {
         super(settings.name(), XdpMem.class, settings.up(), true);
         this.settings = settings;
         this.pools = pools;
+        this.consumer = new DatagramDelivery.Slot(settings.name());
         try {
             this.ifindex = libc.ifIndex(settings.ifname());
             if (ifindex == 0) {
@@ -206,22 +209,14 @@ public final class XdpDevice extends RxDevice<XdpQueue, XdpMem> {
 
     // ---- consumers --------------------------------------------------------------------------------
 
-    /** Sets the application datagrams go to; null: the device verifies them itself. */
+    @Override
     public void consumer(DatagramConsumer c) {
-        consumer = c;
+        consumer.set(c);
     }
 
-    DatagramConsumer consumer() {
+    /** Where the queues deliver. */
+    DatagramDelivery.Slot consumerSlot() {
         return consumer;
-    }
-
-    void consumerFailed(DatagramConsumer c, Throwable t) {
-        String why = c.getClass().getName() + " threw " + t.getClass().getName();
-        if (!why.equals(lastConsumerError)) {
-            LOG.log(Level.WARNING, settings.name() + ": a datagram consumer threw; counted, the page recycled: " + why,
-                    t);
-        }
-        lastConsumerError = why;
     }
 
     // ---- what queues need from the device ----------------------------------------------------------

@@ -4,7 +4,6 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
@@ -13,9 +12,6 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -26,7 +22,7 @@ import pagepool.api.PagePoolFactory;
 import pagepool.api.datagram.DatagramConsumer;
 import pagepool.api.queue.NetDevice;
 import pagepool.kit.config.ConfigValues;
-import pagepool.kit.driver.DeviceComponent;
+import pagepool.kit.driver.DatagramDeviceComponent;
 
 /**
  * One AF_XDP device per factory configuration of {@value #PID} ({@code load/pagepool.xdp.device-<name>.cfg}).
@@ -40,7 +36,8 @@ import pagepool.kit.driver.DeviceComponent;
 @Component(configurationPid = XdpDeviceComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {}, immediate = true)
 @Designate(ocd = XdpDeviceComponent.Config.class, factory = true)
-public final class XdpDeviceComponent extends DeviceComponent<XdpDeviceComponent.Config, XdpSettings, XdpDevice> {
+public final class XdpDeviceComponent
+        extends DatagramDeviceComponent<XdpDeviceComponent.Config, XdpSettings, XdpDevice> {
 
     static final String PID = "pagepool.xdp.device";
     private static final System.Logger LOG = System.getLogger(XdpDeviceComponent.class.getName());
@@ -83,8 +80,6 @@ public final class XdpDeviceComponent extends DeviceComponent<XdpDeviceComponent
 
     private final BundleContext context;
     private final PagePoolFactory pools;
-    /** Consumers by their references: the greatest (highest ranking, then oldest) that matches wins. */
-    private final TreeMap<ServiceReference<DatagramConsumer>, DatagramConsumer> consumers = new TreeMap<>();
 
     @Activate
     public XdpDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
@@ -115,50 +110,13 @@ public final class XdpDeviceComponent extends DeviceComponent<XdpDeviceComponent
 
     @Override
     public XdpDevice build(XdpSettings s) {
-        XdpDevice d = new XdpDevice(s, pools);
-        chooseConsumer(d);
-        return d;
+        return withConsumer(new XdpDevice(s, pools));
     }
 
     /** The old device detaches its program and lets go of the queues before the new one attaches. */
     @Override
     public boolean buildBeforeTearDown() {
         return false;
-    }
-
-    // A replaced consumer may be bound before the old one is unbound: the map holds both meanwhile.
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
-        synchronized (consumers) {
-            consumers.put(ref, c);
-        }
-        chooseConsumer(device());
-    }
-
-    void removeConsumer(DatagramConsumer c, ServiceReference<DatagramConsumer> ref) {
-        synchronized (consumers) {
-            consumers.remove(ref);
-        }
-        chooseConsumer(device());
-    }
-
-    private void chooseConsumer(XdpDevice device) {
-        if (device == null) {
-            return;
-        }
-        DatagramConsumer best = null;
-        synchronized (consumers) {
-            for (Map.Entry<ServiceReference<DatagramConsumer>, DatagramConsumer> e : consumers.descendingMap()
-                    .entrySet()) {
-                Object want = e.getKey().getProperty(DatagramConsumer.DEVICE);
-                if (want == null || want.equals(device.name())) {
-                    best = e.getValue();
-                    break;
-                }
-            }
-        }
-        device.consumer(best);
     }
 
     /** The other device of this bundle receiving from the interface, or null. */

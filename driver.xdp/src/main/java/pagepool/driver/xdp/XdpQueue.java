@@ -13,15 +13,13 @@ import java.util.concurrent.locks.LockSupport;
 
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
-import pagepool.api.datagram.DatagramConsumer;
 import pagepool.api.queue.QueueOperationException;
-import pagepool.kit.driver.DatagramView;
+import pagepool.kit.driver.DatagramDelivery;
 import pagepool.kit.driver.NapiLoop;
 import pagepool.kit.driver.QueueCounters;
 import pagepool.kit.driver.RxQueue;
 import pagepool.kit.linux.Libc;
 import pagepool.kit.linux.WakeFd;
-import pagepool.kit.traffic.Traffic;
 
 /**
  * One RX queue of an interface, as an AF_XDP socket and the thread that receives from it (its
@@ -45,7 +43,8 @@ final class XdpQueue extends RxQueue<XdpMem> implements NapiLoop.Poll {
     private final XdpDevice device;
     private final XdpSettings settings;
     private final NapiLoop loop;
-    private final DatagramView view;
+    /** Set up on the queue's thread, which alone delivers. */
+    private DatagramDelivery delivery;
     private final Netmem[] batch = new Netmem[BATCH];
     /** Kernel statistics of the queue's closed sockets, and scratch; {@link #stats} reads them under the lock. */
     private final long[] closedStats = new long[Xsk.STATISTICS.length];
@@ -67,7 +66,6 @@ final class XdpQueue extends RxQueue<XdpMem> implements NapiLoop.Poll {
         super(device, index, new QueueCounters(XdpCounter.class));
         this.device = device;
         this.settings = settings;
-        this.view = new DatagramView(id);
         this.loop = new NapiLoop("napi-" + device.name() + "-" + index, this);
         runOn(loop);
     }
@@ -231,6 +229,7 @@ final class XdpQueue extends RxQueue<XdpMem> implements NapiLoop.Poll {
     public void setUp() {
         arena = Arena.ofConfined();
         libc = new Libc(arena);
+        delivery = new DatagramDelivery(id, counters, device.consumerSlot());
         eventfd = libc.eventfd();
         wakeFd = device.wakeFd(eventfd);
         loop.wakeWith(wakeFd::signal);
@@ -356,26 +355,7 @@ final class XdpQueue extends RxQueue<XdpMem> implements NapiLoop.Poll {
         int port = umem.get(BE_SHORT, at + udp) & 0xffff;
         int payload = (int) (offset + udp + 8);
         int len = udpLength - 8;
-        DatagramConsumer c = device.consumer();
-        if (c != null) {
-            view.set(m.pool, nm, umem, page, payload, len, source, port);
-            try {
-                c.receive(view);
-                counters.add(XdpCounter.DELIVERED, 1);
-            } catch (Throwable t) {
-                counters.add(XdpCounter.CONSUMER_ERRORS, 1);
-                device.consumerFailed(c, t);
-            }
-            if (view.clear()) {
-                counters.add(XdpCounter.KEPT, 1);
-            }
-        } else {
-            int v = Traffic.verify(umem, page + payload, len);
-            counters.add(v == Traffic.VERIFIED ? XdpCounter.VERIFIED
-                    : v == Traffic.CORRUPT ? XdpCounter.CORRUPT : XdpCounter.UNVERIFIABLE, 1);
-        }
-        counters.add(XdpCounter.PACKETS, 1);
-        counters.add(XdpCounter.BYTES, len);
+        delivery.deliver(m.pool, nm, umem, page, payload, len, source, port);
     }
 
     @Override

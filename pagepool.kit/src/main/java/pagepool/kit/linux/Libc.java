@@ -73,12 +73,14 @@ public class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1),
             SAVE_ERRNO);
 
-    private static MethodHandle fn(String name, FunctionDescriptor fd) {
+    /** A libc function whose calls capture {@code errno}, for a subclass's own calls. */
+    protected static MethodHandle fn(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(
                 () -> new IllegalStateException("libc has no " + name)), fd, SAVE_ERRNO);
     }
 
-    private final MemorySegment errno;
+    /** Where a call leaves {@code errno}: the first argument of every handle made by {@link #fn}. */
+    protected final MemorySegment errno;
     /** 64 bytes for small arguments: option values, lengths, names. */
     protected final MemorySegment scratch;
 
@@ -168,6 +170,11 @@ public class Libc {
     public final void setInt(int fd, int level, int option, int value, String what) {
         scratch.set(JAVA_INT, 0, value);
         setsockopt(fd, level, option, scratch, 4, what);
+    }
+
+    public final int getInt(int fd, int level, int option, String what) {
+        getsockopt(fd, level, option, scratch.asSlice(8, 4), what);
+        return scratch.get(JAVA_INT, 8);
     }
 
     /** Reads an option into {@code value}; returns the length the kernel wrote. */
