@@ -182,25 +182,9 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem>
         return pools.create(p);
     }
 
-    void signal(int eventfd) {
-        synchronized (sys) {
-            sys.signal(eventfd);
-        }
-    }
-
     /** A queue's eventfd, woken through the device's shared system calls. */
     WakeFd wakeFd(int fd) {
-        return new WakeFd(fd, new WakeFd.Ops() {
-            @Override
-            public void signal(int eventfd) {
-                UringDevice.this.signal(eventfd);
-            }
-
-            @Override
-            public void close(int eventfd) {
-                closeEventfd(eventfd);
-            }
-        });
+        return WakeFd.through(fd, sys);
     }
 
     void closeEventfd(int fd) {
@@ -252,15 +236,7 @@ public final class UringDevice extends RxDevice<UringQueue, UringMem>
         if (closed) {
             return;
         }
-        closeQueues();
-        UringQueue[] queues = queues();
-        if (queues != null) {
-            for (UringQueue q : queues) {
-                if (q != null) {
-                    q.close();
-                }
-            }
-        }
+        closeQueuesAndLoops();
         synchronized (sys) {
             closed = true;
             closeSockets();

@@ -46,19 +46,6 @@ final class UringQueue extends RxQueue<UringMem> implements NapiLoop.Poll {
         runOn(loop);
     }
 
-    /** Starts the thread and waits until its receive path and eventfd are set up. */
-    void open() {
-        try {
-            loop.start();
-        } catch (IllegalStateException e) {
-            throw new IllegalStateException("queue " + id + ": " + e.getMessage(), e);
-        }
-    }
-
-    void close() {
-        loop.close();
-    }
-
     // ---- the kit's hooks --------------------------------------------------------------------------------
 
     /** The pool is made on the caller's thread; the path's memory for it is filled on the queue's. */

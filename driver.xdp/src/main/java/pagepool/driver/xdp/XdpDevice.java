@@ -277,22 +277,9 @@ public final class XdpDevice extends RxDevice<XdpQueue, XdpMem>
         return n;
     }
 
+    /** A queue's eventfd, woken through the device's shared system calls. */
     WakeFd wakeFd(int fd) {
-        return new WakeFd(fd, new WakeFd.Ops() {
-            @Override
-            public void signal(int eventfd) {
-                synchronized (libc) {
-                    libc.signal(eventfd);
-                }
-            }
-
-            @Override
-            public void close(int eventfd) {
-                synchronized (libc) {
-                    libc.close(eventfd);
-                }
-            }
-        });
+        return WakeFd.through(fd, libc);
     }
 
     // ---- NetDevice ----------------------------------------------------------------------------------
@@ -336,15 +323,7 @@ public final class XdpDevice extends RxDevice<XdpQueue, XdpMem>
         if (closed) {
             return;
         }
-        closeQueues();
-        XdpQueue[] queues = queues();
-        if (queues != null) {
-            for (XdpQueue q : queues) {
-                if (q != null) {
-                    q.close();
-                }
-            }
-        }
+        closeQueuesAndLoops();
         synchronized (libc) {
             closed = true;
             closeKernelObjects();

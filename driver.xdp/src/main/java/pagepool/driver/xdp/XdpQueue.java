@@ -70,18 +70,6 @@ final class XdpQueue extends RxQueue<XdpMem> implements NapiLoop.Poll {
         runOn(loop);
     }
 
-    void open() {
-        try {
-            loop.start();
-        } catch (IllegalStateException e) {
-            throw new IllegalStateException("queue " + id + ": " + e.getMessage(), e);
-        }
-    }
-
-    void close() {
-        loop.close();
-    }
-
     // ---- the kit's hooks --------------------------------------------------------------------------------
 
     @Override

@@ -217,8 +217,23 @@ public abstract class RxDevice<Q extends RxQueue<M>, M extends QueueMemory> impl
 
     /**
      * Takes the link down, then stops every queue and frees its memory (each pool closes; pages
-     * consumers still hold come back to it later), held pages first. The driver's close calls
-     * this before it ends its threads and lets go of its resources.
+     * consumers still hold come back to it later), held pages first, then ends each queue's own
+     * loop. The driver's close calls this before it lets go of its resources.
+     */
+    protected final void closeQueuesAndLoops() {
+        closeQueues();
+        if (queues != null) {
+            for (Q q : queues) {
+                if (q != null && q.loop() != null) {
+                    q.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * As {@link #closeQueuesAndLoops}, leaving the loops running: for a driver whose loops serve
+     * several queues and are ended by it (the driver's close calls this first).
      */
     protected final void closeQueues() {
         carrier = false;

@@ -76,6 +76,20 @@ public abstract class RxQueue<M extends QueueMemory> {
         return loop;
     }
 
+    /** Starts the queue's own loop and waits until it is set up; a failure names the queue. */
+    public final void open() {
+        try {
+            loop.start();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("queue " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Ends the queue's own loop (after {@link RxDevice#closeQueues}). */
+    public final void close() {
+        loop.close();
+    }
+
     public final QueueId id() {
         return id;
     }

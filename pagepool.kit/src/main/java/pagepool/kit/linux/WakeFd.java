@@ -17,6 +17,28 @@ public final class WakeFd {
     private final Ops ops;
     private int fd;
 
+    /**
+     * An eventfd woken and closed through {@code libc}, an instance other threads share: each call
+     * holds its lock (its scratch memory is shared).
+     */
+    public static WakeFd through(int fd, Libc libc) {
+        return new WakeFd(fd, new Ops() {
+            @Override
+            public void signal(int eventfd) {
+                synchronized (libc) {
+                    libc.signal(eventfd);
+                }
+            }
+
+            @Override
+            public void close(int eventfd) {
+                synchronized (libc) {
+                    libc.close(eventfd);
+                }
+            }
+        });
+    }
+
     public WakeFd(int fd, Ops ops) {
         this.fd = fd;
         this.ops = ops;
