@@ -245,15 +245,14 @@ public final class XdpDevice extends RxDevice<XdpQueue, XdpMem>
 
     /**
      * Waits for an RCU grace period ({@code membarrier(MEMBARRIER_CMD_GLOBAL)}): every XDP run
-     * that could see a map entry removed before it has ended, its frames in their rings.
+     * that could see a map entry removed before it has ended, its frames in their rings. Through
+     * the caller's own {@code libc}: a grace period takes milliseconds, and no lock is held.
      */
-    void synchronizeRcu() {
-        synchronized (libc) {
-            long r = libc.syscallOrErrno(SYS_MEMBARRIER, MEMBARRIER_CMD_GLOBAL, 0, 0);
-            if (r < 0) {
-                // nohz_full kernels refuse it: a NAPI poll ends within microseconds, so wait a millisecond.
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
-            }
+    static void synchronizeRcu(Libc libc) {
+        long r = libc.syscallOrErrno(SYS_MEMBARRIER, MEMBARRIER_CMD_GLOBAL, 0, 0);
+        if (r < 0) {
+            // nohz_full kernels refuse it: a NAPI poll ends within microseconds, so wait a millisecond.
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
         }
     }
 

@@ -89,7 +89,7 @@ final class XdpQueue extends RxQueue<XdpMem> implements NapiLoop.Poll {
         if (old.closed) {
             return; // a swap that failed half-way closed it already
         }
-        device.synchronizeRcu(); // ... and none is still on its way into the old RX ring
+        XdpDevice.synchronizeRcu(libc); // ... and none is still on its way into the old RX ring
         if (receiveFirst) {
             while (receive(old) > 0) {
                 // what arrived before the map let go of the socket
