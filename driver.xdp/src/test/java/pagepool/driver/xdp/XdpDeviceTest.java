@@ -190,6 +190,56 @@ class XdpDeviceTest {
     }
 
     @Test
+    void linkDownFreesTheUmemsAndAHeldPageKeepsItsPoolUntilItComesBack() throws Exception {
+        open(settings());
+        send(0, 1000, 64);
+        assertAccounted(1000);
+        assertTrue(device.holdPage(0));
+        assertEquals(1, device.heldPages(0));
+        device.setAdminUp(false);
+        await("the engine took xdp0 down", () -> !engine.bindings().devices().get(0).up());
+        for (int q = 0; q < 2; q++) {
+            assertEquals(0L, device.queueStats(q).get("posted"), "no page left with the kernel: " + stats());
+        }
+        assertEquals(1, engine.bindings().pools().size(), "only the held page's pool, detached");
+        send(0, 1000, 64);
+        assertAccounted(2000); // dropped while down, and counted
+        assertEquals(1000, total("unbound-drops"));
+        assertEquals(1, device.releaseHeldPages(0));
+        await("the last page back destroys the pool", () -> engine.bindings().pools().isEmpty());
+        device.setAdminUp(true);
+        await("up again", () -> engine.bindings().queues().stream().allMatch(q -> q.state() == QueueInfo.State.OK));
+        send(1, 1000, 64);
+        assertAccounted(3000);
+        assertEquals(2000, total("packets"));
+    }
+
+    @Test
+    void inResetModeNapiStoppedFirstAStopCountsWhatTheRingHeld() throws Exception {
+        open(settings().rxQueues(1));
+        device.resetMode(pagepool.api.queue.QueueDebug.ResetMode.NAPI_STOPPED_FIRST);
+        assertFalse(device.queueOps().canSwap(0), "no swap on AF_XDP in any mode");
+        AtomicBoolean run = new AtomicBoolean(true);
+        AtomicLong sent = new AtomicLong();
+        Thread sender = new Thread(() -> {
+            while (run.get()) {
+                send(0, 50_000, 64);
+                sent.addAndGet(50_000);
+            }
+        });
+        sender.start();
+        await("traffic", () -> total("packets") > 10_000);
+        for (int i = 0; i < 3; i++) {
+            var mem = device.queueOps().stop(0);
+            device.queueOps().start(0, mem);
+        }
+        run.set(false);
+        sender.join();
+        assertAccounted(sent.get());
+        assertEquals(3, total("restarts"));
+    }
+
+    @Test
     void closingUnderTrafficDetachesTheProgramAndFreesEveryPage() throws Exception {
         open(settings());
         Thread sender = new Thread(() -> send(0, 2_000_000, 64));

@@ -147,7 +147,11 @@ public final class HeapMemoryProvider implements MemoryProvider {
             throw new ProviderRefusedException("contiguous memory of " + p.contiguousPages() + " pages (" + contiguous
                     + " bytes) exceeds pool.max.bytes " + poolMaxBytes);
         }
-        pool.attach(new HeapPoolMemory(pool, p.pageSize(), Math.max(0, p.nid()), p.contiguousPages()));
+        HeapPoolMemory m = new HeapPoolMemory(pool, p.pageSize(), Math.max(0, p.nid()), p.contiguousPages());
+        if (p.contiguousPages() > 0) {
+            m.grow(); // the whole range now, under init's budget: zeroing 64 MiB is no page-call's work
+        }
+        pool.attach(m);
     }
 
     @Override
@@ -257,7 +261,7 @@ public final class HeapMemoryProvider implements MemoryProvider {
             return n;
         }
 
-        private boolean grow() {
+        private synchronized boolean grow() {
             if (contiguousPages > 0 && !slabs.isEmpty()) {
                 return false; // the one range the pool may have is out
             }
