@@ -162,6 +162,36 @@ class XdpDeviceTest {
     }
 
     @Test
+    void datagramsGoToTheConsumerInPlaceAndAKeptPageComesBackLater() throws Exception {
+        open(settings().rxQueues(1));
+        AtomicLong seen = new AtomicLong();
+        AtomicLong wrong = new AtomicLong();
+        java.util.List<Object[]> kept = new java.util.ArrayList<>();
+        device.consumer(d -> {
+            if (d.length() != 100 || d.sourcePort() != 40000 || d.sourceAddress() != 0x0a000001
+                    || pagepool.kit.traffic.Traffic.verify(d.data(), 0, d.length()) != pagepool.kit.traffic.Traffic.VERIFIED) {
+                wrong.incrementAndGet();
+            }
+            if (seen.incrementAndGet() % 10 == 0) {
+                d.keep();
+                kept.add(new Object[] {d.pool(), d.page(), d.generation()});
+            }
+        });
+        send(0, 1000, 100);
+        await("delivered", () -> total("delivered") + total("drops") + device.missed() == 1000);
+        assertEquals(0, wrong.get(), "each datagram's payload, length and sender, in the page");
+        assertEquals(total("delivered") / 10, total("kept"));
+        for (Object[] k : kept) {
+            ((pagepool.api.PagePool) k[0]).release((pagepool.api.Netmem) k[1], (Integer) k[2]);
+        }
+        device.consumer(null);
+        send(0, 1000, 100);
+        await("no consumer: the device verifies", () -> total("packets") + total("drops") + device.missed() == 2000);
+        assertEquals(total("packets") - total("delivered"), total("verified"));
+        assertEquals(0, total("corrupt"));
+    }
+
+    @Test
     void aProviderThatIgnoresContiguityIsRefusedNamingWhatItGave() throws Exception {
         open(settings());
         TestProvider liar = new TestProvider("liar").ignoresContiguity(true);
