@@ -50,9 +50,13 @@ public class XdpIT extends PagepoolTestBase {
         rx = "ppxir" + tag;
         tx = "ppxis" + tag;
         run(false, "ip", "netns", "del", ns);
-        run(true, "ip", "netns", "add", ns);
-        run(true, "ip", "link", "add", rx, "numrxqueues", "2", "numtxqueues", "2", "type", "veth", "peer", "name", tx,
-                "netns", ns, "numrxqueues", "2", "numtxqueues", "2");
+        try {
+            run(true, "ip", "netns", "add", ns);
+            run(true, "ip", "link", "add", rx, "numrxqueues", "2", "numtxqueues", "2", "type", "veth", "peer", "name",
+                    tx, "netns", ns, "numrxqueues", "2", "numtxqueues", "2");
+        } catch (IOException e) {
+            Assume.assumeNoException("no network namespace or veth pair here", e);
+        }
         run(true, "ip", "link", "set", rx, "up");
         run(true, "ip", "netns", "exec", ns, "ip", "link", "set", tx, "up");
     }
@@ -72,7 +76,8 @@ public class XdpIT extends PagepoolTestBase {
         deviceConfig = configAdmin.createFactoryConfiguration("pagepool.xdp.device", "?");
         deviceConfig.update(props("name", "xdp0", "interface", rx, "rx.queues", 2, "ring.size", 2048,
                 "umem.frames", 4096));
-        Felix.await("xdp0 registered", () -> xdp0() != null);
+        Felix.await("xdp0 registered or refused", () -> xdp0() != null || !problem().isEmpty());
+        Assume.assumeTrue("the kernel refuses XDP here: " + problem(), !problem().contains("EPERM"));
         Felix.await("2 queues on heap", () -> queues("heap") == 2);
         NetDevice dev = xdp0();
         assertTrue(String.valueOf(dev.details()), String.valueOf(dev.details().get("zero-copy")).startsWith("off"));

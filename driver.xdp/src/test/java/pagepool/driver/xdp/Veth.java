@@ -39,7 +39,25 @@ final class Veth implements AutoCloseable {
                 && !Files.isExecutable(Path.of("/usr/bin/ip"))) {
             return "no ip command (iproute2) to make a veth pair";
         }
+        // Root in a container may still be denied bpf(2) (a seccomp profile) or AF_XDP.
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            pagepool.kit.linux.Libc libc = new pagepool.kit.linux.Libc(a);
+            libc.close(new Bpf(a, libc).mapCreate(Bpf.MAP_TYPE_XSKMAP, 4, 4, 1, "pp_probe"));
+            libc.close(libc.socket(Xsk.AF_XDP, Xsk.SOCK_RAW | Xsk.SOCK_CLOEXEC, 0));
+        } catch (RuntimeException e) {
+            return "XDP sockets or BPF maps are not available here: " + e.getMessage();
+        }
         return null;
+    }
+
+    /** A pair, or the test skipped with the reason when the kernel will not make one. */
+    static Veth orSkip(String prefix, int queues) throws InterruptedException {
+        try {
+            return new Veth(prefix, queues);
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no veth pair here: " + e.getMessage());
+            return null;
+        }
     }
 
     /** {@code ip -d link show dev <receiver>}: shows {@code prog/xdp} while a program is attached. */
