@@ -33,8 +33,8 @@ final class Felix {
             opts.add(bundle(jar.toURI().toString()));
         }
         opts.add(junitBundles());
-        // As the runtime's felix.properties: JFR's rewritten event classes call its event writer.
-        opts.add(bootDelegationPackages("sun.*", "com.sun.*", "jdk.internal.*", "jdk.jfr.internal.*"));
+        // The runtime's own boot delegation (one place: its felix.properties).
+        opts.add(bootDelegationPackages(runtimeBootDelegation()));
         opts.add(cleanCaches(true));
         for (String key : List.of("pagepool.bundles", "pagepool.testprovider", "pagepool.soak.swaps",
                 "pagepool.soak.init.delay.millis")) {
@@ -56,6 +56,22 @@ final class Felix {
         List<File> out = new ArrayList<>(List.of(jars));
         out.sort(Comparator.comparing((File f) -> f.getName().startsWith("driver.")).thenComparing(File::getName));
         return out;
+    }
+
+    /** {@code org.osgi.framework.bootdelegation} of the runtime's felix.properties, as package patterns. */
+    static String[] runtimeBootDelegation() {
+        String file = System.getProperty("pagepool.felix.properties");
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.Reader r = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(file))) {
+            p.load(r);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalStateException("the runtime's felix.properties (pagepool.felix.properties=" + file + "): " + e, e);
+        }
+        String value = p.getProperty("org.osgi.framework.bootdelegation");
+        if (value == null) {
+            throw new IllegalStateException(file + " has no org.osgi.framework.bootdelegation");
+        }
+        return java.util.Arrays.stream(value.split(",")).map(String::strip).toArray(String[]::new);
     }
 
     /** A provider bundle the build copied but the framework does not start with, to install during a test. */
