@@ -4,11 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.DynamicTest;
 
 import pagepool.api.PagePoolFactory;
@@ -20,7 +18,8 @@ import pagepool.api.queue.QueueMgmtOps;
 import pagepool.api.queue.QueueOperationException;
 import pagepool.engine.StandaloneEngine;
 import pagepool.tck.ConformanceReport.Result;
-import pagepool.tck.ConformanceReport.Verdict;
+import pagepool.tck.Promises.Promise;
+import pagepool.tck.Promises.Skip;
 
 /**
  * The promises of a driver's side of the contract ({@link NetDevice} and its
@@ -76,45 +75,30 @@ public final class DriverConformance {
         }
     }
 
-    private interface Check {
-        String run(Session s) throws Exception;
-    }
-
-    private record Promise(String name, String text, Check check) {
-    }
-
-    private static final class Skip extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Skip(String why) {
-            super(why, null, false, false);
-        }
-    }
-
-    private static final List<Promise> PROMISES = List.of(
-            new Promise("device", "the device has a name, at least one queue and its queue ops",
+    private static final List<Promise<Session>> PROMISES = List.of(
+            new Promise<>("device", "the device has a name, at least one queue and its queue ops",
                     DriverConformance::device),
-            new Promise("starts", "every queue starts on the engine's memory, and posts pages of it",
+            new Promise<>("starts", "every queue starts on the engine's memory, and posts pages of it",
                     DriverConformance::starts),
-            new Promise("mem-alloc-free", "memAlloc gives memory of that queue with a pool; memFree of memory no queue"
+            new Promise<>("mem-alloc-free", "memAlloc gives memory of that queue with a pool; memFree of memory no queue"
                     + " runs on gives every page back", DriverConformance::memAllocFree),
-            new Promise("stop-start", "stop returns the memory the queue ran on, and null when stopped; start resumes on"
+            new Promise<>("stop-start", "stop returns the memory the queue ran on, and null when stopped; start resumes on"
                     + " it; start on a running queue or with another queue's memory is refused",
                     DriverConformance::stopStart),
-            new Promise("alloc-failure", "when the provider gives no pages, memAlloc fails with a QueueOperationException,"
+            new Promise<>("alloc-failure", "when the provider gives no pages, memAlloc fails with a QueueOperationException,"
                     + " keeps no page, and the queue runs on", DriverConformance::allocFailure),
-            new Promise("swap", "a device that says it can swap (make-before-break) returns the old memory and runs on"
+            new Promise<>("swap", "a device that says it can swap (make-before-break) returns the old memory and runs on"
                     + " the new", DriverConformance::swap),
-            new Promise("link-down-up", "link down stops every queue and gives every page back; link up starts them"
+            new Promise<>("link-down-up", "link down stops every queue and gives every page back; link up starts them"
                     + " again", DriverConformance::linkDownUp),
-            new Promise("page-hold", "a held page keeps its pool until it is given back (QueueDebug)",
+            new Promise<>("page-hold", "a held page keeps its pool until it is given back (QueueDebug)",
                     DriverConformance::pageHold),
-            new Promise("reset-modes", "a queue restarts in every reset mode", DriverConformance::resetModes),
-            new Promise("accounting", "every packet sent is received or dropped, counted: sent = received + dropped",
+            new Promise<>("reset-modes", "a queue restarts in every reset mode", DriverConformance::resetModes),
+            new Promise<>("accounting", "every packet sent is received or dropped, counted: sent = received + dropped",
                     DriverConformance::accounting),
-            new Promise("counters-monotonic", "received, dropped, restarts and errors never go down",
+            new Promise<>("counters-monotonic", "received, dropped, restarts and errors never go down",
                     DriverConformance::monotonic),
-            new Promise("close", "closing the device gives every page back and every pool is destroyed",
+            new Promise<>("close", "closing the device gives every page back and every pool is destroyed",
                     DriverConformance::close));
 
     private DriverConformance() {
@@ -140,35 +124,11 @@ public final class DriverConformance {
     }
 
     public static Stream<DynamicTest> tests(Subject subject) {
-        return PROMISES.stream().map(p -> DynamicTest.dynamicTest(p.name() + ": " + p.text(), () -> {
-            Result r = run(p, subject);
-            org.junit.jupiter.api.Assumptions.assumeTrue(r.verdict() != Verdict.SKIP, r.detail());
-            Assertions.assertEquals(Verdict.PASS, r.verdict(), r.promise() + ": " + r.detail());
-        }));
+        return Promises.tests(PROMISES, p -> run(p, subject));
     }
 
-    private static Result run(Promise p, Subject subject) {
-        AtomicReference<Result> out = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try (Session s = new Session(subject)) {
-                String broken = p.check().run(s);
-                out.set(new Result(p.name(), p.text(), broken == null ? Verdict.PASS : Verdict.FAIL,
-                        broken == null ? "" : broken));
-            } catch (Skip e) {
-                out.set(new Result(p.name(), p.text(), Verdict.SKIP, e.getMessage()));
-            } catch (Throwable e) {
-                out.set(new Result(p.name(), p.text(), Verdict.FAIL, "threw " + e));
-            }
-        }, "pagepool-tck-" + p.name());
-        t.setDaemon(true);
-        t.start();
-        try {
-            t.join(DEADLINE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Result r = out.get();
-        return r != null ? r : new Result(p.name(), p.text(), Verdict.FAIL, "no answer within " + DEADLINE_MILLIS + " ms");
+    private static Result run(Promise<Session> p, Subject subject) {
+        return Promises.run(p, () -> new Session(subject), DEADLINE_MILLIS, "a device call hangs");
     }
 
     /** A device of the subject's on an engine whose only provider is the kit's ledger. */

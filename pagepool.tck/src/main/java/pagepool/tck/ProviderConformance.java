@@ -16,7 +16,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.DynamicTest;
 
 import pagepool.api.MemoryArea;
@@ -26,7 +25,8 @@ import pagepool.api.provider.MemoryProvider;
 import pagepool.api.provider.ProviderCapabilities;
 import pagepool.api.provider.ProviderRefusedException;
 import pagepool.tck.ConformanceReport.Result;
-import pagepool.tck.ConformanceReport.Verdict;
+import pagepool.tck.Promises.Promise;
+import pagepool.tck.Promises.Skip;
 
 /**
  * The promises of the {@link MemoryProvider} contract, checked on a provider as the engine would
@@ -53,50 +53,34 @@ public final class ProviderConformance {
     /** How many pages the kit takes at most when it looks for the provider's end. */
     static final int MAX_PAGES = 1 << 16;
 
-    private record Promise(String name, String text, Check check) {
-    }
-
-    /** A promise's check: returns null when it held, or what broke it; {@link Skip} when it does not apply. */
-    private interface Check {
-        String run(Supplier<MemoryProvider> fresh) throws Exception;
-    }
-
-    private static final class Skip extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Skip(String why) {
-            super(why, null, false, false);
-        }
-    }
-
-    private static final List<Promise> PROMISES = List.of(
-            new Promise("name", "name() is a non-blank name, the same on every call", ProviderConformance::name),
-            new Promise("capabilities", "capabilities() is non-null and the same on every call",
+    private static final List<Promise<Supplier<MemoryProvider>>> PROMISES = List.of(
+            new Promise<>("name", "name() is a non-blank name, the same on every call", ProviderConformance::name),
+            new Promise<>("capabilities", "capabilities() is non-null and the same on every call",
                     ProviderConformance::capabilities),
-            new Promise("init-or-refuse", "init accepts a pool or refuses it with ProviderRefusedException and a reason;"
+            new Promise<>("init-or-refuse", "init accepts a pool or refuses it with ProviderRefusedException and a reason;"
                     + " it throws nothing else", ProviderConformance::initOrRefuse),
-            new Promise("alloc-at-most-max", "allocNetmems fills 0..max entries, never more, and leaves the rest of the"
+            new Promise<>("alloc-at-most-max", "allocNetmems fills 0..max entries, never more, and leaves the rest of the"
                     + " batch untouched", ProviderConformance::atMostMax),
-            new Promise("alloc-never-throws", "allocNetmems says it has no memory by returning 0, never by throwing",
+            new Promise<>("alloc-never-throws", "allocNetmems says it has no memory by returning 0, never by throwing",
                     ProviderConformance::neverThrows),
-            new Promise("pages-carved-by-pool", "every page handed out was carved by the pool's own context",
+            new Promise<>("pages-carved-by-pool", "every page handed out was carved by the pool's own context",
                     ProviderConformance::carvedByPool),
-            new Promise("pages-distinct", "a page is handed out once until it is released", ProviderConformance::distinct),
-            new Promise("page-shape", "pages have the pool's page size (orders 0 up to capabilities' maxOrder, up to"
+            new Promise<>("pages-distinct", "a page is handed out once until it is released", ProviderConformance::distinct),
+            new Promise<>("page-shape", "pages have the pool's page size (orders 0 up to capabilities' maxOrder, up to"
                     + " 2); readable exactly when capabilities say so; readable memory is native, aligned and"
                     + " writable", ProviderConformance::pageShape),
-            new Promise("dma-addresses", "DMA addresses are aligned to the page size and distinct among pages out",
+            new Promise<>("dma-addresses", "DMA addresses are aligned to the page size and distinct among pages out",
                     ProviderConformance::dmaAddresses),
-            new Promise("untouched-while-out", "the provider does not write into a page while the pool has it",
+            new Promise<>("untouched-while-out", "the provider does not write into a page while the pool has it",
                     ProviderConformance::untouchedWhileOut),
-            new Promise("release-concurrent", "releaseNetmem takes pages back from several threads while the NAPI thread"
+            new Promise<>("release-concurrent", "releaseNetmem takes pages back from several threads while the NAPI thread"
                     + " allocates; every page comes back and can be handed out again", ProviderConformance::concurrent),
-            new Promise("destroy-after-release", "destroy, once every page is back, returns; a new pool works after it",
+            new Promise<>("destroy-after-release", "destroy, once every page is back, returns; a new pool works after it",
                     ProviderConformance::destroyAfterRelease),
-            new Promise("describe", "describe returns a map with non-null keys", ProviderConformance::describe),
-            new Promise("contiguous", "a pool asking for contiguous pages (PoolParams.contiguousPages) gets at most that"
+            new Promise<>("describe", "describe returns a map with non-null keys", ProviderConformance::describe),
+            new Promise<>("contiguous", "a pool asking for contiguous pages (PoolParams.contiguousPages) gets at most that"
                     + " many, all within one range of that size, or is refused", ProviderConformance::contiguous),
-            new Promise("within-budgets", "allocNetmems and releaseNetmem answer within 500 ms, init and destroy within"
+            new Promise<>("within-budgets", "allocNetmems and releaseNetmem answer within 500 ms, init and destroy within"
                     + " 5 s (the engine counts a slower call as a fault)", ProviderConformance::withinBudgets));
 
     private ProviderConformance() {
@@ -128,36 +112,11 @@ public final class ProviderConformance {
 
     /** Every promise as a JUnit 5 dynamic test, named after it; a failure's message is the detail. */
     public static Stream<DynamicTest> tests(Supplier<MemoryProvider> fresh) {
-        return PROMISES.stream().map(p -> DynamicTest.dynamicTest(p.name() + ": " + p.text(), () -> {
-            Result r = run(p, fresh);
-            org.junit.jupiter.api.Assumptions.assumeTrue(r.verdict() != Verdict.SKIP, r.detail());
-            Assertions.assertEquals(Verdict.PASS, r.verdict(), r.promise() + ": " + r.detail());
-        }));
+        return Promises.tests(PROMISES, p -> run(p, fresh));
     }
 
-    private static Result run(Promise p, Supplier<MemoryProvider> fresh) {
-        AtomicReference<Result> out = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                String broken = p.check().run(fresh);
-                out.set(new Result(p.name(), p.text(), broken == null ? Verdict.PASS : Verdict.FAIL,
-                        broken == null ? "" : broken));
-            } catch (Skip s) {
-                out.set(new Result(p.name(), p.text(), Verdict.SKIP, s.getMessage()));
-            } catch (Throwable e) {
-                out.set(new Result(p.name(), p.text(), Verdict.FAIL, "threw " + e));
-            }
-        }, "pagepool-tck-" + p.name());
-        t.setDaemon(true);
-        t.start();
-        try {
-            t.join(DEADLINE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Result r = out.get();
-        return r != null ? r : new Result(p.name(), p.text(), Verdict.FAIL, "no answer within " + DEADLINE_MILLIS
-                + " ms (a provider call hangs)");
+    private static Result run(Promise<Supplier<MemoryProvider>> p, Supplier<MemoryProvider> fresh) {
+        return Promises.run(p, () -> fresh, DEADLINE_MILLIS, "a provider call hangs");
     }
 
     // ---- a pool as the engine drives it ----------------------------------------------------------------
