@@ -34,7 +34,7 @@ class ExampleProviderIT {
         // is installed by pagepool.api's own build).
         Path kit = root.resolve("pagepool.tck/target/pagepool.tck-0.1.0-SNAPSHOT.jar");
         assertTrue(Files.isRegularFile(kit), "the kit is built before the runtime: " + kit);
-        String out = mvn(example, "install:install-file", "-Dfile=" + kit, "-DgroupId=io.pagepool",
+        String out = mvn(example, "org.apache.maven.plugins:maven-install-plugin:3.1.4:install-file", "-Dfile=" + kit, "-DgroupId=io.pagepool",
                 "-DartifactId=pagepool.tck", "-Dversion=0.1.0-SNAPSHOT", "-Dpackaging=jar", "-DgeneratePom=true");
         out = mvn(example, "clean", "package");
         assertTrue(out.contains("pagepool conformance: provider 'shm': 15 promises, 15 kept, 0 broken"), out);
@@ -62,7 +62,10 @@ class ExampleProviderIT {
         return f.length > 2 ? Long.parseLong(f[2]) : 0;
     }
 
-    /** Runs Maven in {@code dir} (offline first: every plugin the example pins is the reactor's). */
+    /**
+     * Runs Maven in {@code dir}: offline first (every plugin the example pins is one the reactor's
+     * build fetched), online once if something was not fetched yet.
+     */
     private static String mvn(Path dir, String... args) throws IOException, InterruptedException {
         String out = run(dir, true, args);
         return out != null ? out : run(dir, false, args);
