@@ -24,8 +24,9 @@ final class Felix {
 
     /**
      * Felix with the system under test: the bundles {@code pagepool-itest.bndrun} resolved from the
-     * runtime's description, installed in name order with the drivers last (as the runtime starts
-     * them after the engine and the providers they take memory from).
+     * runtime's description, installed in the order of the start levels they declare (the drivers'
+     * {@code pagepool.startlevel} capability: after the engine and the providers they take memory
+     * from, as the runtime starts them), then by name.
      */
     static Option[] withPagepool() {
         List<Option> opts = new ArrayList<>();
@@ -54,8 +55,21 @@ final class Felix {
                     + " run the tests through Maven: ./build -B verify)");
         }
         List<File> out = new ArrayList<>(List.of(jars));
-        out.sort(Comparator.comparing((File f) -> f.getName().startsWith("driver.")).thenComparing(File::getName));
+        out.sort(Comparator.comparingInt(Felix::declaredStartLevel).thenComparing(File::getName));
         return out;
+    }
+
+    /** The start level a bundle jar declares ({@code Provide-Capability: pagepool.startlevel;level:Long=N}), or 1. */
+    static int declaredStartLevel(File jar) {
+        try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar)) {
+            String caps = j.getManifest() == null ? null : j.getManifest().getMainAttributes().getValue(
+                    "Provide-Capability");
+            java.util.regex.Matcher m = caps == null ? null : java.util.regex.Pattern.compile(
+                    "pagepool\\.startlevel;level:Long=\"?(\\d+)").matcher(caps);
+            return m != null && m.find() ? Integer.parseInt(m.group(1)) : 1;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("reading " + jar + ": " + e, e);
+        }
     }
 
     /** {@code org.osgi.framework.bootdelegation} of the runtime's felix.properties, as package patterns. */

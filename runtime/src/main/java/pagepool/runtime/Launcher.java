@@ -56,6 +56,10 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  * <p>The console shows one line per logged event; the details (traces, logger names) go to
  * {@code log/pagepool.log}. A {@code config.file} given by the user wins.
  *
+ * <p>A bundle that declares a start level ({@code Provide-Capability:
+ * pagepool.startlevel;level:Long=2}: the drivers, so their queues start on the memory their
+ * bindings name, after the engine and the providers) gets it, up to 2.
+ *
  * <p>The web page's bundles (Felix HTTP and pagepool.web) sit at start level 3: the interactive
  * shell raises the framework to it after the prompt, {@code --exec} only with
  * {@code -Dpagepool.web=true}.
@@ -63,6 +67,7 @@ import org.osgi.framework.startlevel.BundleStartLevel;
 public final class Launcher {
 
     private static final long READY_TIMEOUT_MS = 10_000;
+    /** The drivers' start level, and the highest a bundle may declare for itself. */
     private static final int DRIVER_START_LEVEL = 2;
     /** FileInstall's logger, held so its configuration is not collected with an unreferenced logger. */
     private static final Logger FILE_INSTALL = Logger.getLogger("fileinstall");
@@ -282,12 +287,29 @@ public final class Launcher {
 
     private static Bundle install(BundleContext ctx, Path jar) throws BundleException {
         Bundle b = ctx.installBundle(jar.toUri().toString());
-        if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("driver.")) {
-            b.adapt(BundleStartLevel.class).setStartLevel(DRIVER_START_LEVEL);
+        int declared = declaredStartLevel(b);
+        if (declared > 1) {
+            b.adapt(BundleStartLevel.class).setStartLevel(declared);
         } else if (isWeb(b.getSymbolicName())) {
             b.adapt(BundleStartLevel.class).setStartLevel(WEB_START_LEVEL);
         }
         return b;
+    }
+
+    /**
+     * The start level a bundle declares ({@code Provide-Capability: pagepool.startlevel;level:Long=N}:
+     * the drivers, after the engine and the providers), or 1.
+     */
+    static int declaredStartLevel(Bundle b) {
+        org.osgi.framework.wiring.BundleRevision r = b.adapt(org.osgi.framework.wiring.BundleRevision.class);
+        if (r != null) {
+            for (org.osgi.framework.wiring.BundleCapability c : r.getDeclaredCapabilities("pagepool.startlevel")) {
+                if (c.getAttributes().get("level") instanceof Long level && level >= 1 && level <= DRIVER_START_LEVEL) {
+                    return level.intValue();
+                }
+            }
+        }
+        return 1;
     }
 
     /**
