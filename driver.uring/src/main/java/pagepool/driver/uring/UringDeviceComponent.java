@@ -1,6 +1,5 @@
 package pagepool.driver.uring;
 
-import java.lang.System.Logger.Level;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
@@ -36,7 +35,6 @@ public final class UringDeviceComponent
         extends DatagramDeviceComponent<UringDeviceComponent.Config, UringSettings, UringDevice> {
 
     static final String PID = "pagepool.uring.device";
-    private static final System.Logger LOG = System.getLogger(UringDeviceComponent.class.getName());
 
     @ObjectClassDefinition(name = "pagepool UDP device", description = "Real UDP datagrams received into pool pages"
             + " through io_uring provided-buffer rings (recvmmsg where io_uring is unavailable)")
@@ -104,12 +102,7 @@ public final class UringDeviceComponent
     /** The administrative state changes in place; everything else rebuilds the device. */
     @Override
     public boolean changeInPlace(UringDevice d, UringSettings old, UringSettings s) {
-        if (!s.withUp(old.up()).equals(old)) {
-            return false;
-        }
-        d.setAdminUp(s.up());
-        LOG.log(Level.INFO, "{0}: {1}", s.name(), s.up() ? "up" : "down");
-        return true;
+        return adminStateInPlace(d, s.withUp(old.up()).equals(old), s.up());
     }
 
     @Override

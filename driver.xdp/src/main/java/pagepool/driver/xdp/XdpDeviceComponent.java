@@ -1,6 +1,5 @@
 package pagepool.driver.xdp;
 
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,6 @@ public final class XdpDeviceComponent
         extends DatagramDeviceComponent<XdpDeviceComponent.Config, XdpSettings, XdpDevice> {
 
     static final String PID = "pagepool.xdp.device";
-    private static final System.Logger LOG = System.getLogger(XdpDeviceComponent.class.getName());
 
     @ObjectClassDefinition(name = "pagepool AF_XDP device", description = "Frames of a Linux interface received"
             + " into pool pages through AF_XDP sockets whose UMEM is the queue's page pool")
@@ -100,12 +98,7 @@ public final class XdpDeviceComponent
 
     @Override
     public boolean changeInPlace(XdpDevice d, XdpSettings old, XdpSettings s) {
-        if (!s.withUp(old.up()).equals(old)) {
-            return false;
-        }
-        d.setAdminUp(s.up());
-        LOG.log(Level.INFO, "{0}: {1}", s.name(), s.up() ? "up" : "down");
-        return true;
+        return adminStateInPlace(d, s.withUp(old.up()).equals(old), s.up());
     }
 
     @Override

@@ -49,6 +49,21 @@ public abstract class DeviceComponent<C extends Annotation, S extends DeviceConf
         config.close();
     }
 
+    /**
+     * The change most devices take in place: the administrative state, when nothing else differs
+     * ({@code sameOtherwise}); false asks for a rebuild. A driver's {@code changeInPlace} may
+     * return this.
+     */
+    protected final boolean adminStateInPlace(D device, boolean sameOtherwise, boolean up) {
+        if (!sameOtherwise) {
+            return false;
+        }
+        device.setAdminUp(up);
+        System.getLogger(getClass().getName()).log(System.Logger.Level.INFO, "{0}: {1}", device.name(),
+                up ? "up" : "down");
+        return true;
+    }
+
     /** The device now, or null. */
     protected final D device() {
         return config.device();
