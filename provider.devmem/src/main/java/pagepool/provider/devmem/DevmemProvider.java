@@ -60,6 +60,11 @@ final class DevmemProvider implements MemoryProvider {
         if (pool.params().order() != 0) {
             throw new ProviderRefusedException("order " + pool.params().order() + " (expected: 0, net_iovs are 4 KiB)");
         }
+        if (pool.params().contiguousPages() > 0) {
+            // One free list serves every queue of the binding: no pool owns a range of it.
+            throw new ProviderRefusedException("contiguousPages " + pool.params().contiguousPages()
+                    + " (expected: 0, a binding's chunks are shared by its queues, not one pool's range)");
+        }
         if (chunks == null) {
             MemoryArea area = MemoryArea.unreadable(name, buffer.dmaAddress(), buffer.size).bufferId(buffer.id).build();
             chunks = pool.carve(area, buffer);

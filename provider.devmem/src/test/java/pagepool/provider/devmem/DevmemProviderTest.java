@@ -49,6 +49,14 @@ class DevmemProviderTest {
     }
 
     @Test
+    void aPoolAskingForContiguousPagesIsRefusedNotGivenSharedChunks() {
+        StubPoolContext umem = new StubPoolContext(PoolParams.builder().contiguousPages(8).build());
+        ProviderRefusedException e = assertThrows(ProviderRefusedException.class, () -> provider.init(umem));
+        assertEquals("contiguousPages 8 (expected: 0, a binding's chunks are shared by its queues, not one pool's range)",
+                e.getMessage());
+    }
+
+    @Test
     void exhaustionStopsAllocationAndReleasesRecoverIt() throws Exception {
         provider.init(pool);
         Netmem[] batch = new Netmem[16];
