@@ -63,7 +63,8 @@ public final class ProviderConformance {
                     + " batch untouched", ProviderConformance::atMostMax),
             new Promise<>("alloc-never-throws", "allocNetmems says it has no memory by returning 0, never by throwing",
                     ProviderConformance::neverThrows),
-            new Promise<>("pages-carved-by-pool", "every page handed out was carved by the pool's own context",
+            new Promise<>("pages-carved", "every page handed out is a handle a pool carved (PoolContext.carve), never one"
+                    + " the provider made",
                     ProviderConformance::carvedByPool),
             new Promise<>("pages-distinct", "a page is handed out once until it is released", ProviderConformance::distinct),
             new Promise<>("page-shape", "pages have the pool's page size (orders 0 up to capabilities' maxOrder, up to"
@@ -122,7 +123,7 @@ public final class ProviderConformance {
     // ---- a pool as the engine drives it ----------------------------------------------------------------
 
     /** One pool of one provider: init, allocations and releases, destroy, with the slowest call of each kind. */
-    private static final class Pool {
+    static final class Pool {
         private static final AtomicInteger IDS = new AtomicInteger();
         final MemoryProvider provider;
         final TckPoolContext ctx;
@@ -174,7 +175,7 @@ public final class ProviderConformance {
         }
     }
 
-    private static String nm(Netmem n) {
+    static String nm(Netmem n) {
         return n == null ? "null" : n.toString();
     }
 
@@ -268,9 +269,9 @@ public final class ProviderConformance {
         Pool pool = Pool.of(fresh);
         pool.alloc(64);
         for (Netmem n : pool.out) {
-            if (!pool.ctx.carvedHere(n)) {
-                return "page " + nm(n) + " was not carved by this pool's context (expected: PoolContext.carve of"
-                        + " the provider's own areas)";
+            if (!TckPoolContext.carvedByKit(n)) {
+                return "page " + nm(n) + " (" + n.getClass().getName() + ") was not carved by a pool (expected:"
+                        + " PoolContext.carve of the provider's own areas)";
             }
         }
         pool.releaseAll();
@@ -399,7 +400,7 @@ public final class ProviderConformance {
         return broken;
     }
 
-    private static MemorySegment page(Netmem n) {
+    static MemorySegment page(Netmem n) {
         MemoryArea a = n.area();
         return a.memory().asSlice((long) n.index() << a.pageShift(), a.pageSize());
     }

@@ -1,9 +1,5 @@
 package pagepool.tck;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
-
 import pagepool.api.DeviceMemory;
 import pagepool.api.MemoryArea;
 import pagepool.api.Netmem;
@@ -11,14 +7,13 @@ import pagepool.api.PoolParams;
 import pagepool.api.provider.PoolContext;
 
 /**
- * The pool side of the provider contract as the kit plays it: parameters, carving (remembering
- * every handle carved, so a page from anywhere else is caught), and the attachment.
+ * The pool side of the provider contract as the kit plays it: parameters, carving (handles of the
+ * kit's own class, so a page the provider made itself is caught), and the attachment.
  */
 final class TckPoolContext implements PoolContext {
 
     private final int id;
     private final PoolParams params;
-    private final Set<Netmem> carved = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private volatile Object attachment;
 
     TckPoolContext(int id, PoolParams params) {
@@ -55,14 +50,24 @@ final class TckPoolContext implements PoolContext {
     private Netmem[] handles(MemoryArea area) {
         Netmem[] out = new Netmem[area.pageCount()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = new Netmem(area, i) { };
-            carved.add(out[i]);
+            out[i] = new Carved(area, i);
         }
         return out;
     }
 
-    boolean carvedHere(Netmem nm) {
-        return carved.contains(nm);
+    /**
+     * Whether a kit's pool context carved {@code nm}: any of them, as the engine accepts a page any
+     * of its pools carved (a provider carves an area once and serves every pool from it).
+     */
+    static boolean carvedByKit(Netmem nm) {
+        return nm instanceof Carved;
+    }
+
+    /** A handle {@link #carve} made; no provider can make one. */
+    private static final class Carved extends Netmem {
+        Carved(MemoryArea area, int index) {
+            super(area, index);
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package pagepool.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
@@ -128,6 +129,31 @@ class ProviderConformanceTest {
         assertEquals(List.of("contiguous"), r.failed(), r::toString);
         assertTrue(r.result("contiguous").detail().contains("gave 320 pages (expected: at most 256)")
                 || r.result("contiguous").detail().contains("spread over"), r::toString);
+    }
+
+    @Test
+    void aProviderThatMakesItsOwnHandlesFailsPagesCarved() {
+        ConformanceReport r = checked(() -> new Delegate(new TestProvider("forger")) {
+            @Override
+            public int allocNetmems(PoolContext pool, Netmem[] batch, int max) {
+                int n = inner.allocNetmems(pool, batch, max);
+                if (n > 0) { // a handle of its own over a page the pool did carve
+                    batch[0] = new Netmem(batch[0].area(), batch[0].index()) { };
+                }
+                return n;
+            }
+        });
+        assertTrue(r.failed().contains("pages-carved"), r::toString);
+        assertTrue(r.result("pages-carved").detail().contains("was not carved by a pool"), r::toString);
+    }
+
+    @Test
+    void theKitLooksAtTheProcessMapsBeforeItReadsAPageAfterItsBundleStopped() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment page = arena.allocate(4096, 4096);
+            assertTrue(ProviderBundleConformance.mapped(page.address(), 4096));
+        }
+        assertFalse(ProviderBundleConformance.mapped(4096, 4096), "the second page of the address space is never mapped");
     }
 
     @Test
