@@ -12,44 +12,74 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The example third-party provider as a vendor builds and ships it: examples/provider-shm built on
- * its own with Maven against the released API (its tests run the conformance kit), its jar dropped
- * into load/ of the runtime as a user runs it, a queue bound to it, traffic verified on its pages.
+ * Third-party providers as a vendor builds and ships them: examples/provider-shm, and a project
+ * made from the archetype (pagepool.archetype), each built on its own with Maven against the
+ * released API (their tests run the conformance kit), the jar dropped into load/ of the runtime as
+ * a user runs it, a queue bound to it, traffic verified on its pages.
  */
 class ExampleProviderIT {
+
+    private static final Path ROOT = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
 
     @TempDir
     Path tmp;
 
+    @BeforeAll
+    static void kitAndArchetypeInTheLocalRepository() throws Exception {
+        // The reactor's verify installs nothing (the released API is installed by pagepool.api's own
+        // build): the kit and the archetype go into the local repository as a vendor would get them.
+        install(ROOT.resolve("pagepool.tck/target/pagepool.tck-0.1.0-SNAPSHOT.jar"), "pagepool.tck");
+        install(ROOT.resolve("pagepool.archetype/target/pagepool.archetype-0.1.0-SNAPSHOT.jar"), "pagepool.archetype");
+    }
+
+    private static void install(Path jar, String artifactId) throws Exception {
+        assertTrue(Files.isRegularFile(jar), "built before the runtime: " + jar);
+        mvn(ROOT, "org.apache.maven.plugins:maven-install-plugin:3.1.4:install-file", "-Dfile=" + jar,
+                "-DgroupId=io.pagepool", "-DartifactId=" + artifactId, "-Dversion=0.1.0-SNAPSHOT", "-Dpackaging=jar",
+                "-DgeneratePom=true");
+    }
+
     @Test
     void theExampleProviderBuiltOnItsOwnServesAQueueOfARunningRuntime() throws Exception {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/dev/shm")), "no /dev/shm for the example's files");
-        Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
-        Path example = root.resolve("examples/provider-shm");
-        // The kit into the local repository: the reactor's verify installs nothing (the released API
-        // is installed by pagepool.api's own build).
-        Path kit = root.resolve("pagepool.tck/target/pagepool.tck-0.1.0-SNAPSHOT.jar");
-        assertTrue(Files.isRegularFile(kit), "the kit is built before the runtime: " + kit);
-        String out = mvn(example, "org.apache.maven.plugins:maven-install-plugin:3.1.4:install-file", "-Dfile=" + kit, "-DgroupId=io.pagepool",
-                "-DartifactId=pagepool.tck", "-Dversion=0.1.0-SNAPSHOT", "-Dpackaging=jar", "-DgeneratePom=true");
-        out = mvn(example, "clean", "package");
+        Path example = ROOT.resolve("examples/provider-shm");
+        String out = mvn(example, "clean", "package");
         assertTrue(out.contains("pagepool conformance: provider 'shm': 15 promises, 15 kept, 0 broken"), out);
-        Path jar = example.resolve("target/provider-shm-1.0.0.jar");
+        servesSim0Queue1(example.resolve("target/provider-shm-1.0.0.jar"), "shm");
+    }
 
+    @Test
+    void aProviderMadeFromTheArchetypeBuildsKeepsEveryPromiseAndServesAQueue() throws Exception {
+        mvn(tmp, "org.apache.maven.plugins:maven-archetype-plugin:3.3.1:generate", "-DinteractiveMode=false",
+                "-DarchetypeGroupId=io.pagepool", "-DarchetypeArtifactId=pagepool.archetype",
+                "-DarchetypeVersion=0.1.0-SNAPSHOT", "-DgroupId=com.acme", "-DartifactId=acme-provider",
+                "-Dversion=1.0.0", "-Dpackage=com.acme.pagepool", "-DproviderName=acme", "-DclassName=AcmeProvider");
+        Path project = tmp.resolve("acme-provider");
+        assertTrue(Files.isRegularFile(project.resolve("src/main/java/com/acme/pagepool/AcmeProvider.java")),
+                "the provider class in its package");
+        String out = mvn(project, "package");
+        assertTrue(out.contains("pagepool conformance: provider 'acme': 15 promises, 15 kept, 0 broken"), out);
+        servesSim0Queue1(project.resolve("target/acme-provider-1.0.0.jar"), "acme");
+    }
+
+    /** The provider jar dropped into load/ of the runtime as a user runs it; sim0/1 bound to it, traffic verified. */
+    private void servesSim0Queue1(Path jar, String provider) throws Exception {
         Path dist = Path.of(System.getProperty("pagepool.dist", "target/pagepool-runtime"));
         try (RunningRuntime rt = new RunningRuntime(dist, tmp.resolve("runtime"), "-Dfelix.fileinstall.poll=100")) {
-            Files.copy(jar, rt.load("provider-shm-1.0.0.jar"));
-            rt.await("the shm provider", () -> rt.text("pp:providers --json").contains("\"shm\""));
-            String bound = rt.text("pp:bind sim0 1 shm");
+            Files.copy(jar, rt.load(jar.getFileName().toString()));
+            rt.await("the " + provider + " provider", () -> rt.text("pp:providers --json").contains("\"" + provider
+                    + "\""));
+            String bound = rt.text("pp:bind sim0 1 " + provider);
             assertTrue(bound.contains("APPLIED"), bound);
-            rt.await("sim0/1 on shm", () -> rt.text("pp:queues").lines().anyMatch(l -> l.startsWith("sim0/1")
-                    && l.contains(" shm ") && l.contains(" OK ")));
+            rt.await("sim0/1 on " + provider, () -> rt.text("pp:queues").lines().anyMatch(l -> l.startsWith("sim0/1")
+                    && l.contains(" " + provider + " ") && l.contains(" OK ")));
             long verified = verified(rt);
-            rt.await("traffic verified on shm pages", () -> verified(rt) > verified + 1000);
+            rt.await("traffic verified on " + provider + " pages", () -> verified(rt) > verified + 1000);
             assertEquals("(none)", rt.text("pp:problems").lines().skip(1).findFirst().orElse("").strip());
             rt.text("pp:unbind sim0 1");
         }
