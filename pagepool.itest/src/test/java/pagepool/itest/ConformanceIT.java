@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 
+import java.net.InetSocketAddress;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -15,15 +16,18 @@ import org.ops4j.pax.exam.OptionUtils;
 import org.osgi.framework.Bundle;
 
 import pagepool.api.binding.QueueInfo;
+import pagepool.api.datagram.DatagramSender;
 import pagepool.api.queue.NetDevice;
 import pagepool.tck.ConformanceReport;
 import pagepool.tck.ConformanceReport.Verdict;
+import pagepool.tck.DriverBundleConformance;
 import pagepool.tck.ProviderBundleConformance;
 
 /**
- * The conformance kit inside Felix, on provider bundles installed there, as a vendor runs it on
- * theirs: our providers keep every promise (the heap provider while it serves sim0), and the test
- * provider bundle's misbehaving providers fail the promises they break, by name.
+ * The conformance kit inside Felix, on bundles installed there, as a vendor runs it on theirs: our
+ * providers keep every promise (the heap provider while it serves sim0), the test provider bundle's
+ * misbehaving providers fail the promises they break, by name; our drivers keep every promise on
+ * devices the kit makes through Config Admin, on the running engine.
  */
 public class ConformanceIT extends PagepoolTestBase {
 
@@ -117,5 +121,76 @@ public class ConformanceIT extends PagepoolTestBase {
         String detail = bundle.result("stop-with-pages-out").detail();
         assertTrue(detail, detail.contains("eagermem") && detail.contains("freed when the bundle stopped"));
         assertEquals("started again", Bundle.ACTIVE, providers.getState());
+    }
+    @Test
+    public void theSimulatedNicsBundleKeepsEveryDriverPromiseOnTheRunningEngine() throws Exception {
+        ConformanceReport r = DriverBundleConformance.check(context, installed("driver.sim"),
+                new DriverBundleConformance.Subject() {
+                    @Override
+                    public String factoryPid() {
+                        return "pagepool.sim.device";
+                    }
+
+                    @Override
+                    public Map<String, Object> configuration() {
+                        return Map.of("name", "simtck", "rx.queues", 2, "ring.size", 256, "rate.pps", 20_000L,
+                                "hold.micros", 100L);
+                    }
+                });
+        System.out.println(r);
+        assertTrue(r.toString(), r.passed());
+        assertEquals(r.toString(), Verdict.SKIP, r.result("accounting").verdict()); // it makes its own traffic
+        for (String kept : List.of("device", "starts", "restart-onto-other-memory", "link-down-up", "page-hold",
+                "reset-modes", "counters-monotonic", "close")) {
+            assertEquals(r.toString(), Verdict.PASS, r.result(kept).verdict());
+        }
+    }
+
+    @Test
+    public void theUdpDriversBundleKeepsEveryDriverPromiseUnderRealTraffic() throws Exception {
+        Bundle uring = context.installBundle(Felix.bundleLocation("driver.uring"));
+        uring.start();
+        Felix.await("the datagram sender", () -> context.getServiceReference(DatagramSender.class) != null);
+        DatagramSender sender = context.getService(context.getServiceReference(DatagramSender.class));
+        ConformanceReport r = DriverBundleConformance.check(context, uring, new DriverBundleConformance.Subject() {
+            @Override
+            public String factoryPid() {
+                return "pagepool.uring.device";
+            }
+
+            @Override
+            public Map<String, Object> configuration() {
+                return Map.of("name", "udptck", "port", 0, "rx.queues", 2);
+            }
+
+            @Override
+            public long send(NetDevice device, long count) {
+                String address = (String) device.details().get("address");
+                int port = Integer.parseInt(address.substring(address.indexOf(':') + 1));
+                return sender.send(new InetSocketAddress("127.0.0.1", port), 256, count, 0).sent();
+            }
+        });
+        System.out.println(r);
+        assertTrue(r.toString(), r.passed());
+        assertEquals(r.toString(), Verdict.PASS, r.result("accounting").verdict());
+    }
+    @Test
+    public void aDriverBundleThatMakesNoDeviceOfItsConfigurationFailsTheDevicePromise() throws Exception {
+        ConformanceReport r = DriverBundleConformance.check(context, installed("driver.sim"),
+                new DriverBundleConformance.Subject() {
+                    @Override
+                    public String factoryPid() {
+                        return "pagepool.sim.nosuch"; // no component of the bundle takes it
+                    }
+
+                    @Override
+                    public Map<String, Object> configuration() {
+                        return Map.of("name", "simnone");
+                    }
+                });
+        System.out.println(r);
+        assertEquals(r.toString(), List.of("device"), r.failed());
+        assertTrue(r.toString(), r.result("device").detail().contains("no device 'simnone' registered by driver.sim"));
+        assertEquals(r.toString(), Verdict.SKIP, r.result("close").verdict());
     }
 }
