@@ -51,25 +51,12 @@ public final class DriverBundleConformance {
     static final long WAIT_MILLIS = 20_000;
 
     /** What the kit needs to make a device of the driver, and traffic to it. */
-    public interface Subject {
+    public interface Subject extends DeviceTraffic {
         /** The driver's factory configuration PID: one device per configuration. */
         String factoryPid();
 
         /** A device's configuration; its {@code name} is the device's name. */
         Map<String, Object> configuration();
-
-        /** Sends {@code count} packets to the device; -1 when the device makes its own traffic. */
-        default long send(NetDevice device, long count) throws Exception {
-            return -1;
-        }
-
-        default String received() {
-            return "packets";
-        }
-
-        default String dropped() {
-            return "drops";
-        }
     }
 
     private static final List<Promise<Session>> PROMISES = List.of(
@@ -227,6 +214,15 @@ public final class DriverBundleConformance {
                     + b[0].state() + " " + b[0].message();
         }
 
+        /** Null when every queue, having run on the engine's memory, runs on the kit's. */
+        String onLedger() throws Exception {
+            String broken = awaitRunning(null);
+            if (broken == null) {
+                broken = bindToLedger(allQueues());
+            }
+            return broken != null ? broken : awaitRunning(LedgerProvider.NAME);
+        }
+
         /** Null when every page of the kit's memory is back and every pool of it destroyed. */
         String awaitLedgerEmpty(String when) throws InterruptedException {
             boolean ok = await(() -> memory.pagesOut.get() == 0 && memory.destroys.get() == memory.inits.get());
@@ -291,13 +287,7 @@ public final class DriverBundleConformance {
     }
 
     private static String otherMemory(Session s) throws Exception {
-        String broken = s.awaitRunning(null);
-        if (broken == null) {
-            broken = s.bindToLedger(s.allQueues());
-        }
-        if (broken == null) {
-            broken = s.awaitRunning(LedgerProvider.NAME);
-        }
+        String broken = s.onLedger();
         if (broken == null && !await(() -> s.memory.pagesOut.get() > 0)) {
             broken = "every queue runs on the kit's memory but no page of it is out (expected: rings posted)";
         }
@@ -310,13 +300,7 @@ public final class DriverBundleConformance {
     }
 
     private static String linkDownUp(Session s) throws Exception {
-        String broken = s.awaitRunning(null);
-        if (broken == null) {
-            broken = s.bindToLedger(s.allQueues());
-        }
-        if (broken == null) {
-            broken = s.awaitRunning(LedgerProvider.NAME);
-        }
+        String broken = s.onLedger();
         if (broken != null) {
             return broken;
         }
@@ -425,40 +409,12 @@ public final class DriverBundleConformance {
         if (broken != null) {
             return broken;
         }
-        List<String> names = List.of(s.subject.received(), s.subject.dropped(), "restarts", "errors");
-        List<Map<String, Long>> samples = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            samples.add(s.device().queueStats(0));
-            if (s.subject.send(s.device(), 1000) < 0) {
-                Thread.sleep(20); // a device with its own traffic
-            }
-            if (i == 2) {
-                s.bindings.restartQueue(s.name, 0);
-            }
-        }
-        for (int i = 1; i < samples.size(); i++) {
-            for (String n : names) {
-                Long a = samples.get(i - 1).get(n);
-                Long b = samples.get(i).get(n);
-                if (a == null || b == null) {
-                    return "queue 0 has no counter '" + n + "': " + samples.get(i).keySet();
-                }
-                if (b < a) {
-                    return "counter '" + n + "' of queue 0 went from " + a + " to " + b;
-                }
-            }
-        }
-        return null;
+        return DriverConformance.countersNeverGoDown(s.device(), List.of(s.subject.received(), s.subject.dropped(),
+                "restarts", "errors"), () -> s.subject.send(s.device(), 1000), () -> s.bindings.restartQueue(s.name, 0));
     }
 
     private static String close(Session s) throws Exception {
-        String broken = s.awaitRunning(null);
-        if (broken == null) {
-            broken = s.bindToLedger(s.allQueues());
-        }
-        if (broken == null) {
-            broken = s.awaitRunning(LedgerProvider.NAME);
-        }
+        String broken = s.onLedger();
         if (broken != null) {
             return broken;
         }

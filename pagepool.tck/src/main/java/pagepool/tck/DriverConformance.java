@@ -3,6 +3,7 @@ package pagepool.tck;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -40,28 +41,9 @@ public final class DriverConformance {
     static final long WAIT_MILLIS = 20_000;
 
     /** What the kit needs of a driver: its device, and traffic to it. */
-    public interface Subject {
+    public interface Subject extends DeviceTraffic {
         /** Builds a device on the engine's pool factory, every queue stopped (the engine starts them). */
         NetDevice open(PagePoolFactory pools) throws Exception;
-
-        /**
-         * Sends {@code count} packets to the device, returning how many left the sender, or -1 when
-         * the kit cannot send to it (a device that makes its own traffic): the promises that need
-         * traffic are then skipped.
-         */
-        default long send(NetDevice device, long count) throws Exception {
-            return -1;
-        }
-
-        /** The queue counter of packets received. */
-        default String received() {
-            return "packets";
-        }
-
-        /** The queue counter of packets the device dropped, every cause together. */
-        default String dropped() {
-            return "drops";
-        }
 
         /** Frames dropped before any queue saw them (a NIC's rx_missed), all queues together. */
         default long missed(NetDevice device) {
@@ -388,15 +370,24 @@ public final class DriverConformance {
         if (broken != null) {
             return broken;
         }
-        List<String> names = List.of(s.subject.received(), s.subject.dropped(), "restarts", "errors");
+        return countersNeverGoDown(s.device, List.of(s.subject.received(), s.subject.dropped(), "restarts", "errors"),
+                () -> s.subject.send(s.device, 1000), () -> s.engine.bindings().restartQueue(s.device.name(), 0));
+    }
+
+    /**
+     * Samples queue 0's counters five times, restarting it once in between and sending between
+     * samples ({@code send} answers -1 for a device with its own traffic); null when none went down.
+     */
+    static String countersNeverGoDown(NetDevice device, List<String> names, Callable<Long> send, Callable<?> restart)
+            throws Exception {
         List<Map<String, Long>> samples = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            samples.add(s.device.queueStats(0));
-            if (s.subject.send(s.device, 1000) < 0) {
+            samples.add(device.queueStats(0));
+            if (send.call() < 0) {
                 Thread.sleep(20); // a device with its own traffic
             }
             if (i == 2) {
-                s.engine.bindings().restartQueue(s.device.name(), 0);
+                restart.call();
             }
         }
         for (int i = 1; i < samples.size(); i++) {
