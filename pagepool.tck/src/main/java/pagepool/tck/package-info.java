@@ -1,7 +1,8 @@
 /**
  * The conformance kit: the promises of the provider SPI ({@link pagepool.tck.ProviderConformance},
  * inside a framework {@link pagepool.tck.ProviderBundleConformance}) and of a driver's queue ops
- * ({@link pagepool.tck.DriverConformance}), each checked by name, reported with the values that
+ * ({@link pagepool.tck.DriverConformance}, inside a framework
+ * {@link pagepool.tck.DriverBundleConformance}), each checked by name, reported with the values that
  * broke it ({@link pagepool.tck.ConformanceReport}).
  */
 @Export
