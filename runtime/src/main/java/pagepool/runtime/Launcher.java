@@ -60,9 +60,9 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  * pagepool.startlevel;level:Long=2}: the drivers, so their queues start on the memory their
  * bindings name, after the engine and the providers) gets it, up to 2.
  *
- * <p>The web page's bundles (Felix HTTP and pagepool.web) sit at start level 3: the interactive
- * shell raises the framework to it after the prompt, {@code --exec} only with
- * {@code -Dpagepool.web=true}.
+ * <p>The web page's bundles (what the build's resolution of the web adds: Felix HTTP, pagepool.web
+ * and their kin, in {@code bundle/web/}) are installed at start level 3 when the web starts: the
+ * interactive shell starts it after the prompt, {@code --exec} only with {@code -Dpagepool.web=true}.
  */
 public final class Launcher {
 
@@ -71,8 +71,8 @@ public final class Launcher {
     private static final int DRIVER_START_LEVEL = 2;
     /** FileInstall's logger, held so its configuration is not collected with an unreferenced logger. */
     private static final Logger FILE_INSTALL = Logger.getLogger("fileinstall");
-    /** The web page's stack (Jetty and its kin): started after the prompt, so it costs start-up nothing. */
-    private static final int WEB_START_LEVEL = 3;
+    /** After the prompt, so they cost start-up nothing: bundle/later/ (JSON), and the web's stack. */
+    private static final int AFTER_PROMPT_START_LEVEL = 3;
 
     private Launcher() {
     }
@@ -156,7 +156,12 @@ public final class Launcher {
                 }
             });
         }
-        List<Bundle> installed = install(fw.getBundleContext(), home.resolve("bundle"), exec != null || daemon);
+        List<Bundle> installed = install(fw.getBundleContext(), home.resolve("bundle"), exec != null || daemon, 1);
+        Path later = home.resolve("bundle").resolve("later");
+        if (Files.isDirectory(later)) { // after the prompt: nothing needs them before
+            installed = new ArrayList<>(installed);
+            installed.addAll(install(fw.getBundleContext(), later, false, AFTER_PROMPT_START_LEVEL));
+        }
         long tInstall = System.nanoTime();
         // Marked for start before the framework starts, so start levels order them: drivers come
         // up after the engine and the providers they will take memory from.
@@ -257,17 +262,18 @@ public final class Launcher {
     }
 
     /**
-     * Installs the jars of {@code dir} the runtime starts with; without a terminal (batch), the
-     * jline shell is left out. The web stack's jars ({@link #isWebOnly}) are left for
-     * {@link #startWeb}: installing a bundle costs a few milliseconds (its manifest parsed, the jar
-     * copied into the cache), which neither the prompt nor a one-shot {@code --exec} should pay.
+     * Installs the jars of {@code dir} at {@code level} (bundle/: what the runtime starts before its
+     * prompt; bundle/later/: after it); without a terminal (batch), the jline shell is left out. The web's jars are in bundle/web/, installed by
+     * {@link #startWeb} only: installing a bundle costs a few milliseconds (its manifest parsed, the
+     * jar copied into the cache), which neither the prompt nor a one-shot {@code --exec} should pay.
      */
-    private static List<Bundle> install(BundleContext ctx, Path dir, boolean batch) throws IOException, BundleException {
+    private static List<Bundle> install(BundleContext ctx, Path dir, boolean batch, int level)
+            throws IOException, BundleException {
         List<Path> jars;
         try (Stream<Path> s = Files.list(dir)) {
             // The shell first: Felix starts the bundles of a start level in install order, and the
             // console's terminal set-up then runs on its own thread while the rest starts.
-            jars = s.filter(f -> f.toString().endsWith(".jar"))
+            jars = s.filter(f -> f.toString().endsWith(".jar") && Files.isRegularFile(f))
                     .sorted(Comparator.comparing((Path f) -> !isShell(f.getFileName().toString())).thenComparing(f -> f))
                     .toList();
         }
@@ -277,21 +283,18 @@ public final class Launcher {
             if (batch && (name.startsWith("org.apache.felix.gogo.jline") || name.startsWith("jline-"))) {
                 continue;
             }
-            if (isWebOnlyJar(name)) {
-                continue;
-            }
-            out.add(install(ctx, jar));
+            out.add(install(ctx, jar, level));
         }
         return out;
     }
 
-    private static Bundle install(BundleContext ctx, Path jar) throws BundleException {
+    /** Installs a jar at the start level it declares, else at {@code level}. */
+    private static Bundle install(BundleContext ctx, Path jar, int level) throws BundleException {
         Bundle b = ctx.installBundle(jar.toUri().toString());
         int declared = declaredStartLevel(b);
-        if (declared > 1) {
-            b.adapt(BundleStartLevel.class).setStartLevel(declared);
-        } else if (isWeb(b.getSymbolicName())) {
-            b.adapt(BundleStartLevel.class).setStartLevel(WEB_START_LEVEL);
+        int at = declared > 1 ? declared : level;
+        if (at > 1) {
+            b.adapt(BundleStartLevel.class).setStartLevel(at);
         }
         return b;
     }
@@ -313,44 +316,15 @@ public final class Launcher {
     }
 
     /**
-     * A jar of the web stack in bundle/, by its file name (as the build names them: opening 36 jars
-     * to read their manifests would cost start-up what deferring them saves). The bundles' symbolic
-     * names are checked once installed ({@link #isWebOnly}), and a jar named otherwise that turns
-     * out to be web is still put at the web's start level.
-     */
-    private static boolean isWebOnlyJar(String file) {
-        return file.startsWith("pagepool.web-") || file.startsWith("org.apache.felix.http.")
-                || file.startsWith("slf4j-") || file.startsWith("commons-") || file.startsWith("prometheus-metrics-")
-                || file.startsWith("jsr305-");
-    }
-
-    /** Started after the prompt (start level 3): the web stack, and Jackson, which nothing needs before. */
-    private static boolean isWeb(String symbolicName) {
-        return isWebOnly(symbolicName) || symbolicName != null && symbolicName.startsWith("com.fasterxml.jackson.");
-    }
-
-    /**
-     * The web stack: installed only when the web starts. Not Jackson, which the control plane wires
-     * on its first JSON answer, with or without the web.
-     */
-    private static boolean isWebOnly(String symbolicName) {
-        return symbolicName != null && (symbolicName.equals("pagepool.web")
-                || symbolicName.startsWith("org.apache.felix.http.") || symbolicName.startsWith("slf4j.")
-                || symbolicName.startsWith("org.apache.commons.") || symbolicName.startsWith("io.prometheus.")
-                || symbolicName.equals("org.jsr-305"));
-    }
-
-    /**
      * Starts the web page's bundles (start level 3) on the framework's own thread; returns the
      * page's address, or null when that address is taken by another program: then the page is
      * not advertised, and pagepool.web lists the clash in pp:problems.
      */
     private static String startWeb(Framework fw, Path home) {
         BundleContext ctx = fw.getBundleContext();
-        try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
-            for (Path jar : jars.filter(f -> f.toString().endsWith(".jar") && isWebOnlyJar(f.getFileName().toString()))
-                    .sorted().toList()) {
-                Bundle b = install(ctx, jar);
+        try (Stream<Path> jars = Files.list(home.resolve("bundle").resolve("web"))) {
+            for (Path jar : jars.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
+                Bundle b = install(ctx, jar, AFTER_PROMPT_START_LEVEL);
                 if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                     try {
                         b.start(); // at start level 3: when the framework gets there, below
@@ -372,7 +346,7 @@ public final class Launcher {
             System.err.println("pagepool: the live page and HTTP API are off: " + host + ":" + port + " " + clash
                     + " (set -Dorg.osgi.service.http.port=<port> or -Dorg.apache.felix.http.host=<address>)");
         }
-        fw.adapt(org.osgi.framework.startlevel.FrameworkStartLevel.class).setStartLevel(WEB_START_LEVEL);
+        fw.adapt(org.osgi.framework.startlevel.FrameworkStartLevel.class).setStartLevel(AFTER_PROMPT_START_LEVEL);
         return clash != null ? null : "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port
                 + "/pagepool";
     }
