@@ -263,9 +263,10 @@ public final class Launcher {
 
     /**
      * Installs the jars of {@code dir} at {@code level} (bundle/: what the runtime starts before its
-     * prompt; bundle/later/: after it); without a terminal (batch), the jline shell is left out. The web's jars are in bundle/web/, installed by
-     * {@link #startWeb} only: installing a bundle costs a few milliseconds (its manifest parsed, the
-     * jar copied into the cache), which neither the prompt nor a one-shot {@code --exec} should pay.
+     * prompt; bundle/later/: after it); without a terminal (batch), the jline shell is left out. The
+     * web's jars are in bundle/web/, installed by {@link #startWeb} only: installing a bundle costs a
+     * few milliseconds (its manifest parsed, the jar copied into the cache), which neither the prompt
+     * nor a one-shot {@code --exec} should pay.
      */
     private static List<Bundle> install(BundleContext ctx, Path dir, boolean batch, int level)
             throws IOException, BundleException {
