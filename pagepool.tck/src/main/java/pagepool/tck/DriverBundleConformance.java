@@ -115,6 +115,7 @@ public final class DriverBundleConformance {
         final Configuration config;
         /** The kit's memory as the engine takes it: a private provider service of the caller's bundle. */
         final ServiceRegistration<MemoryProvider> memoryRegistration;
+        ServiceReference<NetDevice> deviceRef;
         NetDevice device;
         boolean deleted;
 
@@ -140,33 +141,37 @@ public final class DriverBundleConformance {
             config.update(props);
         }
 
-        /** The device the bundle registered under the configured name, or null. */
-        NetDevice registered() {
+        /**
+         * The bundle's registration of the device, found by its {@link NetDevice#NAME} property
+         * (the service is not got for a look), or null.
+         */
+        ServiceReference<NetDevice> registered() {
             try {
-                for (ServiceReference<NetDevice> ref : context.getServiceReferences(NetDevice.class, null)) {
-                    if (ref.getBundle() != null && ref.getBundle().equals(driver)) {
-                        NetDevice d = context.getService(ref);
-                        if (d != null && name.equals(d.name())) {
-                            return d;
-                        }
-                        if (d != null) {
-                            context.ungetService(ref);
-                        }
+                for (ServiceReference<NetDevice> ref : context.getServiceReferences(NetDevice.class,
+                        "(" + NetDevice.NAME + "=" + name + ")")) {
+                    if (driver.equals(ref.getBundle())) {
+                        return ref;
                     }
                 }
             } catch (org.osgi.framework.InvalidSyntaxException e) {
-                throw new IllegalStateException(e);
+                throw new IllegalArgumentException("device name: '" + name + "' (expected: a name without filter"
+                        + " syntax)", e);
             }
             return null;
         }
 
+        /** The device, got once and given back when the session closes. */
         NetDevice device() throws Exception {
             if (device == null) {
                 if (!await(() -> registered() != null)) {
                     throw new Skip("no device '" + name + "' registered by the bundle within " + WAIT_MILLIS
                             + " ms of its configuration (the 'device' promise says why)");
                 }
-                device = registered();
+                deviceRef = registered();
+                device = deviceRef == null ? null : context.getService(deviceRef);
+                if (device == null) {
+                    throw new Skip("device '" + name + "' went away as the kit took it");
+                }
             }
             return device;
         }
@@ -254,6 +259,9 @@ public final class DriverBundleConformance {
                 }
                 await(() -> registered() == null);
             } finally {
+                if (deviceRef != null) {
+                    context.ungetService(deviceRef);
+                }
                 memoryRegistration.unregister();
                 context.ungetService(bindingsRef);
                 context.ungetService(adminRef);
@@ -277,7 +285,8 @@ public final class DriverBundleConformance {
     private static String device(Session s) throws Exception {
         if (!await(() -> s.registered() != null)) {
             return "no device '" + s.name + "' registered by " + s.driver.getSymbolicName() + " within " + WAIT_MILLIS
-                    + " ms of a configuration of " + s.subject.factoryPid();
+                    + " ms of a configuration of " + s.subject.factoryPid() + " (expected: a NetDevice service with "
+                    + NetDevice.NAME + "=" + s.name + ")";
         }
         NetDevice d = s.device();
         if (d.rxQueueCount() < 1) {
