@@ -41,6 +41,8 @@ public final class SwapLatency {
             }
             long[][] before = counters(rig);
             long[] swap = new long[swaps];
+            long[] alloc = new long[swaps];
+            long[] switched = new long[swaps];
             long[] stopped = new long[swaps];
             long[] total = new long[swaps];
             long[] call = new long[swaps];
@@ -50,6 +52,8 @@ public final class SwapLatency {
                 swap(rig, i);
                 call[i] = System.nanoTime() - c;
                 swap[i] = last[0].swapNanos();
+                alloc[i] = last[0].allocNanos();
+                switched[i] = last[0].switchNanos();
                 stopped[i] = last[0].stoppedNanos();
                 total[i] = last[0].totalNanos();
             }
@@ -59,6 +63,8 @@ public final class SwapLatency {
             long[][] after = counters(rig);
             System.out.printf("%d swaps of sim0/0 in %.2f s under 4 x 10k pps of 1500 bytes%n", swaps, seconds);
             report("swap (alloc new, until running on it)", swap);
+            report("  of which memAlloc (under its budget)", alloc);
+            report("  of which the switch (swap)", switched);
             report("queue stopped", stopped);
             report("restart incl. freeing the old memory", total);
             report("bind/unbind call (incl. the engine thread)", call);

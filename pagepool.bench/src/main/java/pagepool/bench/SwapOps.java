@@ -36,7 +36,7 @@ public final class SwapOps {
             }
             int warm = n / 6; // the first calls compile the paths
             report("memAlloc (pools, ring filled)", alloc, warm);
-            report("swap (a task on the NAPI thread)", swap, warm);
+            report("swap (holding the NAPI context)", swap, warm);
             report("memFree (ring back, pools closed)", free, warm);
         }
     }

@@ -14,14 +14,16 @@ import pagepool.kit.driver.NapiLoop;
 final class NapiPoll implements NapiLoop.Poll {
 
     private final List<SimQueue> queues;
-    private NapiLoop loop;
+    /** The last round's packets and the time to the next one due; the loop's thread only. */
+    private int work;
+    private long sleep;
 
     NapiPoll(List<SimQueue> queues) {
         this.queues = List.copyOf(queues);
     }
 
     NapiLoop loop(String name) {
-        loop = new NapiLoop(name, this);
+        NapiLoop loop = new NapiLoop(name, this);
         queues.forEach(q -> q.runOn(loop));
         return loop;
     }
@@ -38,7 +40,19 @@ final class NapiPoll implements NapiLoop.Poll {
             }
             sleep = Math.min(sleep, q.nanosToNextPacket());
         }
-        if (work == 0 && loop.idle()) {
+        this.work = work;
+        this.sleep = sleep;
+    }
+
+    /** The sleep touches no queue: a swap meanwhile runs on its caller's thread (the loop lets go of NAPI). */
+    @Override
+    public boolean waitsApart() {
+        return true;
+    }
+
+    @Override
+    public void await() {
+        if (work == 0) {
             LockSupport.parkNanos(sleep);
         }
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -21,6 +22,13 @@ import pagepool.api.queue.QueueOperationException;
  * default, an eventfd write for a loop asleep in the kernel) and waits for the answer within a
  * deadline. The loop survives whatever a poll throws: {@link Poll#failed} counts it, the loop
  * backs off briefly and goes on.
+ *
+ * <p>A loop whose wait touches no queue's memory ({@link Poll#waitsApart}) lets go of its NAPI
+ * context while it waits: an operation that allocates nothing ({@link #callHeld}) then takes the
+ * context and runs on its caller's thread, as Linux's queue API runs between {@code napi_disable}
+ * and {@code napi_enable}, without waking the loop and waiting for it to answer (two thread
+ * switches, most of a swap's time on a busy machine). The context changes hands by one
+ * compare-and-set each way, so what one holder wrote the next one sees.
  */
 public final class NapiLoop implements Runnable {
 
@@ -29,6 +37,11 @@ public final class NapiLoop implements Runnable {
     public static final long CALL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long SET_UP_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long BACK_OFF_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** How long a caller of {@link #callHeld} spins for a poll under way to end before it hands over instead. */
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
+    private static final int FREE = 0;
+    private static final int LOOP = 1;
+    private static final int CALLER = 2;
 
     /** What the loop does between tasks: the driver's receive path. */
     public interface Poll {
@@ -38,7 +51,8 @@ public final class NapiLoop implements Runnable {
 
         /**
          * One round over the loop's queues. When none had work and no task is waiting
-         * ({@link NapiLoop#idle}), it waits for traffic or a {@link NapiLoop#wake}, up to a bound of its own.
+         * ({@link NapiLoop#idle}), it waits for traffic or a {@link NapiLoop#wake}, up to a bound of its own
+         * (unless it {@link #waitsApart}).
          */
         void poll();
 
@@ -48,9 +62,26 @@ public final class NapiLoop implements Runnable {
         /** On the loop's thread after its last task. */
         default void tearDown() {
         }
+
+        /**
+         * Whether {@link #poll} never waits and {@link #await} does: then the loop lets go of the
+         * NAPI context while it waits, and an operation may take it meanwhile on another thread.
+         * Only for a wait that touches no queue's memory (a timed sleep does; an io_uring wait that
+         * runs the kernel's receive does not).
+         */
+        default boolean waitsApart() {
+            return false;
+        }
+
+        /**
+         * With {@link #waitsApart}: after a round, when no task is waiting, waits for traffic or a
+         * {@link NapiLoop#wake}, up to a bound of its own, holding no NAPI context.
+         */
+        default void await() {
+        }
     }
 
-    /** A queue operation, run on the loop's thread. */
+    /** A queue operation, run holding the NAPI context: on the loop's thread, or its caller's ({@link NapiLoop#callHeld}). */
     public interface Task<T> {
         T run() throws QueueOperationException;
     }
@@ -60,6 +91,11 @@ public final class NapiLoop implements Runnable {
     private final long callTimeoutNanos;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final CountDownLatch ready = new CountDownLatch(1);
+    /** Who holds the NAPI context, with {@link Poll#waitsApart}: nobody, the loop, or a caller. */
+    private final AtomicInteger holder = new AtomicInteger(FREE);
+    private final boolean apart;
+    /** The loop waits for a caller to give the context back (and is unparked when it does). */
+    private volatile boolean loopWaits;
     private volatile Runnable waker;
     private volatile Throwable setUpFailure;
     private volatile boolean closing;
@@ -75,6 +111,7 @@ public final class NapiLoop implements Runnable {
         this.thread = new Thread(this, name);
         this.thread.setDaemon(true);
         this.waker = () -> LockSupport.unpark(thread);
+        this.apart = poll.waitsApart();
     }
 
     /**
@@ -182,6 +219,48 @@ public final class NapiLoop implements Runnable {
         }
     }
 
+    /**
+     * Runs a queue operation that allocates nothing from the queue's pools (the pools' NAPI owner
+     * stays the loop's thread), holding the NAPI context: on the caller's thread when the loop
+     * waits apart ({@link Poll#waitsApart}) and no task is queued before it, else as {@link #call}.
+     * A poll under way is waited for briefly, as {@code napi_disable} waits for one. The work
+     * must not call back into the loop.
+     */
+    public <T> T callHeld(QueueId queue, Task<T> work) throws QueueOperationException {
+        if (apart && !isCurrent() && !closing && take()) {
+            try {
+                if (tasks.isEmpty()) { // an operation queued earlier runs first: keep the order
+                    return work.run();
+                }
+            } finally {
+                giveBack();
+            }
+        }
+        return call(queue, work);
+    }
+
+    /** Takes the NAPI context for a caller, spinning while a poll ends; false when it did not get it. */
+    private boolean take() {
+        if (holder.compareAndSet(FREE, CALLER)) {
+            return true;
+        }
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        while (System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            if (holder.get() == FREE && holder.compareAndSet(FREE, CALLER)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void giveBack() {
+        holder.set(FREE);
+        if (loopWaits) {
+            LockSupport.unpark(thread);
+        }
+    }
+
     private static QueueOperationException operationFailed(QueueId queue, Throwable c) {
         if (c instanceof QueueOperationException q) {
             return q;
@@ -201,16 +280,53 @@ public final class NapiLoop implements Runnable {
             ready.countDown();
         }
         while (!closing) {
-            runTasks();
+            if (apart && !holder.compareAndSet(FREE, LOOP)) {
+                waitForCaller();
+                continue;
+            }
+            boolean threw = false;
             try {
+                runTasks();
                 poll.poll();
             } catch (Throwable t) {
                 poll.failed(t);
+                threw = true;
+            } finally {
+                if (apart) {
+                    holder.set(FREE);
+                }
+            }
+            if (threw) {
                 LockSupport.parkNanos(BACK_OFF_NANOS); // no spinning on an error that stays
+            } else if (apart && idle()) {
+                awaitApart();
+            }
+        }
+        if (apart) {
+            while (!holder.compareAndSet(FREE, LOOP)) {
+                waitForCaller();
             }
         }
         runTasks();
         tearDown();
+    }
+
+    /** A caller holds the NAPI context: wait until it gives it back (it unparks the loop). */
+    private void waitForCaller() {
+        loopWaits = true;
+        if (holder.get() == CALLER) {
+            LockSupport.parkNanos(BACK_OFF_NANOS);
+        }
+        loopWaits = false;
+    }
+
+    private void awaitApart() {
+        try {
+            poll.await();
+        } catch (Throwable t) {
+            poll.failed(t);
+            LockSupport.parkNanos(BACK_OFF_NANOS);
+        }
     }
 
     private void runTasks() {

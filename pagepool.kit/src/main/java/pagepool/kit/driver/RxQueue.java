@@ -18,8 +18,9 @@ import pagepool.api.queue.QueueOperationException;
  * operations that change it (Linux's {@code netdev_queue_mgmt_ops}: mem alloc, stop, start,
  * mem free, plus the make-before-break swap), its failure and its NAPI context. Mem alloc and
  * mem free run on the caller's thread, as in Linux; start, stop and swap run on the queue's
- * {@link NapiLoop} between two polls. The driver's subclass fills in what its hardware does at
- * each step (the hooks).
+ * {@link NapiLoop} between two polls (a swap, which allocates nothing, on the caller's thread
+ * while the loop waits apart: {@link NapiLoop#callHeld}). The driver's subclass fills in what its
+ * hardware does at each step (the hooks).
  *
  * <p>The rules it keeps: memory is allocated and filled before the queue stops (a provider slow
  * to set up delays this restart only, never the NAPI thread), memory that could not be filled is
@@ -138,7 +139,11 @@ public abstract class RxQueue<M extends QueueMemory> {
     protected void starting(M m) throws QueueOperationException {
     }
 
-    /** Moves the running receive from {@code old} to {@code m} in one step; {@code old} drains until memFree. */
+    /**
+     * Moves the running receive from {@code old} to {@code m} in one step; {@code old} drains until
+     * memFree. Holds the NAPI context, on the caller's thread when the loop waits apart
+     * ({@link NapiLoop#callHeld}): it must allocate nothing from either memory's pools.
+     */
     protected void swapping(M old, M m) throws QueueOperationException {
     }
 
@@ -236,7 +241,7 @@ public abstract class RxQueue<M extends QueueMemory> {
      * @return the memory it ran on
      */
     public final M swap(M m) throws QueueOperationException {
-        return loop.call(id, () -> {
+        return loop.callHeld(id, () -> {
             M old = mem;
             if (old == null) {
                 throw new QueueOperationException("queue " + id + " is stopped (expected: a running queue)");
