@@ -15,16 +15,21 @@ import pagepool.engine.RestartRecord;
  * Swaps queue 0 of a 4-queue simulated NIC between two providers {@code swaps} times under
  * traffic (10k packets/s per queue of 1500 bytes, as the runtime's sim0), and reports the restart
  * latency and the drops on the swapped queue and the others. With {@code --csv FILE} it also
- * writes each swap's times, for {@link SwapPlot}. Run with {@code ./bench swap [swaps] [--csv FILE]}.
+ * writes each swap's times, for {@link SwapPlot}; with {@code --gap MICROS} the swaps come that far
+ * apart instead of back to back (whose old memory is freed while the next swap runs). Run with
+ * {@code ./bench swap [swaps] [--gap MICROS] [--csv FILE]}.
  */
 public final class SwapLatency {
 
     public static void main(String[] args) throws Exception {
         int swaps = 1000;
         Path csv = null;
+        long gapMicros = 0;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--csv") && i + 1 < args.length) {
                 csv = Path.of(args[++i]);
+            } else if (args[i].equals("--gap") && i + 1 < args.length) {
+                gapMicros = Long.parseLong(args[++i]);
             } else {
                 swaps = Integer.parseInt(args[i]);
             }
@@ -48,6 +53,10 @@ public final class SwapLatency {
             long[] call = new long[swaps];
             long t0 = System.nanoTime();
             for (int i = 0; i < swaps; i++) {
+                if (gapMicros > 0) {
+                    // Apart: the previous swap's old memory is freed (off the engine) before the next begins.
+                    java.util.concurrent.locks.LockSupport.parkNanos(gapMicros * 1000);
+                }
                 long c = System.nanoTime();
                 swap(rig, i);
                 call[i] = System.nanoTime() - c;
@@ -61,7 +70,8 @@ public final class SwapLatency {
             // What the last swaps let through reaches the counters at the next polls.
             Thread.sleep(100);
             long[][] after = counters(rig);
-            System.out.printf("%d swaps of sim0/0 in %.2f s under 4 x 10k pps of 1500 bytes%n", swaps, seconds);
+            System.out.printf("%d swaps of sim0/0 in %.2f s under 4 x 10k pps of 1500 bytes%s%n", swaps, seconds,
+                    gapMicros > 0 ? ", " + gapMicros + " us apart" : ", back to back");
             report("swap (alloc new, until running on it)", swap);
             report("  of which memAlloc (under its budget)", alloc);
             report("  of which the switch (swap)", switched);
