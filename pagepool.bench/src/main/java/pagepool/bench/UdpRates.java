@@ -24,7 +24,7 @@ import pagepool.provider.heap.HeapMemoryProvider;
 /**
  * {@code ./bench udp-rates [seconds] [size]}: CPU per datagram and latency at the rates a sender
  * sets, not only at the most a receiver takes. One queue of {@code driver.uring} without
- * moderation, with a fixed 50 µs and with adaptive moderation, and a NIO {@code DatagramChannel}
+ * moderation, with a fixed 50 µs and with adaptive moderation, its recvmmsg path, and a NIO {@code DatagramChannel}
  * thread, each receive the same paced loopback traffic (64-byte datagrams by default; the sender
  * sends a millisecond's worth at a time) at 10k, 100k and 1M datagrams/s and as fast as it can.
  * Each datagram carries its send time ({@link UdpSender#sendStamped}); the receiver reads it and
@@ -94,9 +94,10 @@ public final class UdpRates {
         int size = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         java.lang.management.ManagementFactory.getThreadMXBean().setThreadCpuTimeEnabled(true);
         Map<String, Supplier<Receiver>> receivers = new LinkedHashMap<>();
-        receivers.put("pagepool io_uring, no moderation", () -> new Pagepool(false, 0));
-        receivers.put("pagepool io_uring, 50 us moderation", () -> new Pagepool(false, 50));
-        receivers.put("pagepool io_uring, adaptive", () -> new Pagepool(true, 0));
+        receivers.put("pagepool io_uring, no moderation", () -> new Pagepool(true, false, 0));
+        receivers.put("pagepool io_uring, 50 us moderation", () -> new Pagepool(true, false, 50));
+        receivers.put("pagepool io_uring, adaptive", () -> new Pagepool(true, true, 0));
+        receivers.put("pagepool recvmmsg", () -> new Pagepool(false, false, 0));
         receivers.put("NIO DatagramChannel", Nio::new);
         long[] rates = {10_000, 100_000, 1_000_000, 0};
         System.out.printf(Locale.ROOT, "# %d-byte datagrams, %.1f s per rate (rate 0: as fast as the sender goes);"
@@ -140,11 +141,11 @@ public final class UdpRates {
         private final String name = "udpr" + System.nanoTime() % 100_000;
         private final Recorder recorder = new Recorder();
 
-        Pagepool(boolean adaptive, int coalesceMicros) {
+        Pagepool(boolean ioUring, boolean adaptive, int coalesceMicros) {
             HeapMemoryProvider heap = new HeapMemoryProvider(1L << 30);
             engine.addProvider(heap, true);
-            device = new UringDevice(UringSettings.builder(name).rxQueues(1).rcvbufBytes(RCVBUF).adaptiveRx(adaptive)
-                    .coalesceMicros(coalesceMicros).build(), engine.factory());
+            device = new UringDevice(UringSettings.builder(name).rxQueues(1).rcvbufBytes(RCVBUF).ioUring(ioUring)
+                    .adaptiveRx(adaptive).coalesceMicros(coalesceMicros).build(), engine.factory());
             device.consumer(this::receive);
             engine.addDevice(device);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
