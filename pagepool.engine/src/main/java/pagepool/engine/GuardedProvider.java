@@ -226,6 +226,43 @@ final class GuardedProvider {
         }
     }
 
+    /**
+     * Gives {@code n} pages back in one guarded stretch, as a closing pool drains (a queue's
+     * restart frees a ring of 1,024): each page as {@link #release} would, its slowness and what
+     * it throws counted on its own, but the in-call mark, the interrupt check and the clock read
+     * once for all (one read between two pages). Per page, those cost more than the heap
+     * provider's release itself. Sets {@link PoolNetmem#gone} on each page the provider let go of
+     * for good.
+     */
+    void releaseAll(PagePoolImpl pool, PoolNetmem[] pages, int n) {
+        boolean interrupted = Thread.currentThread().isInterrupted();
+        inCall.incrementAndGet();
+        try {
+            long before = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                PoolNetmem p = pages[i];
+                boolean threw = false;
+                try {
+                    if (provider.releaseNetmem(pool.context, p)) {
+                        p.gone = true; // the provider let it go for good: it must never come back
+                    }
+                } catch (Throwable t) {
+                    threw = true;
+                    fault(pool, Faults.Call.RELEASE, Faults.describe("releaseNetmem", t), t);
+                }
+                long after = System.nanoTime();
+                if (after - before > PAGE_CALL_BUDGET_NANOS && !threw) {
+                    fault(pool, Faults.Call.RELEASE, "releaseNetmem took " + (after - before) / 1_000_000
+                            + " ms (expected: within " + PAGE_CALL_BUDGET_NANOS / 1_000_000 + " ms)", null);
+                }
+                before = after;
+            }
+        } finally {
+            inCall.decrementAndGet();
+            interruptAsBefore(interrupted, pool, Faults.Call.RELEASE, "releaseNetmem");
+        }
+    }
+
     void destroy(PagePoolImpl pool) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         long start = enter();

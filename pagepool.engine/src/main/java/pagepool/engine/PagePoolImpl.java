@@ -674,6 +674,21 @@ final class PagePoolImpl implements PagePool {
         }
     }
 
+    /** {@link #returnToProvider(PoolNetmem)} for the first {@code n} of {@code pages}, in one guarded call. */
+    private void returnToProvider(PoolNetmem[] pages, int n) {
+        if (n == 0) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            pages[i].pool = null;
+        }
+        provider.releaseAll(this, pages, n);
+        long released = releaseCount.addAndGet(n);
+        if (state == DETACHED && released == holdCount) {
+            destroy();
+        }
+    }
+
     // ---- device memory ----------------------------------------------------------------------
 
     @Override
@@ -770,11 +785,8 @@ final class PagePoolImpl implements PagePool {
         cacheDrained += depth;
         VarHandle.storeStoreFence(); // counted before the depth drops: a racing stats() reads low, not high
         cacheState -= depth;
-        while (depth > 0) {
-            PoolNetmem p = c[--depth];
-            c[depth] = null;
-            returnToProvider(p);
-        }
+        returnToProvider(c, depth);
+        java.util.Arrays.fill(c, 0, depth, null);
         drainRing();
         if (releaseCount.get() == holdCount) {
             destroy();
@@ -786,12 +798,20 @@ final class PagePoolImpl implements PagePool {
         host.detached(this);
     }
 
+    /** Pages a drain gives back per guarded call. */
+    private static final int DRAIN_BATCH = 64;
+
     /** Gives back what the ring holds; consumer role, so only from close or the engine's retry. */
     synchronized void drainRing() {
-        PoolNetmem p;
-        while ((p = ring.poll()) != null) {
-            returnToProvider(p);
-        }
+        PoolNetmem[] batch = new PoolNetmem[DRAIN_BATCH];
+        int n;
+        do {
+            n = 0;
+            for (PoolNetmem p; n < DRAIN_BATCH && (p = ring.poll()) != null;) {
+                batch[n++] = p;
+            }
+            returnToProvider(batch, n);
+        } while (n == DRAIN_BATCH);
     }
 
     private void destroy() {

@@ -77,6 +77,32 @@ class PoolGuardTest {
         assertEquals(0, provider.pagesOut.get(), "the provider got every page back before it threw");
     }
 
+    @Test
+    void aCloseDrainsCacheAndRingInBatchesAndEveryPageComesBackThoughSomeReleasesThrow() {
+        PagePool pool = pool();
+        List<Netmem> out = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            out.add(pool.alloc());
+        }
+        out.subList(0, 100).forEach(pool::recycleDirect); // into the NAPI cache
+        Thread socket = new Thread(() -> out.subList(100, 300).forEach(pool::release), "socket"); // into the ring
+        socket.start();
+        assertTrue(join(socket));
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        provider.failing(TestProvider.Call.RELEASE, () -> calls.incrementAndGet() % 3 == 0
+                ? new IllegalStateException("refused") : null);
+
+        pool.close();
+
+        PoolInfo info = pool.info();
+        assertEquals(PoolInfo.State.DESTROYED, info.state(), "every page back: the pool is destroyed at once");
+        assertEquals(info.holdCount(), info.releaseCount());
+        assertEquals(0, info.inflight());
+        assertTrue(calls.get() >= 300, "each page given back on its own: " + calls.get());
+        assertEquals(calls.get() / 3, info.faults().release(), "each release that threw counted, the others not");
+        assertEquals(0, provider.pagesOut.get(), "the provider got every page");
+    }
+
     private static boolean join(Thread t) {
         try {
             t.join(10_000);
