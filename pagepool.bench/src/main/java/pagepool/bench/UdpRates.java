@@ -29,8 +29,9 @@ import pagepool.provider.heap.HeapMemoryProvider;
  * sends a millisecond's worth at a time) at 10k, 100k and 1M datagrams/s and as fast as it can.
  * Each datagram carries its send time ({@link UdpSender#sendStamped}); the receiver reads it and
  * verifies every byte. Reported per receiver and rate: datagrams received per second, those lost
- * (sent, not received: the socket buffer overflowed), the receiving thread's CPU time per datagram, and the latency from send to delivery
- * (p50, p99).
+ * (sent, not received: the socket buffer overflowed), the receiving thread's CPU time per
+ * datagram, how often it went to sleep per datagram, and the latency from send to delivery (p50,
+ * p99).
  */
 public final class UdpRates {
 
@@ -102,7 +103,8 @@ public final class UdpRates {
         long[] rates = {10_000, 100_000, 1_000_000, 0};
         System.out.printf(Locale.ROOT, "# %d-byte datagrams, %.1f s per rate (rate 0: as fast as the sender goes);"
                 + " %d cores%n", size, seconds, Runtime.getRuntime().availableProcessors());
-        System.out.println("rate\treceiver\tsent\treceived/s\tlost\tcpu ns/datagram\tlatency p50 us\tp99 us\tnote");
+        System.out.println("rate\treceiver\tsent\treceived/s\tlost\tcpu ns/datagram\tsleeps/datagram\tlatency p50 us"
+                + "\tp99 us\tnote");
         for (long rate : rates) {
             for (Map.Entry<String, Supplier<Receiver>> e : receivers.entrySet()) {
                 long count = rate == 0 ? (long) (1_000_000 * seconds) : (long) (rate * seconds);
@@ -123,15 +125,46 @@ public final class UdpRates {
             rec.reset();
             long base = rec.received.get();
             long cpu0 = UdpThroughput.cpu(r.threads());
+            long sleeps0 = sleeps(r.threads());
             long start = System.nanoTime();
             long sent = sender.sendStamped(to, size, count, rate).sent();
             long last = UdpThroughput.settle(rec.received::get, base + sent);
             long received = rec.received.get() - base;
             long cpu = UdpThroughput.cpu(r.threads()) - cpu0;
-            System.out.printf(Locale.ROOT, "%d\t%s\t%d\t%.0f\t%d\t%.0f\t%d\t%d\t%s%n", rate, name, sent,
+            long sleeps = sleeps(r.threads()) - sleeps0;
+            System.out.printf(Locale.ROOT, "%d\t%s\t%d\t%.0f\t%d\t%.0f\t%.2f\t%d\t%d\t%s%n", rate, name, sent,
                     received * 1e9 / (last - start), sent - received, (double) cpu / Math.max(1, received),
+                    (double) sleeps / Math.max(1, received),
                     rec.percentile(0.5), rec.percentile(0.99), r.note());
         }
+    }
+
+    /**
+     * Times the receiving threads went to sleep (their voluntary context switches, from
+     * {@code /proc/self/task/<tid>/status}): a wake costs the same CPU whichever path sleeps.
+     */
+    static long sleeps(String prefix) throws java.io.IOException {
+        // The kernel keeps 15 characters of a thread's name.
+        String comm = prefix.length() > 15 ? prefix.substring(0, 15) : prefix;
+        long n = 0;
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks = java.nio.file.Files
+                .newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path t : tasks) {
+                try {
+                    if (!java.nio.file.Files.readString(t.resolve("comm")).startsWith(comm)) {
+                        continue;
+                    }
+                    for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")) {
+                            n += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return n;
     }
 
     /** One queue of driver.uring on the heap provider; its consumer records each datagram. */
