@@ -227,11 +227,13 @@ public final class NapiLoop implements Runnable {
      * must not call back into the loop.
      */
     public <T> T callHeld(QueueId queue, Task<T> work) throws QueueOperationException {
-        if (apart && !isCurrent() && !closing && take()) {
+        if (apart && !isCurrent() && !closing && thread.isAlive() && take()) {
             try {
                 if (tasks.isEmpty()) { // an operation queued earlier runs first: keep the order
                     return work.run();
                 }
+            } catch (RuntimeException e) {
+                throw operationFailed(queue, e); // named as call names it
             } finally {
                 giveBack();
             }

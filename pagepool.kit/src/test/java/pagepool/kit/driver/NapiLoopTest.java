@@ -222,6 +222,11 @@ class NapiLoopTest {
             assertEquals(polls, p.polls.get(), "the sleeping loop was not woken");
             assertEquals("napi-test", loop.call(Q, () -> Thread.currentThread().getName()),
                     "an operation that allocates still runs on the loop");
+            assertEquals("queue test0/1: ring gone", assertThrows(QueueOperationException.class,
+                    () -> loop.callHeld(Q, () -> {
+                        throw new IllegalStateException("ring gone");
+                    })).getMessage(), "what it throws is named as a handed-over operation's is");
+            assertEquals(7, loop.callHeld(Q, () -> 7), "the context was given back");
         } finally {
             loop.close();
         }
