@@ -81,7 +81,10 @@ public final class NapiLoop implements Runnable {
         }
     }
 
-    /** A queue operation, run holding the NAPI context: on the loop's thread, or its caller's ({@link NapiLoop#callHeld}). */
+    /**
+     * A queue operation, run holding the NAPI context: on the loop's thread, or on its caller's
+     * ({@link NapiLoop#callHeld}).
+     */
     public interface Task<T> {
         T run() throws QueueOperationException;
     }
@@ -247,7 +250,7 @@ public final class NapiLoop implements Runnable {
             return true;
         }
         long deadline = System.nanoTime() + SPIN_NANOS;
-        while (System.nanoTime() < deadline) {
+        while (System.nanoTime() - deadline < 0) {
             Thread.onSpinWait();
             if (holder.get() == FREE && holder.compareAndSet(FREE, CALLER)) {
                 return true;

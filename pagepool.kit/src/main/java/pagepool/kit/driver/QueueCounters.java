@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * One queue's counters, named as {@code pp:devstats} shows them. The queue's own thread counts
- * with {@link #add} into plain longs (no atomic on the receive path) and makes a batch visible
- * with one {@link #publish}; any other thread (a socket thread, a token's owner) counts with
- * {@link #addShared}, atomically. A counter's value is the sum of both, so one name can be
+ * One queue's counters, named as {@code pp:devstats} shows them. The queue's own thread (whoever
+ * holds its NAPI context) counts with {@link #add} into plain longs (no atomic on the receive
+ * path) and makes a batch visible with one {@link #publish}; any other thread (a socket thread, a
+ * token's owner) counts with {@link #addShared}, atomically. A counter's value is the sum of both, so one name can be
  * counted from both sides. Readers on other threads see every count up to the last publish.
  */
 public final class QueueCounters {

@@ -47,13 +47,16 @@ public abstract class RxQueue<M extends QueueMemory> {
     private final int errors;
     private NapiLoop loop;
 
-    /** The memory the queue runs on, or null while stopped; the loop's thread only. */
+    /**
+     * The memory the queue runs on, or null while stopped; whoever holds the NAPI context only
+     * (the loop's thread, or a {@link NapiLoop#callHeld} caller: the hand-over orders it).
+     */
     private M mem;
     /** The same, for readers on other threads (stats, close). */
     private volatile M published;
     /** Why the queue failed, or null; set on the loop's thread, cleared by the next start. */
     private volatile String fault;
-    /** Whether the queue ever started; the loop's thread only. */
+    /** Whether the queue ever started; the NAPI context's holder only. */
     private boolean started;
     /** The NAPI id of the queue's NAPI context; a new context gets a new one. */
     private volatile int napiId;
@@ -300,7 +303,7 @@ public abstract class RxQueue<M extends QueueMemory> {
         published = m;
     }
 
-    /** The memory the queue runs on, or null; the loop's thread only. */
+    /** The memory the queue runs on, or null; the NAPI context's holder only. */
     protected final M mem() {
         return mem;
     }
