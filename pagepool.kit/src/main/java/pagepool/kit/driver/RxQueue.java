@@ -1,9 +1,7 @@
 package pagepool.kit.driver;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import pagepool.api.Netmem;
@@ -35,10 +33,6 @@ public abstract class RxQueue<M extends QueueMemory> {
 
     private static final System.Logger LOG = System.getLogger(RxQueue.class.getName());
 
-    /** A page of the queue's pool held outside it (pp_hold), with its pool and generation. */
-    private record Held(Netmem page, PagePool pool, int generation) {
-    }
-
     protected final QueueId id;
     protected final int index;
     protected final QueueCounters counters;
@@ -60,7 +54,7 @@ public abstract class RxQueue<M extends QueueMemory> {
     private boolean started;
     /** The NAPI id of the queue's NAPI context; a new context gets a new one. */
     private volatile int napiId;
-    private final List<Held> held = new ArrayList<>();
+    private final HeldPages held = new HeldPages();
 
     protected RxQueue(RxDevice<?, M> device, int index, QueueCounters counters) {
         this.device = device;
@@ -360,30 +354,18 @@ public abstract class RxQueue<M extends QueueMemory> {
             if (nm == null) {
                 return false;
             }
-            synchronized (held) {
-                held.add(new Held(nm, pool, nm.generation()));
-            }
+            held.add(nm, pool);
             return true;
         });
     }
 
     /** Gives the held pages back, from any thread, as a consumer would. */
     public final int releaseHeldPages() {
-        List<Held> out;
-        synchronized (held) {
-            out = List.copyOf(held);
-            held.clear();
-        }
-        for (Held h : out) {
-            h.pool().release(h.page(), h.generation());
-        }
-        return out.size();
+        return held.releaseAll();
     }
 
     public final int heldPages() {
-        synchronized (held) {
-            return held.size();
-        }
+        return held.count();
     }
 
     // ---- statistics -----------------------------------------------------------------------------------------
