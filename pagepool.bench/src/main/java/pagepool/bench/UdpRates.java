@@ -24,8 +24,8 @@ import pagepool.provider.heap.HeapMemoryProvider;
 /**
  * {@code ./bench udp-rates [seconds] [size]}: CPU per datagram and latency at the rates a sender
  * sets, not only at the most a receiver takes. One queue of {@code driver.uring} without
- * moderation, with a fixed 50 µs and with adaptive moderation, its recvmmsg path, and a NIO {@code DatagramChannel}
- * thread, each receive the same paced loopback traffic (64-byte datagrams by default; the sender
+ * moderation, with a fixed 50 µs and with adaptive moderation, its recvmmsg path, and a NIO
+ * {@code DatagramChannel} thread, each receive the same paced loopback traffic (64-byte datagrams by default; the sender
  * sends a millisecond's worth at a time) at 10k, 100k and 1M datagrams/s and as fast as it can.
  * Each datagram carries its send time ({@link UdpSender#sendStamped}); the receiver reads it and
  * verifies every byte. Reported per receiver and rate: datagrams received per second, those lost
@@ -141,7 +141,7 @@ public final class UdpRates {
 
     /**
      * Times the receiving threads went to sleep (their voluntary context switches, from
-     * {@code /proc/self/task/<tid>/status}): a wake costs the same CPU whichever path sleeps.
+     * {@code /proc/self/task/<tid>/status}): how often a receiver paid for a wake-up.
      */
     static long sleeps(String prefix) throws java.io.IOException {
         // The kernel keeps 15 characters of a thread's name.
