@@ -67,7 +67,9 @@ public final class NapiLoop implements Runnable {
          * Whether {@link #poll} never waits and {@link #await} does: then the loop lets go of the
          * NAPI context while it waits, and an operation may take it meanwhile on another thread.
          * Only for a wait that touches no queue's memory (a timed sleep does; an io_uring wait that
-         * runs the kernel's receive does not).
+         * runs the kernel's receive does not). The driver's hooks a swap runs ({@code unusable},
+         * {@code swapping}) then run on the caller's thread, the engine's, with no call timeout
+         * around them: they must not block.
          */
         default boolean waitsApart() {
             return false;
