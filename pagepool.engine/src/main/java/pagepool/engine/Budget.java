@@ -8,8 +8,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * A call into a plugin (a driver's memory allocation, which runs the provider's {@code init} and
- * first allocations; a memory free, which gives pages back to the provider) with a time budget.
+ * A call into a plugin (a memory free, which gives pages back to the provider; a driver's memory
+ * allocation when it is not made on the engine thread, which calls it inline instead:
+ * {@link EngineThread#inline}) with a time budget.
  * The call runs on a thread of the engine's own (warm, reused: a new thread per call would cost a
  * restart's whole time), so the engine thread waits at most the budget;
  * the caller's state machine then decides, as Linux does around a completion it cannot trust.
@@ -23,9 +24,25 @@ final class Budget implements AutoCloseable {
     /** A call that did not answer within its budget; it goes on, and its late answer is cleaned up. */
     static final class OverBudgetException extends Exception {
         private static final long serialVersionUID = 1L;
+        private final boolean settled;
 
         OverBudgetException(String message) {
+            this(message, false);
+        }
+
+        private OverBudgetException(String message, boolean settled) {
             super(message, null, false, false);
+            this.settled = settled;
+        }
+
+        /** An overrun of a call made on the engine thread, which the engine settled when it went on without it. */
+        static OverBudgetException settled(String message) {
+            return new OverBudgetException(message, true);
+        }
+
+        /** Whether the overrun was settled already (its state, its charge); the caller only cleans up. */
+        boolean settled() {
+            return settled;
         }
     }
 

@@ -48,9 +48,9 @@ final class Engine implements AutoCloseable {
     private final BindingChecks checks = new BindingChecks(table, devices, providers);
     final ChangeFeed changes = new ChangeFeed();
     final MemoryBudget memory = new MemoryBudget();
-    private final QueueRestart restart = new QueueRestart(changes);
-    final Reconciler reconciler = new Reconciler(providers, devices, table, restart);
     private final EngineThread thread = new EngineThread();
+    private final QueueRestart restart = new QueueRestart(changes, thread);
+    final Reconciler reconciler = new Reconciler(providers, devices, table, restart);
     /**
      * Told of each service the engine does not take (a device or provider whose name or answers do
      * not pass), by subject, and again with a null message when that service goes: the OSGi
@@ -69,6 +69,7 @@ final class Engine implements AutoCloseable {
     /** @see PoolRegistry#PoolRegistry(long, long) */
     Engine(long retryMillis, long stallMillis) {
         this.pools = new PoolRegistry(retryMillis, stallMillis, changes);
+        thread.afterOverrun(this::reconcileAll);
         configure(3, 100);
         allocBudget(5_000);
     }
@@ -289,6 +290,7 @@ final class Engine implements AutoCloseable {
             checks.checkNew(device, queueList, provider, ownerBundle, strict);
             Binding b = new Binding(table.nextId(), device, queueList, provider, null, owner, ownerBundle, origin, false);
             table.put(b);
+            thread.answerFromState(b::info);
             changed(b);
             return b.info();
         });
@@ -314,6 +316,7 @@ final class Engine implements AutoCloseable {
             checks.checkNew(device, queueList, p);
             Binding b = new Binding(table.nextId(), device, queueList, p.name, provider, owner, ownerBundle, origin, false);
             table.put(b);
+            thread.answerFromState(b::info);
             changed(b);
             return b.info();
         });
@@ -353,6 +356,8 @@ final class Engine implements AutoCloseable {
                 b.set(BindingInfo.State.FAILED, e.getMessage());
             }
             table.put(b);
+            Binding applied = b;
+            thread.answerFromState(applied::info);
             if (old != null) {
                 changed(old);
             }
@@ -384,6 +389,7 @@ final class Engine implements AutoCloseable {
                 }
             }
             found.forEach(b -> table.remove(b.id));
+            thread.answerFromState(() -> found.stream().map(Binding::info).toList());
             found.forEach(this::changed);
             return found.stream().map(Binding::info).toList();
         });
@@ -398,6 +404,7 @@ final class Engine implements AutoCloseable {
             }
             BindingChecks.checkOwner(b, owner, "binding " + id);
             table.remove(id);
+            thread.answerFromState(() -> true);
             changed(b);
             return true;
         });
@@ -441,6 +448,7 @@ final class Engine implements AutoCloseable {
             Device d = devices.require(device);
             d.checkQueue(queue);
             QueueState qs = devices.queue(d, queue);
+            thread.answerFromState(() -> info(qs));
             reconciler.restartNow(d, qs);
             checks.refreshStates();
             return info(qs);
@@ -461,6 +469,7 @@ final class Engine implements AutoCloseable {
                 devices.queues().forEach(qs -> qs.avoid.remove(p));
             }
             LOG.log(Level.INFO, "provider ''{0}'' reset by an operator: its queues may use it again", name);
+            thread.answerFromState(() -> info(providers.byName(name)));
             reconcileAll();
             return info(providers.byName(name));
         });

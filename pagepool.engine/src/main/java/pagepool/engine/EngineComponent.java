@@ -50,7 +50,8 @@ public final class EngineComponent {
         long health_millis() default 100;
 
         @AttributeDefinition(description = "How long a queue's memory allocation (the provider's init and first"
-                + " pages) may take before the restart gives up and charges the provider, in ms")
+                + " pages), and each of its driver's queue operations, may take before the engine goes on without it"
+                + " (and charges the provider if it was the one still busy), in ms")
         long alloc_budget_millis() default 5_000;
 
         @AttributeDefinition(description = "Bytes of pages all devices' rings may commit together; a device"

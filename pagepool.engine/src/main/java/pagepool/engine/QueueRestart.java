@@ -42,8 +42,12 @@ final class QueueRestart {
     /** The threads plugin calls run on, under their budgets. */
     final Budget budget = new Budget();
 
-    QueueRestart(ChangeFeed changes) {
+    /** The engine's thread: a memory allocation runs on it, inline, under its budget. */
+    private final EngineThread thread;
+
+    QueueRestart(ChangeFeed changes, EngineThread thread) {
         this.changes = changes;
+        this.thread = thread;
     }
 
     /** @see #allocBudgetMillis */
@@ -65,6 +69,9 @@ final class QueueRestart {
      * @return whether the queue runs on {@code target} now
      */
     boolean restart(Device dev, QueueState qs, GuardedProvider target, GuardedProvider want) {
+        if (qs.stuck) {
+            return false; // its driver has not answered an earlier call: left alone until it does
+        }
         int q = qs.id.index();
         GuardedProvider old = qs.current;
         long faultsBefore = target.faults.total();
@@ -73,23 +80,16 @@ final class QueueRestart {
         qs.installed.clear();
         qs.installing = target;
         try {
-            fresh = budget.call("memAlloc of " + qs.id + " onto provider '" + target.name + "'", allocBudgetMillis,
-                    () -> dev.ops.memAlloc(q), late -> memFree(dev, late));
+            fresh = allocate(dev, qs, old, target, t);
             if (fresh == null) {
                 throw new IllegalStateException("memAlloc returned no memory");
             }
         } catch (Budget.OverBudgetException e) {
             closeLeftovers(qs);
-            String why = target.inCall() ? "provider '" + target.name + "' was still setting up or allocating after "
-                    + allocBudgetMillis + " ms (expected: within " + allocBudgetMillis + " ms); charged as its fault"
-                    : "the driver did not allocate within " + allocBudgetMillis + " ms";
-            if (target.inCall()) {
-                target.fault(null, Faults.Call.INIT, why, null);
-                overBudget.accept(target, why);
+            if (e.settled()) {
+                return answeredLate(dev, qs);
             }
-            return failed(qs, old, target, t.allocated(), false, old == null ? QueueInfo.State.DOWN
-                    : QueueInfo.State.UNHEALTHY, "allocating memory on provider '" + target.name + "' failed: " + why
-                            + "; what it allocates late is freed");
+            return allocOverrun(qs, old, target, t, "");
         } catch (Throwable e) {
             closeLeftovers(qs);
             return failed(qs, old, target, t.allocated(), false, old == null ? QueueInfo.State.DOWN
@@ -100,11 +100,12 @@ final class QueueRestart {
         }
         qs.installed.clear();
         t.allocated();
-        boolean hitless = old != null && canSwap(dev, q);
+        boolean hitless = old != null && canSwap(dev, qs);
         QueueMemory previous;
+        QueueMemory mem = fresh;
         if (hitless) {
             try {
-                previous = dev.ops.swap(q, fresh);
+                previous = driverOp(qs, "swap", () -> dev.ops.swap(q, mem));
             } catch (Throwable e) {
                 memFree(dev, fresh);
                 return failed(qs, old, target, t.switched(), true, QueueInfo.State.UNHEALTHY,
@@ -112,14 +113,17 @@ final class QueueRestart {
             }
         } else {
             try {
-                previous = dev.ops.stop(q);
+                previous = driverOp(qs, "stop", () -> dev.ops.stop(q));
             } catch (Throwable e) {
                 memFree(dev, fresh);
                 return failed(qs, old, target, t.switched(), false, QueueInfo.State.UNHEALTHY,
                         "stopping the queue failed: " + message(e));
             }
             try {
-                dev.ops.start(q, fresh);
+                driverOp(qs, "start", () -> {
+                    dev.ops.start(q, mem);
+                    return null;
+                });
             } catch (Throwable e) {
                 return rollBack(dev, qs, old, target, fresh, previous, t,
                         "starting on provider '" + target.name + "' failed: " + message(e));
@@ -144,6 +148,83 @@ final class QueueRestart {
         return true;
     }
 
+    /**
+     * The driver's memory allocation under its budget: inline on the engine thread, which goes on
+     * without it if it overruns ({@link EngineThread#inline}); on a budget thread otherwise.
+     */
+    private QueueMemory allocate(Device dev, QueueState qs, GuardedProvider old, GuardedProvider target, Phases t)
+            throws Exception {
+        int q = qs.id.index();
+        String what = "memAlloc of " + qs.id + " onto provider '" + target.name + "'";
+        if (!thread.holds()) {
+            return budget.call(what, allocBudgetMillis, () -> dev.ops.memAlloc(q), late -> memFree(dev, late));
+        }
+        return thread.inline(what, allocBudgetMillis, () -> dev.ops.memAlloc(q), late -> memFree(dev, late), () -> {
+            qs.stuck = true;
+            allocOverrun(qs, old, target, t, "; the queue is left alone until its driver answers");
+        });
+    }
+
+    /** The allocation overran its budget: the queue stays on its memory, and the provider is charged if it was in a call. */
+    private boolean allocOverrun(QueueState qs, GuardedProvider old, GuardedProvider target, Phases t, String then) {
+        boolean providerCall = target.inCall();
+        String why = providerCall ? "provider '" + target.name + "' was still setting up or allocating after "
+                + allocBudgetMillis + " ms (expected: within " + allocBudgetMillis + " ms); charged as its fault"
+                : "the driver did not allocate within " + allocBudgetMillis + " ms";
+        if (providerCall) {
+            target.fault(null, Faults.Call.INIT, why, null);
+            overBudget.accept(target, why);
+        }
+        return failed(qs, old, target, t.allocated(), false, old == null ? QueueInfo.State.DOWN
+                : QueueInfo.State.UNHEALTHY, "allocating memory on provider '" + target.name + "' failed: " + why
+                        + "; what it allocates late is freed" + then);
+    }
+
+    /**
+     * The driver answered an allocation the engine went on without (its overrun was settled then,
+     * its late memory is being freed): the queue may be restarted again, and is reconciled with
+     * what was asked meanwhile; a device that went down meanwhile has it stopped now.
+     */
+    private boolean answeredLate(Device dev, QueueState qs) {
+        qs.stuck = false;
+        if (!dev.enabled && qs.current != null) {
+            shutDown(dev, qs);
+        }
+        thread.reconcileLater();
+        return false;
+    }
+
+    /**
+     * One of the driver's queue operations (canSwap, swap, stop, start) under the allocation's
+     * budget, inline on the engine thread. Past it the engine goes on without the queue, which is
+     * left alone until the driver answers; its answer, however late, is what happened to the queue,
+     * so the restart then goes on with it and the queue is reconciled with what was asked meanwhile.
+     */
+    private <T> T driverOp(QueueState qs, String op, Budget.Work<T> call) throws Exception {
+        if (!thread.holds()) {
+            return call.run();
+        }
+        try {
+            return thread.inline(op + " of " + qs.id, allocBudgetMillis, call, null, () -> driverOverrun(qs, op));
+        } finally {
+            if (qs.stuck) {
+                qs.stuck = false;
+                thread.reconcileLater();
+            }
+        }
+    }
+
+    /** Settles a queue operation past its budget, on the engine's new thread. */
+    private void driverOverrun(QueueState qs, String op) {
+        qs.stuck = true;
+        String why = "its driver did not answer " + op + " within " + allocBudgetMillis + " ms (expected: within "
+                + allocBudgetMillis + " ms); the queue is left alone until it does";
+        qs.set(QueueInfo.State.UNHEALTHY, why);
+        LOG.log(Level.WARNING, "queue {0}: {1}", qs.id, why);
+        GuardedProvider cur = qs.current;
+        changes.publish(Change.Kind.QUEUE_CHANGED, 0, qs.id, cur == null ? "" : cur.name, "UNHEALTHY: " + why);
+    }
+
     /** A first start is no restart; every later one is, whatever the queue started from. */
     private static void countStart(QueueState qs) {
         if (qs.startedOnce) {
@@ -153,9 +234,9 @@ final class QueueRestart {
     }
 
     /** Whether the driver can switch the running queue without stopping it; a driver that cannot say cannot. */
-    private static boolean canSwap(Device dev, int queue) {
+    private boolean canSwap(Device dev, QueueState qs) {
         try {
-            return dev.ops.canSwap(queue);
+            return driverOp(qs, "canSwap", () -> dev.ops.canSwap(qs.id.index()));
         } catch (Throwable t) {
             LOG.log(Level.WARNING, "{0}: canSwap failed: {1}", dev.name, message(t));
             return false;
@@ -172,7 +253,10 @@ final class QueueRestart {
                     why + "; it had no memory to fall back to");
         }
         try {
-            dev.ops.start(qs.id.index(), previous);
+            driverOp(qs, "start", () -> {
+                dev.ops.start(qs.id.index(), previous);
+                return null;
+            });
             countStart(qs);
             return failed(qs, old, target, t.switched(), false, QueueInfo.State.UNHEALTHY,
                     why + "; restarted on its previous memory");
@@ -263,8 +347,13 @@ final class QueueRestart {
      * or detach while consumers hold pages.
      */
     void shutDown(Device dev, QueueState qs) {
+        if (qs.stuck) {
+            LOG.log(Level.WARNING, "{0}: not stopped for link down yet: its driver has not answered its memory"
+                    + " allocation; stopped when it does", qs.id);
+            return;
+        }
         try {
-            QueueMemory m = dev.ops.stop(qs.id.index());
+            QueueMemory m = driverOp(qs, "stop", () -> dev.ops.stop(qs.id.index()));
             if (m != null) {
                 memFreeAndWait(dev, m);
             }

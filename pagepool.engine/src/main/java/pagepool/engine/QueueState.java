@@ -38,6 +38,11 @@ final class QueueState {
     volatile long restarts;
     /** Whether the queue ever started; engine thread only. */
     boolean startedOnce;
+    /**
+     * A call into the queue's driver overran its budget and the engine went on without it: no
+     * other restart or stop touches the queue until the driver answers. Engine thread only.
+     */
+    boolean stuck;
     /** What the driver reported, while the queue is failed. */
     volatile String driverFault;
     /** What a restart under way recovers from, said once the queue runs again; engine thread only. */

@@ -102,6 +102,9 @@ final class Reconciler {
     }
 
     void queue(Device d, QueueState qs) {
+        if (qs.stuck) {
+            return; // its driver has not answered an earlier call; reconciled when it does
+        }
         GuardedProvider want = desired(qs.id, d);
         GuardedProvider target = targetFor(qs, want);
         GuardedProvider cur = qs.current;

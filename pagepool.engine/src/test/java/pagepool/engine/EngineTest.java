@@ -119,6 +119,33 @@ class EngineTest {
     }
 
     @Test
+    void aDriverThatDoesNotAnswerASwapHasItsQueueLeftAloneAndItsLateAnswerTaken() throws InterruptedException {
+        engine.allocBudget(200);
+        add(new TestProvider("heap2"), false, -1, false);
+        dev.swaps = true;
+        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
+        dev.hanging.put("swap", driver);
+
+        BindingInfo b = engine.bind("fake0", List.of(1), "heap2", "t", -1, "", true);
+
+        assertEquals(0, dev.swapped.get(1), "answered while the driver is still in its swap");
+        assertTrue(b.state() != BindingInfo.State.APPLIED, b.toString());
+        assertEquals(QueueInfo.State.UNHEALTHY, queue(1).state());
+        assertEquals("its driver did not answer swap within 200 ms (expected: within 200 ms); the queue is left alone"
+                + " until it does", queue(1).message());
+        dev.hanging.remove("swap");
+        assertEquals(QueueInfo.State.OK, engine.restartQueue("fake0", 2).state(), "the engine goes on meanwhile");
+        assertEquals(0, dev.swapped.get(1));
+
+        driver.countDown();
+        await("the late swap is what happened: the queue runs on heap2", () -> "heap2".equals(queue(1).provider())
+                && queue(1).state() == QueueInfo.State.OK && engine.bindings().get(0).state() == BindingInfo.State.APPLIED);
+        assertEquals(1, dev.swapped.get(1));
+        await("its old memory freed", () -> poolsOf("heap").stream().filter(p -> p.state() == PoolInfo.State.ACTIVE)
+                .count() == 3);
+    }
+
+    @Test
     void thePoolsABundleLeftOpenAreClosedWhenItStopsAndDrainAsADetach() {
         PoolFactory careless = new PoolFactory(engine, 8);
         PagePool closed = careless.create(PoolParams.builder().build());
@@ -417,6 +444,28 @@ class EngineTest {
         assertTrue(provider("sleepy").faults().init() >= 1, "charged: " + provider("sleepy").faults());
         await("the late pool is freed, not orphaned", () -> sleepy.initsCompleted.get() == 1
                 && sleepy.destroys.get() == 1 && poolsOf("sleepy").isEmpty());
+        assertEquals(0, sleepy.pagesOut.get());
+    }
+
+    @Test
+    void whileAProviderHangsInItsInitTheEngineGoesOnWithoutItAndCatchesUpWhenItAnswers() throws InterruptedException {
+        engine.allocBudget(200);
+        TestProvider sleepy = slow("sleepy", 3_000, 0);
+        add(sleepy, false, -1, false);
+
+        BindingInfo b = engine.bind("fake0", List.of(1), "sleepy", "t", -1, "", true);
+
+        assertEquals(0, sleepy.initsCompleted.get(), "answered while the provider is still in its init");
+        assertEquals(BindingInfo.State.FAILED, b.state());
+        assertTrue(queue(1).message().endsWith("; the queue is left alone until its driver answers; it runs on 'heap'"
+                + " instead"), queue(1).message());
+        assertEquals(QueueInfo.State.OK, engine.restartQueue("fake0", 2).state(), "another queue restarts meanwhile");
+        assertTrue(engine.unbind(b.id(), null), "an unbind of the waiting queue is taken");
+        assertEquals(0, sleepy.initsCompleted.get(), "all of it while the provider was still in its init");
+
+        await("the late pool is freed and the queue reconciled with the unbind", () -> sleepy.initsCompleted.get() == 1
+                && sleepy.destroys.get() == 1 && poolsOf("sleepy").isEmpty() && queue(1).state() == QueueInfo.State.OK);
+        assertEquals("heap", queue(1).provider());
         assertEquals(0, sleepy.pagesOut.get());
     }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Supplier;
 
@@ -36,6 +37,8 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     final AtomicLongArray starts;
     final AtomicLongArray memAllocs;
     final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
+    /** Operations that wait for their latch before doing anything, as a driver that hangs. */
+    final Map<String, CountDownLatch> hanging = new ConcurrentHashMap<>();
     final String[] faults;
     volatile boolean headerSplit;
     /** Whether the driver offers make-before-break swaps; off: it only stops and starts. */
@@ -128,13 +131,27 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     }
 
     @Override
-    public synchronized QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
-        maybeFail("swap");
-        Memory old = running[queue];
-        running[queue] = (Memory) memory;
-        swapped.incrementAndGet(queue);
-        faults[queue] = null;
-        return old;
+    public QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
+        CountDownLatch hang = hanging.get("swap");
+        if (hang != null) {
+            // A driver that does not answer (outside the lock, so its other queues still do).
+            while (true) {
+                try {
+                    hang.await();
+                    break;
+                } catch (InterruptedException e) {
+                    // as a driver that ignores it
+                }
+            }
+        }
+        synchronized (this) {
+            maybeFail("swap");
+            Memory old = running[queue];
+            running[queue] = (Memory) memory;
+            swapped.incrementAndGet(queue);
+            faults[queue] = null;
+            return old;
+        }
     }
 
     @Override
