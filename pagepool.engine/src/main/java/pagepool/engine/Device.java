@@ -21,6 +21,11 @@ final class Device {
     volatile boolean enabled;
     /** Whether it is up as reported: changed last, once the queues are started or stopped. */
     volatile boolean up;
+    /**
+     * Its driver has not answered a health check within the budget: not asked again until it does
+     * (a new question each {@code health.millis} would strand a thread each). Engine thread only.
+     */
+    boolean healthOwed;
 
     Device(NetDevice dev, QueueMgmtOps ops, String name, int queueCount, boolean headerSplit, long bundleId,
             boolean up) {

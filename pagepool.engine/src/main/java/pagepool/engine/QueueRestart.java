@@ -214,6 +214,26 @@ final class QueueRestart {
         }
     }
 
+    /**
+     * A question to the device's driver (its health: administrative state, queue faults) under the
+     * same budget, inline; past it the device is not asked again until the driver answers, and the
+     * late answer is used.
+     */
+    <T> T deviceCall(Device d, String what, Budget.Work<T> call) throws Exception {
+        if (!thread.holds()) {
+            return call.run();
+        }
+        try {
+            return thread.inline(what + " of " + d.name, allocBudgetMillis, call, null, () -> {
+                d.healthOwed = true;
+                LOG.log(Level.WARNING, "{0}: its driver did not answer {1} within {2} ms; not asked again until it does",
+                        d.name, what, String.valueOf(allocBudgetMillis));
+            });
+        } finally {
+            d.healthOwed = false;
+        }
+    }
+
     /** Settles a queue operation past its budget, on the engine's new thread. */
     private void driverOverrun(QueueState qs, String op) {
         qs.stuck = true;

@@ -158,35 +158,54 @@ final class Reconciler {
      * @return whether anything changed that binding states derive from
      */
     boolean checkHealth(Device d, long now) {
+        if (d.healthOwed) {
+            return false;
+        }
+        Health h;
+        try {
+            h = restart.deviceCall(d, "its health check", () -> Health.of(d));
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "{0}: its health check failed: {1}", d.name, QueueRestart.message(e));
+            return false;
+        }
         boolean changed = false;
-        boolean up = Device.adminUp(d.dev);
+        boolean up = h.up();
         if (up != d.enabled) {
             if (up) {
                 linkUp(d);
             } else {
                 linkDown(d);
             }
-            changed = true;
+            return true; // the queues' faults were read before: the next check reads them afresh
         }
         if (!d.enabled) {
-            return changed;
+            return false;
         }
         for (int i = 0; i < d.queueCount; i++) {
             QueueState qs = devices.queue(new QueueId(d.name, i));
             if (qs != null) {
-                changed |= checkQueue(d, qs, now);
+                changed |= checkQueue(d, qs, h.faults()[i], now);
             }
         }
         return changed;
     }
 
-    private boolean checkQueue(Device d, QueueState qs, long now) {
-        String fault;
-        try {
-            fault = d.dev.queueFault(qs.id.index());
-        } catch (Throwable t) {
-            fault = Faults.describe("queueFault", t);
+    /** What the driver says of its device: its administrative state, and each queue's failure or null. */
+    private record Health(boolean up, String[] faults) {
+        static Health of(Device d) {
+            String[] faults = new String[d.queueCount];
+            for (int i = 0; i < faults.length; i++) {
+                try {
+                    faults[i] = d.dev.queueFault(i);
+                } catch (Throwable t) {
+                    faults[i] = Faults.describe("queueFault", t);
+                }
+            }
+            return new Health(Device.adminUp(d.dev), faults);
         }
+    }
+
+    private boolean checkQueue(Device d, QueueState qs, String fault, long now) {
         if (fault == null) {
             if (qs.driverFault == null) {
                 return false;

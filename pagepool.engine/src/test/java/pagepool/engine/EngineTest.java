@@ -146,6 +146,37 @@ class EngineTest {
     }
 
     @Test
+    void aDriverThatDoesNotAnswerItsHealthCheckIsNotAskedAgainUntilItDoes() throws InterruptedException {
+        engine.allocBudget(100);
+        java.util.Set<Thread> before = engineThreads();
+        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
+        dev.hanging.put("queueFault", driver);
+        await("a health check stuck in the driver, the engine on a new thread", () -> dev.hungIn != null
+                && newEngineThreads(before) == 1);
+
+        assertEquals(QueueInfo.State.OK, engine.restartQueue("fake0", 2).state(), "the engine goes on");
+        Thread.sleep(500); // five health intervals: were the driver asked again, each would strand a thread
+        assertEquals(1, newEngineThreads(before), "one engine thread, however many checks came due");
+        assertTrue(dev.hungIn.isAlive());
+
+        dev.faults[3] = "ring stalled";
+        dev.hanging.remove("queueFault");
+        driver.countDown();
+        await("the stuck thread ends, health checks resume and act on what the driver reports",
+                () -> !dev.hungIn.isAlive() && dev.starts.get(3) >= 2);
+        assertEquals(1, newEngineThreads(before));
+    }
+
+    private static java.util.Set<Thread> engineThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("pagepool-reconciler"))
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static long newEngineThreads(java.util.Set<Thread> before) {
+        return engineThreads().stream().filter(t -> !before.contains(t) && t.isAlive()).count();
+    }
+
+    @Test
     void thePoolsABundleLeftOpenAreClosedWhenItStopsAndDrainAsADetach() {
         PoolFactory careless = new PoolFactory(engine, 8);
         PagePool closed = careless.create(PoolParams.builder().build());

@@ -39,6 +39,8 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
     /** Operations that wait for their latch before doing anything, as a driver that hangs. */
     final Map<String, CountDownLatch> hanging = new ConcurrentHashMap<>();
+    /** The last thread that hung in one of them. */
+    volatile Thread hungIn;
     final String[] faults;
     volatile boolean headerSplit;
     /** Whether the driver offers make-before-break swaps; off: it only stops and starts. */
@@ -132,18 +134,7 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
 
     @Override
     public QueueMemory swap(int queue, QueueMemory memory) throws QueueOperationException {
-        CountDownLatch hang = hanging.get("swap");
-        if (hang != null) {
-            // A driver that does not answer (outside the lock, so its other queues still do).
-            while (true) {
-                try {
-                    hang.await();
-                    break;
-                } catch (InterruptedException e) {
-                    // as a driver that ignores it
-                }
-            }
-        }
+        hang("swap");
         synchronized (this) {
             maybeFail("swap");
             Memory old = running[queue];
@@ -166,8 +157,25 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
         }
     }
 
+    /** A driver that does not answer until told to (outside the lock, so its other calls still do). */
+    private void hang(String op) {
+        CountDownLatch hang = hanging.get(op);
+        if (hang != null) {
+            hungIn = Thread.currentThread();
+        }
+        while (hang != null) {
+            try {
+                hang.await();
+                return;
+            } catch (InterruptedException e) {
+                // as a driver that ignores it
+            }
+        }
+    }
+
     @Override
     public String queueFault(int queue) {
+        hang("queueFault");
         return faults[queue];
     }
 
