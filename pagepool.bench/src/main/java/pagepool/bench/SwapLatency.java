@@ -16,8 +16,10 @@ import pagepool.engine.RestartRecord;
  * traffic (10k packets/s per queue of 1500 bytes, as the runtime's sim0), and reports the restart
  * latency and the drops on the swapped queue and the others. With {@code --csv FILE} it also
  * writes each swap's times, for {@link SwapPlot}; with {@code --gap MICROS} the swaps come that far
- * apart instead of back to back (whose old memory is freed while the next swap runs). Run with
- * {@code ./bench swap [swaps] [--gap MICROS] [--csv FILE]}.
+ * apart instead of back to back (whose old memory is freed while the next swap runs). The first
+ * {@code --warmup N} swaps (20,000) are not measured: with only a hundred, the JIT's compiler
+ * threads still took ~40% of the two cores during the measured swaps, and their tail with it.
+ * Run with {@code ./bench swap [swaps] [--gap MICROS] [--warmup N] [--csv FILE]}.
  */
 public final class SwapLatency {
 
@@ -25,11 +27,14 @@ public final class SwapLatency {
         int swaps = 1000;
         Path csv = null;
         long gapMicros = 0;
+        int warmup = 20_000;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--csv") && i + 1 < args.length) {
                 csv = Path.of(args[++i]);
             } else if (args[i].equals("--gap") && i + 1 < args.length) {
                 gapMicros = Long.parseLong(args[++i]);
+            } else if (args[i].equals("--warmup") && i + 1 < args.length) {
+                warmup = Integer.parseInt(args[++i]);
             } else {
                 swaps = Integer.parseInt(args[i]);
             }
@@ -39,9 +44,9 @@ public final class SwapLatency {
             rig.addSecondHeap();
             RestartRecord[] last = new RestartRecord[1];
             rig.engine.onRestart(r -> last[0] = r);
-            // Warm up: traffic and the restart path.
+            // Warm up: traffic, and the restart path until the JIT is done with it.
             Thread.sleep(1000);
-            for (int i = 0; i < 100; i++) {
+            for (int i = 0; i < warmup; i++) {
                 swap(rig, i);
             }
             long[][] before = counters(rig);
