@@ -68,8 +68,9 @@ public final class NapiLoop implements Runnable {
          * NAPI context while it waits, and an operation may take it meanwhile on another thread.
          * Only for a wait that touches no queue's memory (a timed sleep does; an io_uring wait that
          * runs the kernel's receive does not). The driver's hooks a swap runs ({@code unusable},
-         * {@code swapping}) then run on the caller's thread, the engine's, with no call timeout
-         * around them: they must not block.
+         * {@code swapping}) then run on the caller's thread, the engine's, within the engine's
+         * budget for a queue operation: one that blocks past it has its queue left alone until
+         * it returns.
          */
         default boolean waitsApart() {
             return false;
