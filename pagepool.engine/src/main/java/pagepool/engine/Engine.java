@@ -112,10 +112,14 @@ final class Engine implements AutoCloseable {
         thread.event(() -> {
             GuardedProvider p;
             try {
-                p = GuardedProvider.of(provider, props, bundle);
-            } catch (IllegalArgumentException e) {
+                p = restart.ask("name and capabilities of provider service " + props.get(Constants.SERVICE_ID),
+                        () -> GuardedProvider.of(provider, props, bundle), () -> late("provider service "
+                                + props.get(Constants.SERVICE_ID) + " of bundle " + bundle));
+            } catch (Exception e) {
+                // GuardedProvider.of says what is wrong in an IllegalArgumentException; nothing else is expected.
                 refuse("provider " + props.get(Constants.SERVICE_ID), "provider service " + props.get(Constants.SERVICE_ID)
-                        + " of bundle " + bundle, e.getMessage());
+                        + " of bundle " + bundle, e instanceof IllegalArgumentException ? e.getMessage()
+                                : Faults.describe("name/capabilities", e));
                 return;
             }
             String taken = providers.claimConflict(p);
@@ -150,8 +154,9 @@ final class Engine implements AutoCloseable {
         thread.event(() -> {
             Device d;
             try {
-                d = new Device(dev, dev.queueOps(), dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle,
-                        Device.adminUp(dev));
+                d = restart.ask("the details of a network device of bundle " + bundle, () -> new Device(dev,
+                        dev.queueOps(), dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, Device.adminUp(dev)),
+                        () -> late("a network device of bundle " + bundle));
             } catch (Throwable t) {
                 String why = "network device " + dev.getClass().getName() + " is not taken: "
                         + Faults.describe("queueOps/name/rxQueueCount/headerSplit", t);
@@ -190,6 +195,12 @@ final class Engine implements AutoCloseable {
             reconciler.takeOver(d);
             checks.refreshStates();
         });
+    }
+
+    /** A service whose details did not come within the budget: the engine goes on, and takes it when they come. */
+    private static void late(String subject) {
+        LOG.log(Level.WARNING, "{0} did not say what it is within the budget: the engine goes on, and takes it if"
+                + " and when it does", subject);
     }
 
     /** A service not taken, listed until it goes ({@link #refusals}). */

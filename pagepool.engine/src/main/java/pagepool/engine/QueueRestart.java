@@ -220,11 +220,8 @@ final class QueueRestart {
      * late answer is used.
      */
     <T> T deviceCall(Device d, String what, Budget.Work<T> call) throws Exception {
-        if (!thread.holds()) {
-            return call.run();
-        }
         try {
-            return thread.inline(what + " of " + d.name, allocBudgetMillis, call, null, () -> {
+            return ask(what + " of " + d.name, call, () -> {
                 d.healthOwed = true;
                 LOG.log(Level.WARNING, "{0}: its driver did not answer {1} within {2} ms; not asked again until it does",
                         d.name, what, String.valueOf(allocBudgetMillis));
@@ -232,6 +229,18 @@ final class QueueRestart {
         } finally {
             d.healthOwed = false;
         }
+    }
+
+    /**
+     * A question to a plugin (a device's or provider's details when it registers) under the same
+     * budget, inline; past it the engine goes on, and the work that asked goes on with the late
+     * answer, in its turn ({@code abandoned} settles what must not wait).
+     */
+    <T> T ask(String what, Budget.Work<T> call, Runnable abandoned) throws Exception {
+        if (!thread.holds()) {
+            return call.run();
+        }
+        return thread.inline(what, allocBudgetMillis, call, null, abandoned);
     }
 
     /** Settles a queue operation past its budget, on the engine's new thread. */

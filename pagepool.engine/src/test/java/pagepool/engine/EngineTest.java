@@ -167,6 +167,26 @@ class EngineTest {
         assertEquals(1, newEngineThreads(before));
     }
 
+    @Test
+    void aDeviceSlowToSayItsNameHoldsNeitherItsServiceEventNorTheEngineAndIsTakenWhenItDoes() throws Exception {
+        engine.allocBudget(100);
+        FakeDevice slow = new FakeDevice("fake1", 2, new PoolFactory(engine, DRIVER + 1));
+        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
+        slow.hanging.put("name", driver);
+
+        Thread event = new Thread(() -> engine.addDevice(slow, DRIVER + 1));
+        event.start();
+        event.join(10_000);
+
+        assertTrue(!event.isAlive(), "the service event is answered while the driver has not said its name");
+        assertEquals(QueueInfo.State.OK, engine.restartQueue("fake0", 2).state(), "the engine goes on");
+        assertTrue(engine.devices().stream().noneMatch(d -> d.name().equals("fake1")));
+
+        driver.countDown();
+        await("taken once its driver answers, its queues started", () -> engine.queues().stream()
+                .filter(q -> q.queue().device().equals("fake1") && q.state() == QueueInfo.State.OK).count() == 2);
+    }
+
     private static java.util.Set<Thread> engineThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("pagepool-reconciler"))
                 .collect(java.util.stream.Collectors.toSet());

@@ -72,6 +72,7 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
 
     @Override
     public String name() {
+        hang("name");
         return name;
     }
 
