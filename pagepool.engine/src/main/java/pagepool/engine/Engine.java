@@ -64,6 +64,16 @@ final class Engine implements AutoCloseable {
     /** Subjects refused, by the device object or "provider <service id>": cleared when the service goes. */
     private final Map<Object, String> refusedBy = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile int faultLimit = 3;
+    /**
+     * Services (a device object, a provider's service id) whose registration waits for their
+     * answer, and those of them that went meanwhile: taken by no late answer. Engine thread only.
+     */
+    private final java.util.Set<NetDevice> askedDevices = java.util.Collections.newSetFromMap(
+            new java.util.IdentityHashMap<>()); // by identity: a driver's equals is its code
+    private final java.util.Set<NetDevice> devicesWentMeanwhile = java.util.Collections.newSetFromMap(
+            new java.util.IdentityHashMap<>());
+    private final java.util.Set<Object> askedProviders = new java.util.HashSet<>();
+    private final java.util.Set<Object> providersWentMeanwhile = new java.util.HashSet<>();
     private ScheduledFuture<?> healthCheck;
 
     /** @see PoolRegistry#PoolRegistry(long, long) */
@@ -110,7 +120,9 @@ final class Engine implements AutoCloseable {
     /** @param bundle the bundle that registered the provider, or -1 */
     void addProvider(MemoryProvider provider, Map<String, Object> props, long bundle) {
         thread.event(() -> {
+            Object serviceId = props.get(Constants.SERVICE_ID);
             GuardedProvider p;
+            askedProviders.add(serviceId);
             try {
                 p = restart.ask("name and capabilities of provider service " + props.get(Constants.SERVICE_ID),
                         () -> GuardedProvider.of(provider, props, bundle), () -> late("provider service "
@@ -120,6 +132,12 @@ final class Engine implements AutoCloseable {
                 refuse("provider " + props.get(Constants.SERVICE_ID), "provider service " + props.get(Constants.SERVICE_ID)
                         + " of bundle " + bundle, e instanceof IllegalArgumentException ? e.getMessage()
                                 : Faults.describe("name/capabilities", e));
+                return;
+            } finally {
+                askedProviders.remove(serviceId);
+            }
+            if (providersWentMeanwhile.remove(serviceId)) {
+                LOG.log(Level.WARNING, "provider service {0} went before it said what it is: not taken", serviceId);
                 return;
             }
             String taken = providers.claimConflict(p);
@@ -140,6 +158,9 @@ final class Engine implements AutoCloseable {
         // old pools drain.
         thread.event(() -> {
             Object id = props.get(Constants.SERVICE_ID);
+            if (askedProviders.contains(id)) {
+                providersWentMeanwhile.add(id);
+            }
             refusalGone("provider " + id);
             GuardedProvider gone = providers.remove(id instanceof Number n ? n.longValue() : -1);
             if (gone != null) {
@@ -153,6 +174,7 @@ final class Engine implements AutoCloseable {
     void addDevice(NetDevice dev, long bundle) {
         thread.event(() -> {
             Device d;
+            askedDevices.add(dev);
             try {
                 d = restart.ask("the details of a network device of bundle " + bundle, () -> new Device(dev,
                         dev.queueOps(), dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, Device.adminUp(dev)),
@@ -161,6 +183,13 @@ final class Engine implements AutoCloseable {
                 String why = "network device " + dev.getClass().getName() + " is not taken: "
                         + Faults.describe("queueOps/name/rxQueueCount/headerSplit", t);
                 refuse(dev, "device " + dev.getClass().getName() + " of bundle " + bundle, why);
+                return;
+            } finally {
+                askedDevices.remove(dev);
+            }
+            if (devicesWentMeanwhile.remove(dev)) {
+                LOG.log(Level.WARNING, "network device {0} of bundle {1} went before it said what it is: not taken",
+                        d.name, String.valueOf(bundle));
                 return;
             }
             String why = null;
@@ -227,6 +256,9 @@ final class Engine implements AutoCloseable {
 
     void removeDevice(NetDevice dev) {
         thread.event(() -> {
+            if (askedDevices.contains(dev)) {
+                devicesWentMeanwhile.add(dev);
+            }
             refusalGone(dev);
             Device next = devices.remove(dev);
             if (next != null) {

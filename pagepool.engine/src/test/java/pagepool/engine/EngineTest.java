@@ -187,6 +187,21 @@ class EngineTest {
                 .filter(q -> q.queue().device().equals("fake1") && q.state() == QueueInfo.State.OK).count() == 2);
     }
 
+    @Test
+    void aDeviceThatGoesBeforeItSaysItsNameIsNotTakenByItsLateAnswer() throws Exception {
+        engine.allocBudget(100);
+        FakeDevice slow = new FakeDevice("fake1", 2, new PoolFactory(engine, DRIVER + 1));
+        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
+        slow.hanging.put("name", driver);
+        engine.addDevice(slow, DRIVER + 1); // answered once the budget runs out
+        engine.removeDevice(slow);
+
+        driver.countDown();
+        await("the late answer came back", () -> slow.hungIn != null && !slow.hungIn.isAlive());
+        assertTrue(engine.devices().stream().noneMatch(d -> d.name().equals("fake1")), engine.devices().toString());
+        assertTrue(engine.queues().stream().noneMatch(q -> q.queue().device().equals("fake1")));
+    }
+
     private static java.util.Set<Thread> engineThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("pagepool-reconciler"))
                 .collect(java.util.stream.Collectors.toSet());
