@@ -49,8 +49,9 @@ final class Engine implements AutoCloseable {
     final ChangeFeed changes = new ChangeFeed();
     final MemoryBudget memory = new MemoryBudget();
     private final EngineThread thread = new EngineThread();
-    private final QueueRestart restart = new QueueRestart(changes, thread);
-    final Reconciler reconciler = new Reconciler(providers, devices, table, restart);
+    private final PluginCalls calls = new PluginCalls(thread);
+    private final QueueRestart restart = new QueueRestart(changes, calls, thread);
+    final Reconciler reconciler = new Reconciler(providers, devices, table, restart, calls);
     /**
      * Told of each service the engine does not take (a device or provider whose name or answers do
      * not pass), by subject, and again with a null message when that service goes: the OSGi
@@ -87,7 +88,8 @@ final class Engine implements AutoCloseable {
     /** How long a queue's memory allocation may take before its restart gives up; see {@link QueueRestart}. */
     void allocBudget(long millis) {
         Checks.atLeast("allocBudgetMillis", millis, 1);
-        restart.budgets(millis, Math.min(millis, 1_000), (p, what) -> thread.post("charging " + p, () -> {
+        calls.budgets(millis, Math.min(millis, 1_000));
+        restart.onOverBudget((p, what) -> thread.post("charging " + p, () -> {
             reconciler.providerFault(p, null, what, faultLimit);
             checks.refreshStates();
         }));
@@ -124,7 +126,7 @@ final class Engine implements AutoCloseable {
             GuardedProvider p;
             askedProviders.add(serviceId);
             try {
-                p = restart.ask("name and capabilities of provider service " + props.get(Constants.SERVICE_ID),
+                p = calls.ask("name and capabilities of provider service " + props.get(Constants.SERVICE_ID),
                         () -> GuardedProvider.of(provider, props, bundle), () -> late("provider service "
                                 + props.get(Constants.SERVICE_ID) + " of bundle " + bundle));
             } catch (Exception e) {
@@ -176,7 +178,7 @@ final class Engine implements AutoCloseable {
             Device d;
             askedDevices.add(dev);
             try {
-                d = restart.ask("the details of a network device of bundle " + bundle, () -> new Device(dev,
+                d = calls.ask("the details of a network device of bundle " + bundle, () -> new Device(dev,
                         dev.queueOps(), dev.name(), dev.rxQueueCount(), dev.headerSplit(), bundle, Device.adminUp(dev)),
                         () -> late("a network device of bundle " + bundle));
             } catch (Throwable t) {
@@ -605,7 +607,7 @@ final class Engine implements AutoCloseable {
     @Override
     public void close() {
         thread.close();
-        restart.budget.close();
+        calls.close();
         pools.close();
         changes.close();
     }

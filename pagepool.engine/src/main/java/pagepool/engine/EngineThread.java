@@ -2,14 +2,11 @@ package pagepool.engine;
 
 import java.lang.System.Logger.Level;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,14 +26,12 @@ import java.util.function.Supplier;
  * thread: the watchdog gives the turn to a new thread, which first settles the overrun (the
  * {@code abandoned} work of the call), then answers the waiting caller from the engine's state and
  * takes the next work. The stuck thread, once (if ever) the plugin answers, hands the late answer
- * to its clean-up, waits for the turn, finishes its work as over budget, and ends.
+ * to its clean-up (or keeps it, where it stays true however late), waits for the turn, finishes its
+ * work, and ends.
  */
 final class EngineThread implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(EngineThread.class.getName());
-    private static final int QUEUED = 0;
-    private static final int STARTED = 1;
-    private static final int TAKEN_BACK = 2;
     /** How often the watchdog looks: a call overruns its budget by at most this much before the engine goes on. */
     static final long WATCH_MILLIS = 20;
 
@@ -53,7 +48,7 @@ final class EngineThread implements AutoCloseable {
     /** The thread holding the turn outside a plugin call: work it asks for runs at once. */
     private volatile Thread holder;
     /** The caller's answer of the work the holder runs, if a caller waits for it. */
-    private volatile Answer<?> running;
+    private volatile EngineCall<?> running;
     /** Engine work after an overrun, once the call's own is done: the engine reconciles what the stuck work left. */
     private volatile Runnable afterOverrun = () -> { };
     private volatile boolean stopped;
@@ -97,6 +92,20 @@ final class EngineThread implements AutoCloseable {
         return stopped;
     }
 
+    /** The call the holder runs: set and cleared by it ({@link EngineCall#run}). */
+    void running(EngineCall<?> call, boolean started) {
+        if (started) {
+            running = call;
+        } else if (running == call) {
+            running = null;
+        }
+    }
+
+    /** A call taken back before it started: out of the queue. */
+    void remove(EngineCall<?> call) {
+        work.remove(call);
+    }
+
     /** Whether the calling thread holds the turn (runs engine work) and is not inside a plugin call. */
     boolean holds() {
         return Thread.currentThread() == holder;
@@ -137,7 +146,7 @@ final class EngineThread implements AutoCloseable {
             throw new IllegalStateException("the pagepool engine is stopped");
         }
         if (holds()) {
-            Answer<?> outer = running;
+            EngineCall<?> outer = running;
             running = null; // an answer from state asked for inside is not the outer caller's
             try {
                 return task.call();
@@ -149,7 +158,7 @@ final class EngineThread implements AutoCloseable {
                 running = outer;
             }
         }
-        Answer<T> a = new Answer<>(task);
+        EngineCall<T> a = new EngineCall<>(this, task, waitMillis);
         work.add(a);
         if (stopped && work.remove(a)) {
             throw new IllegalStateException("the pagepool engine is stopped");
@@ -163,7 +172,7 @@ final class EngineThread implements AutoCloseable {
      * answer once the overrun is settled, instead of waiting for the plugin.
      */
     <T> void answerFromState(Supplier<T> answer) {
-        Answer<?> a = running;
+        EngineCall<?> a = running;
         if (a != null && holds()) {
             a.fromState = answer;
         }
@@ -322,9 +331,8 @@ final class EngineThread implements AutoCloseable {
         java.util.List<Runnable> left = new java.util.ArrayList<>();
         work.drainTo(left);
         for (Runnable r : left) {
-            if (r instanceof Answer<?> a && a.phase.compareAndSet(QUEUED, TAKEN_BACK)) {
-                a.result.completeExceptionally(new IllegalStateException("the pagepool engine stopped before this"
-                        + " ran: nothing changed"));
+            if (r instanceof EngineCall<?> a) {
+                a.takeBack("the pagepool engine stopped before this ran: nothing changed");
             }
         }
         Thread w = worker;
@@ -344,10 +352,10 @@ final class EngineThread implements AutoCloseable {
         final long deadline;
         final Thread thread;
         final Runnable abandoned;
-        final Answer<?> answer;
+        final EngineCall<?> answer;
         private final AtomicInteger state = new AtomicInteger(RUNNING);
 
-        Inline(String what, long millis, Thread thread, Runnable abandoned, Answer<?> answer) {
+        Inline(String what, long millis, Thread thread, Runnable abandoned, EngineCall<?> answer) {
             this.what = what;
             this.millis = millis;
             this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
@@ -363,96 +371,5 @@ final class EngineThread implements AutoCloseable {
         boolean abandon() {
             return state.compareAndSet(RUNNING, ABANDONED);
         }
-    }
-
-    /** Work a caller waits for, and its answer. */
-    private final class Answer<T> implements Runnable {
-        private final Callable<T> task;
-        // Queued, then started or taken back: whichever comes first wins, so a call the caller gave
-        // up on before it started never runs.
-        private final AtomicInteger phase = new AtomicInteger(QUEUED);
-        private final CompletableFuture<T> result = new CompletableFuture<>();
-        volatile Supplier<?> fromState;
-
-        Answer(Callable<T> task) {
-            this.task = task;
-        }
-
-        @Override
-        public void run() {
-            if (!phase.compareAndSet(QUEUED, STARTED)) {
-                return;
-            }
-            running = this;
-            try {
-                result.complete(task.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            } finally {
-                if (running == this) {
-                    running = null;
-                }
-            }
-        }
-
-        /** Answers from the engine's state, or says the work is not finished, while it waits for a plugin. */
-        @SuppressWarnings("unchecked")
-        void answerNow(String why) {
-            Supplier<?> s = fromState;
-            if (s == null) {
-                result.completeExceptionally(new IllegalStateException("not finished yet: " + why + "; the engine"
-                        + " went on without it, and the rest takes effect when it answers (see the bindings and queues"
-                        + " lists)"));
-                return;
-            }
-            try {
-                result.complete((T) s.get());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        }
-
-        T await() {
-            try {
-                return result.get(waitMillis, TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                throw thrown(e);
-            } catch (TimeoutException e) {
-                return overdue();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the engine thread", e);
-            }
-        }
-
-        /**
-         * A call that waited its time. One that has not started is taken back, so the answer "it did
-         * not happen" is true; one that runs is waited for once more, then answered as not finished:
-         * a command never reports failure and then takes effect.
-         */
-        private T overdue() {
-            if (phase.compareAndSet(QUEUED, TAKEN_BACK)) {
-                work.remove(this);
-                throw new IllegalStateException("the engine thread was busy for " + waitMillis + " ms with earlier work:"
-                        + " nothing changed (expected: an engine that is not blocked; try again)");
-            }
-            try {
-                return result.get(waitMillis, TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                throw thrown(e);
-            } catch (TimeoutException e) {
-                throw new IllegalStateException("not finished yet after " + 2 * waitMillis + " ms: it is being applied"
-                        + " and takes effect when done (see the bindings and queues lists)");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the engine thread; the change is being"
-                        + " applied", e);
-            }
-        }
-    }
-
-    /** What the work threw, for its caller: as it was if unchecked, else wrapped. */
-    private static RuntimeException thrown(ExecutionException e) {
-        return e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
     }
 }

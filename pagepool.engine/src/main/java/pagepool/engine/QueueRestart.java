@@ -26,34 +26,24 @@ final class QueueRestart {
     private static final System.Logger LOG = System.getLogger(QueueRestart.class.getName());
 
     private volatile Consumer<RestartRecord> listener = r -> { };
-    /**
-     * How long a driver's memory allocation may take (it runs the provider's {@code init} and its
-     * first allocations) before the restart gives up on it and charges the provider.
-     */
-    private volatile long allocBudgetMillis = 5_000;
-    /** How long the engine waits for old memory to be freed before it goes on (the free goes on too). */
-    private volatile long freeBudgetMillis = 1_000;
     /** Told of a provider that ran over a budget, off the engine thread's current work. */
     private volatile java.util.function.BiConsumer<GuardedProvider, String> overBudget = (p, what) -> { };
     private final ChangeFeed changes;
     /** Every restart's time: pp:restarts and /metrics show the histogram. */
     final RestartHistogram histogram = new RestartHistogram();
-
-    /** The threads plugin calls run on, under their budgets. */
-    final Budget budget = new Budget();
-
-    /** The engine's thread: a memory allocation runs on it, inline, under its budget. */
+    /** Every call into the driver, and the frees, under their budgets. */
+    private final PluginCalls calls;
+    /** The engine's thread: reconciles what an overrun left once the driver answers. */
     private final EngineThread thread;
 
-    QueueRestart(ChangeFeed changes, EngineThread thread) {
+    QueueRestart(ChangeFeed changes, PluginCalls calls, EngineThread thread) {
         this.changes = changes;
+        this.calls = calls;
         this.thread = thread;
     }
 
-    /** @see #allocBudgetMillis */
-    void budgets(long allocMillis, long freeMillis, java.util.function.BiConsumer<GuardedProvider, String> charge) {
-        this.allocBudgetMillis = allocMillis;
-        this.freeBudgetMillis = freeMillis;
+    /** Who is told of a provider charged for running over a budget. */
+    void onOverBudget(java.util.function.BiConsumer<GuardedProvider, String> charge) {
         this.overBudget = charge;
     }
 
@@ -75,7 +65,7 @@ final class QueueRestart {
         int q = qs.id.index();
         GuardedProvider old = qs.current;
         long faultsBefore = target.faults.total();
-        Phases t = new Phases(dev, q);
+        RestartPhases t = new RestartPhases(dev, q);
         QueueMemory fresh;
         qs.installed.clear();
         qs.installing = target;
@@ -152,22 +142,20 @@ final class QueueRestart {
      * The driver's memory allocation under its budget: inline on the engine thread, which goes on
      * without it if it overruns ({@link EngineThread#inline}); on a budget thread otherwise.
      */
-    private QueueMemory allocate(Device dev, QueueState qs, GuardedProvider old, GuardedProvider target, Phases t)
+    private QueueMemory allocate(Device dev, QueueState qs, GuardedProvider old, GuardedProvider target, RestartPhases t)
             throws Exception {
         int q = qs.id.index();
-        String what = "memAlloc of " + qs.id + " onto provider '" + target.name + "'";
-        if (!thread.holds()) {
-            return budget.call(what, allocBudgetMillis, () -> dev.ops.memAlloc(q), late -> memFree(dev, late));
-        }
-        return thread.inline(what, allocBudgetMillis, () -> dev.ops.memAlloc(q), late -> memFree(dev, late), () -> {
+        return calls.call("memAlloc of " + qs.id + " onto provider '" + target.name + "'", () -> dev.ops.memAlloc(q),
+                late -> memFree(dev, late), () -> {
             qs.stuck = true;
             allocOverrun(qs, old, target, t, "; the queue is left alone until its driver answers");
         });
     }
 
     /** The allocation overran its budget: the queue stays on its memory, and the provider is charged if it was in a call. */
-    private boolean allocOverrun(QueueState qs, GuardedProvider old, GuardedProvider target, Phases t, String then) {
+    private boolean allocOverrun(QueueState qs, GuardedProvider old, GuardedProvider target, RestartPhases t, String then) {
         boolean providerCall = target.inCall();
+        long allocBudgetMillis = calls.millis();
         String why = providerCall ? "provider '" + target.name + "' was still setting up or allocating after "
                 + allocBudgetMillis + " ms (expected: within " + allocBudgetMillis + " ms); charged as its fault"
                 : "the driver did not allocate within " + allocBudgetMillis + " ms";
@@ -201,11 +189,8 @@ final class QueueRestart {
      * so the restart then goes on with it and the queue is reconciled with what was asked meanwhile.
      */
     private <T> T driverOp(QueueState qs, String op, Budget.Work<T> call) throws Exception {
-        if (!thread.holds()) {
-            return call.run();
-        }
         try {
-            return thread.inline(op + " of " + qs.id, allocBudgetMillis, call, null, () -> driverOverrun(qs, op));
+            return calls.ask(op + " of " + qs.id, call, () -> driverOverrun(qs, op));
         } finally {
             if (qs.stuck) {
                 qs.stuck = false;
@@ -214,40 +199,12 @@ final class QueueRestart {
         }
     }
 
-    /**
-     * A question to the device's driver (its health: administrative state, queue faults) under the
-     * same budget, inline; past it the device is not asked again until the driver answers, and the
-     * late answer is used.
-     */
-    <T> T deviceCall(Device d, String what, Budget.Work<T> call) throws Exception {
-        try {
-            return ask(what + " of " + d.name, call, () -> {
-                d.healthOwed = true;
-                LOG.log(Level.WARNING, "{0}: its driver did not answer {1} within {2} ms; not asked again until it does",
-                        d.name, what, String.valueOf(allocBudgetMillis));
-            });
-        } finally {
-            d.healthOwed = false;
-        }
-    }
-
-    /**
-     * A question to a plugin (a device's or provider's details when it registers) under the same
-     * budget, inline; past it the engine goes on, and the work that asked goes on with the late
-     * answer, in its turn ({@code abandoned} settles what must not wait).
-     */
-    <T> T ask(String what, Budget.Work<T> call, Runnable abandoned) throws Exception {
-        if (!thread.holds()) {
-            return call.run();
-        }
-        return thread.inline(what, allocBudgetMillis, call, null, abandoned);
-    }
-
     /** Settles a queue operation past its budget, on the engine's new thread. */
     private void driverOverrun(QueueState qs, String op) {
         qs.stuck = true;
-        String why = "its driver did not answer " + op + " within " + allocBudgetMillis + " ms (expected: within "
-                + allocBudgetMillis + " ms); the queue is left alone until it does";
+        long millis = calls.millis();
+        String why = "its driver did not answer " + op + " within " + millis + " ms (expected: within " + millis
+                + " ms); the queue is left alone until it does";
         qs.set(QueueInfo.State.UNHEALTHY, why);
         LOG.log(Level.WARNING, "queue {0}: {1}", qs.id, why);
         GuardedProvider cur = qs.current;
@@ -274,7 +231,7 @@ final class QueueRestart {
 
     /** The start on new memory failed: start again on the previous memory, if there was any. */
     private boolean rollBack(Device dev, QueueState qs, GuardedProvider old, GuardedProvider target, QueueMemory fresh,
-            QueueMemory previous, Phases t, String why) {
+            QueueMemory previous, RestartPhases t, String why) {
         memFree(dev, fresh);
         if (previous == null) {
             qs.lost();
@@ -297,7 +254,7 @@ final class QueueRestart {
         }
     }
 
-    private boolean failed(QueueState qs, GuardedProvider old, GuardedProvider target, Phases t, boolean hitless,
+    private boolean failed(QueueState qs, GuardedProvider old, GuardedProvider target, RestartPhases t, boolean hitless,
             QueueInfo.State state, String why) {
         qs.failedOnto(target, state, why);
         GuardedProvider now = qs.current;
@@ -305,70 +262,6 @@ final class QueueRestart {
                 + target.name + "' failed: " + why);
         report(t.record(qs.id, old, target, false, hitless, why));
         return false;
-    }
-
-    /** When each phase of one restart ended; and its JFR event, when recording. */
-    private static final class Phases {
-        private final Device dev;
-        private final int index;
-        private final PoolEvents.QueueRestart event = new PoolEvents.QueueRestart();
-        private final long dropsBefore;
-        private final long start = System.nanoTime();
-        private long allocated;
-        private long switched;
-
-        Phases(Device dev, int index) {
-            this.dev = dev;
-            this.index = index;
-            this.dropsBefore = event.isEnabled() ? drops(dev, index) : -1;
-            event.begin();
-        }
-
-        Phases allocated() {
-            allocated = System.nanoTime();
-            return this;
-        }
-
-        Phases switched() {
-            switched = System.nanoTime();
-            return this;
-        }
-
-        RestartRecord record(QueueId queue, GuardedProvider from, GuardedProvider to, boolean done, boolean hitless,
-                String failure) {
-            long now = System.nanoTime();
-            long a = allocated == 0 ? now : allocated;
-            long s = switched == 0 ? a : switched;
-            RestartRecord r = new RestartRecord(queue, name(from), to.name, done, hitless, failure, a - start, s - a,
-                    now - s);
-            event.end();
-            if (event.shouldCommit()) {
-                event.device = queue.device();
-                event.queue = queue.index();
-                event.fromProvider = r.from();
-                event.toProvider = r.to();
-                event.done = done;
-                event.hitless = hitless;
-                event.failure = failure;
-                event.allocNanos = r.allocNanos();
-                event.switchNanos = r.switchNanos();
-                event.freeNanos = r.freeNanos();
-                long after = dropsBefore < 0 ? -1 : drops(dev, index);
-                event.dropped = after < 0 ? -1 : after - dropsBefore;
-                event.commit();
-            }
-            return r;
-        }
-    }
-
-    /** The driver's drops counter of the queue, or -1 when it has none or its stats fail. */
-    private static long drops(Device dev, int queue) {
-        try {
-            Long d = dev.dev.queueStats(queue).get("drops");
-            return d == null ? -1 : d;
-        } catch (Throwable t) {
-            return -1;
-        }
     }
 
     /**
@@ -419,9 +312,6 @@ final class QueueRestart {
         return TimeUnit.NANOSECONDS.toMicros(nanos);
     }
 
-    private static String name(GuardedProvider p) {
-        return p == null ? "" : p.name;
-    }
 
     /** Pools the driver made for memory it then failed to allocate, and left open. */
     private static void closeLeftovers(QueueState qs) {
@@ -445,23 +335,20 @@ final class QueueRestart {
      * destroys a pool in the background: {@code page_pool_release_retry}).
      */
     private void memFree(Device dev, QueueMemory memory) {
-        budget.later("memFree on " + dev.name, () -> dev.ops.memFree(memory));
+        calls.later("memFree on " + dev.name, () -> dev.ops.memFree(memory));
     }
 
     /**
-     * Frees a stopped queue's memory and waits up to {@link #freeBudgetMillis} for it: whoever
+     * Frees a stopped queue's memory and waits up to the free budget (1 s) for it: whoever
      * sees a device down finds its rings freed, unless the provider takes its pages back slowly
      * (then the free goes on by itself).
      */
     private void memFreeAndWait(Device dev, QueueMemory memory) {
         try {
-            budget.call("memFree on " + dev.name, freeBudgetMillis, () -> {
-                dev.ops.memFree(memory);
-                return null;
-            }, none -> { });
+            calls.andWait("memFree on " + dev.name, () -> dev.ops.memFree(memory));
         } catch (Budget.OverBudgetException e) {
             LOG.log(Level.WARNING, "{0}: freeing a stopped queue''s memory takes over {1} ms (its provider takes back"
-                    + " pages slowly); it goes on without the engine", dev.name, String.valueOf(freeBudgetMillis));
+                    + " pages slowly); it goes on without the engine", dev.name, String.valueOf(calls.freeMillis()));
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "{0}: memFree failed: {1}", dev.name, message(t));
         }

@@ -28,12 +28,15 @@ final class Reconciler {
     private final Devices devices;
     private final BindingTable table;
     private final QueueRestart restart;
+    private final PluginCalls calls;
 
-    Reconciler(ProviderRegistry providers, Devices devices, BindingTable table, QueueRestart restart) {
+    Reconciler(ProviderRegistry providers, Devices devices, BindingTable table, QueueRestart restart,
+            PluginCalls calls) {
         this.providers = providers;
         this.devices = devices;
         this.table = table;
         this.restart = restart;
+        this.calls = calls;
     }
 
     // ---- what a queue should run on --------------------------------------------------------------
@@ -163,10 +166,17 @@ final class Reconciler {
         }
         Health h;
         try {
-            h = restart.deviceCall(d, "its health check", () -> Health.of(d));
+            // Past the budget, not asked again until it answers: a new question each interval would strand a thread each.
+            h = calls.ask("the health check of " + d.name, () -> Health.of(d), () -> {
+                d.healthOwed = true;
+                LOG.log(Level.WARNING, "{0}: its driver did not answer its health check within {1} ms; not asked again"
+                        + " until it does", d.name, String.valueOf(calls.millis()));
+            });
         } catch (Exception e) {
             LOG.log(Level.WARNING, "{0}: its health check failed: {1}", d.name, QueueRestart.message(e));
             return false;
+        } finally {
+            d.healthOwed = false;
         }
         boolean changed = false;
         boolean up = h.up();

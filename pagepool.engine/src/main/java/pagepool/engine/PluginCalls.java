@@ -1,0 +1,88 @@
+package pagepool.engine;
+
+import java.util.function.Consumer;
+
+/**
+ * How the engine calls plugins (drivers, providers) from its thread: inline, under one budget
+ * ({@code alloc.budget.millis}) that the engine thread's watchdog keeps ({@link EngineThread#inline});
+ * and frees of old memory on a budget thread of their own ({@link Budget}), so nothing the engine
+ * does next waits for a provider taking its pages back.
+ */
+final class PluginCalls implements AutoCloseable {
+
+    private final EngineThread thread;
+    /** The threads frees run on (and an allocation asked for off the engine thread). */
+    private final Budget budget = new Budget();
+    /** How long a call from the engine thread may take before the engine goes on without it. */
+    private volatile long millis = 5_000;
+    /** How long the engine waits for a stopped queue's memory to be freed before it goes on (the free goes on too). */
+    private volatile long freeMillis = 1_000;
+
+    PluginCalls(EngineThread thread) {
+        this.thread = thread;
+    }
+
+    void budgets(long callMillis, long freeMillis) {
+        this.millis = callMillis;
+        this.freeMillis = freeMillis;
+    }
+
+    long millis() {
+        return millis;
+    }
+
+    /**
+     * A call whose late answer the engine no longer wants (memory allocated too late): inline on
+     * the engine thread, on a budget thread from any other.
+     *
+     * @param late takes the answer that came after the budget
+     * @param abandoned settles an overrun on the engine's new thread (inline only)
+     * @throws Budget.OverBudgetException past the budget; {@link Budget.OverBudgetException#settled()}
+     *     when {@code abandoned} ran
+     */
+    <T> T call(String what, Budget.Work<T> call, Consumer<? super T> late, Runnable abandoned) throws Exception {
+        if (!thread.holds()) {
+            return budget.call(what, millis, call, late);
+        }
+        return thread.inline(what, millis, call, late, abandoned);
+    }
+
+    /**
+     * A call whose answer stays true however late it comes (a queue operation the driver carried
+     * out, a device's details): inline on the engine thread, which goes on without it past the
+     * budget ({@code abandoned} settles what must not wait), and the work that made it goes on
+     * with the late answer, in its turn. From another thread it is simply called.
+     */
+    <T> T ask(String what, Budget.Work<T> call, Runnable abandoned) throws Exception {
+        if (!thread.holds()) {
+            return call.run();
+        }
+        return thread.inline(what, millis, call, null, abandoned);
+    }
+
+    /** Runs a call on a budget thread without waiting; what it throws is logged. */
+    void later(String what, Runnable work) {
+        budget.later(what, work);
+    }
+
+    /**
+     * Runs a call on a budget thread and waits up to the free budget for it.
+     *
+     * @throws Budget.OverBudgetException when it did not finish in time (it goes on)
+     */
+    void andWait(String what, Runnable work) throws Exception {
+        budget.call(what, freeMillis, () -> {
+            work.run();
+            return null;
+        }, none -> { });
+    }
+
+    long freeMillis() {
+        return freeMillis;
+    }
+
+    @Override
+    public void close() {
+        budget.close();
+    }
+}
