@@ -32,7 +32,9 @@ import pagepool.engine.BindingTable.Binding;
  * <li>{@link PoolRegistry}: every pool, and the retry that drains detached ones;</li>
  * <li>{@link ProviderRegistry} and {@link Devices}: what is present, and each queue's state;</li>
  * <li>{@link BindingTable} and {@link BindingChecks}: what operators and configuration asked for;</li>
- * <li>{@link Reconciler} and {@link QueueRestart}: which queues restart, and the restart itself.</li>
+ * <li>{@link Reconciler} and {@link QueueRestart}: which queues restart, and the restart itself;</li>
+ * <li>{@link EngineThread} and {@link PluginCalls}: the engine's turn, and every call into a plugin
+ * under its budget.</li>
  * </ul>
  * The OSGi components ({@link EngineComponent}, {@link PoolFactory}, {@link BindingsComponent},
  * {@link DeviceTracker}, {@link ConfiguredBinding}) and {@link StandaloneEngine} drive it.
