@@ -217,8 +217,7 @@ final class EngineThread implements AutoCloseable {
         if (late == null) {
             // The late answer is the truth (a queue that did switch): the work goes on with it, in its turn.
             LOG.log(Level.WARNING, "{0} answered after its budget ran out; the work goes on with its answer", what);
-            turn.acquireUninterruptibly();
-            holder = me;
+            resume(me, what);
             return answer(what, v, thrown);
         }
         if (thrown != null) {
@@ -231,9 +230,20 @@ final class EngineThread implements AutoCloseable {
                 LOG.log(Level.ERROR, "cleaning up the late answer of " + what + " failed", t);
             }
         }
+        resume(me, what);
+        throw Budget.OverBudgetException.settled(what + " did not answer within " + millis + " ms");
+    }
+
+    /**
+     * Back from a late plugin call: waits for the turn. If the engine stopped meanwhile, the work
+     * ends here (holding the turn, which the work loop gives back as it unwinds).
+     */
+    private void resume(Thread me, String what) {
         turn.acquireUninterruptibly();
         holder = me;
-        throw Budget.OverBudgetException.settled(what + " did not answer within " + millis + " ms");
+        if (stopped) {
+            throw new IllegalStateException("the pagepool engine stopped while " + what + " was under way");
+        }
     }
 
     private static <T> T answer(String what, T v, Throwable thrown) throws Exception {

@@ -140,6 +140,30 @@ class EngineThreadTest {
         }
     }
 
+    @Test
+    void aThreadBackFromAPluginAfterTheEngineStoppedDoesNoMoreEngineWork() throws Exception {
+        CountDownLatch plugin = new CountDownLatch(1);
+        AtomicReference<String> after = new AtomicReference<>();
+        EngineThread thread = new EngineThread(10_000);
+        thread.post("work that calls a hanging plugin", () -> {
+            try {
+                thread.inline("a hanging call", 100, () -> {
+                    plugin.await();
+                    return "late";
+                }, null, () -> { });
+                after.set("went on with its late answer");
+            } catch (Exception e) {
+                after.set(e.getMessage());
+            }
+        });
+        assertEquals("served", thread.call(() -> "served"), "the engine went on without it");
+        thread.close();
+
+        plugin.countDown();
+        await("the stuck thread is back", () -> after.get() != null);
+        assertEquals("the pagepool engine stopped while a hanging call was under way", after.get());
+    }
+
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean()) {
