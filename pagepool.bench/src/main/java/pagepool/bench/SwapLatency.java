@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import pagepool.api.binding.BindingInfo;
+import pagepool.api.binding.PoolBindings;
 import pagepool.driver.sim.SimSettings;
 import pagepool.engine.RestartRecord;
 
@@ -106,17 +107,22 @@ public final class SwapLatency {
     }
 
     private static void swap(BenchRig rig, int i) {
+        swap(rig.bindings, "sim0", i);
+    }
+
+    /** Swap {@code i}: queue 0 of {@code device} onto heap2 (even), back to the default heap (odd). */
+    static void swap(PoolBindings bindings, String device, int i) {
         if (i % 2 == 0) {
-            BindingInfo b = rig.bindings.bind("sim0", List.of(0), "heap2");
+            BindingInfo b = bindings.bind(device, List.of(0), "heap2");
             if (b.state() != BindingInfo.State.APPLIED) {
                 throw new IllegalStateException("swap " + i + ": " + b);
             }
         } else {
-            rig.bindings.unbind("sim0", List.of(0));
+            bindings.unbind(device, List.of(0));
         }
     }
 
-    private static void report(String what, long[] nanos) {
+    static void report(String what, long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
         System.out.printf("%-42s p50 %7.1f us  p99 %7.1f us  max %7.1f us%n", what, s[s.length / 2] / 1e3,
