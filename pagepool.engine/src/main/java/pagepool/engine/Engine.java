@@ -128,14 +128,13 @@ final class Engine implements AutoCloseable {
             GuardedProvider p;
             askedProviders.add(serviceId);
             try {
-                p = calls.ask("name and capabilities of provider service " + props.get(Constants.SERVICE_ID),
-                        () -> GuardedProvider.of(provider, props, bundle), () -> late("provider service "
-                                + props.get(Constants.SERVICE_ID) + " of bundle " + bundle));
+                p = calls.ask("name and capabilities of provider service " + serviceId,
+                        () -> GuardedProvider.of(provider, props, bundle), () -> late("provider service " + serviceId
+                                + " of bundle " + bundle));
             } catch (Exception e) {
                 // GuardedProvider.of says what is wrong in an IllegalArgumentException; nothing else is expected.
-                refuse("provider " + props.get(Constants.SERVICE_ID), "provider service " + props.get(Constants.SERVICE_ID)
-                        + " of bundle " + bundle, e instanceof IllegalArgumentException ? e.getMessage()
-                                : Faults.describe("name/capabilities", e));
+                refuse("provider " + serviceId, "provider service " + serviceId + " of bundle " + bundle,
+                        e instanceof IllegalArgumentException ? e.getMessage() : Faults.describe("name/capabilities", e));
                 return;
             } finally {
                 askedProviders.remove(serviceId);

@@ -199,6 +199,10 @@ final class EngineThread implements AutoCloseable {
         if (holder != me) {
             throw new IllegalStateException(what + ": a plugin call inline must be made by the engine thread");
         }
+        if (stopped) {
+            // Work finishing after the engine stopped (a thread back from a late call) calls no more plugins.
+            throw new IllegalStateException("the pagepool engine is stopped: " + what + " not made");
+        }
         Inline c = new Inline(what, millis, me, abandoned, running);
         holder = null; // the engine is not inside the plugin: what it asks of the engine waits its turn
         inCall.set(c);
