@@ -26,6 +26,11 @@ final class Device {
      * (a new question each {@code health.millis} would strand a thread each). Engine thread only.
      */
     boolean healthOwed;
+    /**
+     * Unregistered: its driver is not called again. Work that outlived it (a thread back from a
+     * late plugin call, finishing a loop over its queues) sees this. Engine thread only.
+     */
+    boolean gone;
 
     Device(NetDevice dev, QueueMgmtOps ops, String name, int queueCount, boolean headerSplit, long bundleId,
             boolean up) {

@@ -59,6 +59,7 @@ final class Devices {
         if (d == null || !byName.remove(d.name, d)) {
             return null;
         }
+        d.gone = true;
         String name = d.name;
         queues.keySet().removeIf(q -> q.device().equals(name));
         for (Device w : waiting) {

@@ -59,8 +59,8 @@ final class QueueRestart {
      * @return whether the queue runs on {@code target} now
      */
     boolean restart(Device dev, QueueState qs, GuardedProvider target, GuardedProvider want) {
-        if (qs.stuck) {
-            return false; // its driver has not answered an earlier call: left alone until it does
+        if (qs.stuck || dev.gone) {
+            return false; // its driver has not answered an earlier call (left alone until it does), or is gone
         }
         int q = qs.id.index();
         GuardedProvider old = qs.current;
@@ -269,6 +269,9 @@ final class QueueRestart {
      * or detach while consumers hold pages.
      */
     void shutDown(Device dev, QueueState qs) {
+        if (dev.gone) {
+            return; // its driver went with its queues
+        }
         if (qs.stuck) {
             LOG.log(Level.WARNING, "{0}: not stopped for link down yet: its driver has not answered its memory"
                     + " allocation; stopped when it does", qs.id);

@@ -161,7 +161,7 @@ final class Reconciler {
      * @return whether anything changed that binding states derive from
      */
     boolean checkHealth(Device d, long now) {
-        if (d.healthOwed) {
+        if (d.healthOwed || d.gone) {
             return false;
         }
         Health h;

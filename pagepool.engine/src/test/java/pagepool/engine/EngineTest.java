@@ -200,6 +200,26 @@ class EngineTest {
         assertTrue(engine.queues().stream().noneMatch(q -> q.queue().device().equals("fake1")));
     }
 
+    @Test
+    void workThatOutlivesItsDeviceCallsItsDriverNoMore() throws Exception {
+        engine.allocBudget(100);
+        add(new TestProvider("heap2"), false, -1, false);
+        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
+        dev.hanging.put("memAlloc", driver);
+        Thread bind = new Thread(() -> engine.bind("fake0", List.of(0, 1, 2, 3), "heap2", "t", -1, "", true));
+        bind.start();
+        await("queue 0's allocation stuck in the driver", () -> dev.hungIn != null);
+        dev.hanging.remove("memAlloc");
+        bind.join(10_000); // answered once the budget ran out
+        engine.removeDevice(dev);
+        long before = dev.memAllocs.get(1) + dev.memAllocs.get(2) + dev.memAllocs.get(3);
+
+        driver.countDown(); // the stuck thread goes on with the loop over fake0's queues it was in
+        await("the stuck thread ends", () -> !dev.hungIn.isAlive());
+        assertEquals(before, dev.memAllocs.get(1) + dev.memAllocs.get(2) + dev.memAllocs.get(3),
+                "no allocation asked of a device that is gone");
+    }
+
     /** A device of another bundle whose driver does not say its name until {@code driver} opens. */
     private FakeDevice slowToSayItsName(String name, java.util.concurrent.CountDownLatch driver) {
         FakeDevice slow = new FakeDevice(name, 2, new PoolFactory(engine, DRIVER + 1));

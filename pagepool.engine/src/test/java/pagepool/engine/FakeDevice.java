@@ -97,6 +97,7 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     @Override
     public QueueMemory memAlloc(int queue) throws QueueOperationException {
         memAllocs.incrementAndGet(queue);
+        hang("memAlloc");
         maybeFail("memAlloc");
         PagePool pool = pools.create(PoolParams.builder().flags(PoolParams.DMA_MAP).queue(name, queue).build());
         List<Netmem> ring = new ArrayList<>();
