@@ -36,7 +36,9 @@ import pagepool.api.queue.QueueDebug;
  * error logged but the injected faults.
  *
  * <p>The build runs {@value #DEFAULT_SWAPS} swaps; {@code ./bench soak} runs 10,000
- * ({@code -Dpagepool.soak.swaps}) with faultmem's slow inits at a full second.
+ * ({@code -Dpagepool.soak.swaps}) with faultmem's slow inits at a full second. With
+ * {@code -Dpagepool.soak.alloc.budget.millis} below the init delay, every slow init overruns the
+ * engine's budget: the engine goes on without it on a new thread, and the late pool is freed.
  */
 public class SoakIT extends PagepoolTestBase {
 
@@ -140,6 +142,13 @@ public class SoakIT extends PagepoolTestBase {
         f.put("release.slow.probability", 0.0002d); // time: over its budget, charged
         f.put("alloc.lie.probability", 0.0005d); // lies: a negative page count, charged
         faults.update(f);
+        long allocBudget = Long.getLong("pagepool.soak.alloc.budget.millis", 5_000);
+        if (allocBudget != 5_000) {
+            org.osgi.service.cm.Configuration engine = configAdmin.getConfiguration("pagepool.engine", "?");
+            Dictionary<String, Object> e = engine.getProperties() != null ? engine.getProperties() : new Hashtable<>();
+            e.put("alloc.budget.millis", allocBudget);
+            engine.update(e);
+        }
         org.osgi.service.cm.Configuration sim0 = device("sim0", Map.of("rx.queues", 4, "ring.size", 256, "rate.pps",
                 10_000L, "socket.fraction", 0.5d, "hold.micros", 1_000L));
         org.osgi.service.cm.Configuration sim1 = device("sim1", Map.of("rx.queues", 100, "ring.size", 64, "rate.pps",
