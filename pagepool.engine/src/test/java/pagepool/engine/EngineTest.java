@@ -133,7 +133,6 @@ class EngineTest {
         assertEquals(QueueInfo.State.UNHEALTHY, queue(1).state());
         assertEquals("its driver did not answer swap within 200 ms (expected: within 200 ms); the queue is left alone"
                 + " until it does", queue(1).message());
-        dev.hanging.remove("swap");
         assertEquals(QueueInfo.State.OK, engine.restartQueue("fake0", 2).state(), "the engine goes on meanwhile");
         assertEquals(0, dev.swapped.get(1));
 
@@ -160,7 +159,6 @@ class EngineTest {
         assertTrue(dev.hungIn.isAlive());
 
         dev.faults[3] = "ring stalled";
-        dev.hanging.remove("queueFault");
         driver.countDown();
         await("the stuck thread ends, health checks resume and act on what the driver reports",
                 () -> !dev.hungIn.isAlive() && dev.starts.get(3) >= 2);
@@ -209,7 +207,6 @@ class EngineTest {
         Thread bind = new Thread(() -> engine.bind("fake0", List.of(0, 1, 2, 3), "heap2", "t", -1, "", true));
         bind.start();
         await("queue 0's allocation stuck in the driver", () -> dev.hungIn != null);
-        dev.hanging.remove("memAlloc");
         bind.join(10_000); // answered once the budget ran out
         engine.removeDevice(dev);
         long before = dev.memAllocs.get(1) + dev.memAllocs.get(2) + dev.memAllocs.get(3);

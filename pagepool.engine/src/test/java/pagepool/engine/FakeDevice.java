@@ -37,7 +37,7 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     final AtomicLongArray starts;
     final AtomicLongArray memAllocs;
     final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
-    /** Operations that wait for their latch before doing anything, as a driver that hangs. */
+    /** Operations whose next call waits for its latch before doing anything, as a driver that hangs. */
     final Map<String, CountDownLatch> hanging = new ConcurrentHashMap<>();
     /** The last thread that hung in one of them. */
     volatile Thread hungIn;
@@ -159,9 +159,12 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
         }
     }
 
-    /** A driver that does not answer until told to (outside the lock, so its other calls still do). */
+    /**
+     * A driver that does not answer until told to (outside the lock, so its other calls still do):
+     * the first call of {@code op} after a latch is put waits for it; the calls after it do not.
+     */
     private void hang(String op) {
-        CountDownLatch hang = hanging.get(op);
+        CountDownLatch hang = hanging.remove(op);
         if (hang != null) {
             hungIn = Thread.currentThread();
         }
