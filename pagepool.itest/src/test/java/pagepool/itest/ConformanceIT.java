@@ -122,21 +122,12 @@ public class ConformanceIT extends PagepoolTestBase {
         assertTrue(detail, detail.contains("eagermem") && detail.contains("freed when the bundle stopped"));
         assertEquals("started again", Bundle.ACTIVE, providers.getState());
     }
+
     @Test
     public void theSimulatedNicsBundleKeepsEveryDriverPromiseOnTheRunningEngine() throws Exception {
-        ConformanceReport r = DriverBundleConformance.check(context, installed("driver.sim"),
-                new DriverBundleConformance.Subject() {
-                    @Override
-                    public String factoryPid() {
-                        return "pagepool.sim.device";
-                    }
-
-                    @Override
-                    public Map<String, Object> configuration() {
-                        return Map.of("name", "simtck", "rx.queues", 2, "ring.size", 256, "rate.pps", 20_000L,
-                                "hold.micros", 100L);
-                    }
-                });
+        ConformanceReport r = DriverBundleConformance.check(context, installed("driver.sim"), subject(
+                "pagepool.sim.device", Map.of("name", "simtck", "rx.queues", 2, "ring.size", 256, "rate.pps", 20_000L,
+                        "hold.micros", 100L)));
         System.out.println(r);
         assertTrue(r.toString(), r.passed());
         assertEquals(r.toString(), Verdict.SKIP, r.result("accounting").verdict()); // it makes its own traffic
@@ -174,23 +165,30 @@ public class ConformanceIT extends PagepoolTestBase {
         assertTrue(r.toString(), r.passed());
         assertEquals(r.toString(), Verdict.PASS, r.result("accounting").verdict());
     }
+
     @Test
     public void aDriverBundleThatMakesNoDeviceOfItsConfigurationFailsTheDevicePromise() throws Exception {
+        // No component of the bundle takes that factory pid.
         ConformanceReport r = DriverBundleConformance.check(context, installed("driver.sim"),
-                new DriverBundleConformance.Subject() {
-                    @Override
-                    public String factoryPid() {
-                        return "pagepool.sim.nosuch"; // no component of the bundle takes it
-                    }
-
-                    @Override
-                    public Map<String, Object> configuration() {
-                        return Map.of("name", "simnone");
-                    }
-                });
+                subject("pagepool.sim.nosuch", Map.of("name", "simnone")));
         System.out.println(r);
         assertEquals(r.toString(), List.of("device"), r.failed());
         assertTrue(r.toString(), r.result("device").detail().contains("no device 'simnone' registered by driver.sim"));
         assertEquals(r.toString(), Verdict.SKIP, r.result("close").verdict());
+    }
+
+    /** A driver bundle's subject that makes its own traffic: a factory pid and one device's configuration. */
+    private static DriverBundleConformance.Subject subject(String factoryPid, Map<String, Object> configuration) {
+        return new DriverBundleConformance.Subject() {
+            @Override
+            public String factoryPid() {
+                return factoryPid;
+            }
+
+            @Override
+            public Map<String, Object> configuration() {
+                return configuration;
+            }
+        };
     }
 }

@@ -5,7 +5,6 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import org.osgi.framework.Bundle;
@@ -48,7 +47,7 @@ import pagepool.tck.Promises.Skip;
 public final class DriverBundleConformance {
 
     static final long DEADLINE_MILLIS = 120_000;
-    static final long WAIT_MILLIS = 20_000;
+    static final long WAIT_MILLIS = DriverConformance.WAIT_MILLIS;
 
     /** What the kit needs to make a device of the driver, and traffic to it. */
     public interface Subject extends DeviceTraffic {
@@ -269,15 +268,9 @@ public final class DriverBundleConformance {
         }
     }
 
+    /** The wait of the standalone kit, the same {@link #WAIT_MILLIS}. */
     static boolean await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(5);
-        }
-        return true;
+        return DriverConformance.await(condition);
     }
 
     // ---- the checks ----------------------------------------------------------------------------------------
