@@ -31,6 +31,11 @@ final class Device {
      * late plugin call, finishing a loop over its queues) sees this. Engine thread only.
      */
     boolean gone;
+    /**
+     * Its counters as the engine reads them (a restart's drops, for JFR), within 250 ms: a read
+     * from the engine thread must not wait longer, and a driver owing one is not asked again.
+     */
+    final BoundedRead statsReads = new BoundedRead(250);
 
     Device(NetDevice dev, QueueMgmtOps ops, String name, int queueCount, boolean headerSplit, long bundleId,
             boolean up) {

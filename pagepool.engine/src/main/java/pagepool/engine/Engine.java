@@ -150,7 +150,7 @@ final class Engine implements AutoCloseable {
                         + " of bundle " + bundle, taken);
                 return;
             }
-            p.reportTo(this::onProviderFault);
+            p.reportTo(this::onProviderFault, calls.readers());
             providers.add(p);
             reconcileAll();
         });

@@ -45,6 +45,11 @@ final class GuardedProvider {
     static final long PAGE_CALL_BUDGET_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500);
     /** Where its faults go once counted: the engine that took it; nowhere for a standalone one. */
     private volatile FaultSink sink = (provider, pool, call, what) -> { };
+    /** How long {@code describe} may take; a shell command, a scrape or JFR's periodic thread waits on it. */
+    static final long DESCRIBE_BUDGET_MILLIS = 500;
+    /** The threads its reads run on under their budget: the engine's; none (called in place) for a standalone one. */
+    private volatile Budget readers;
+    private final BoundedRead describes = new BoundedRead(DESCRIBE_BUDGET_MILLIS);
 
     /** Told of a fault the provider made in a pool; called on whatever thread met it: must not block. */
     interface FaultSink {
@@ -105,9 +110,13 @@ final class GuardedProvider {
         return of(provider, Map.of(), -1);
     }
 
-    /** Its faults go to {@code sink} from now on (one hop: the engine that took it). */
-    void reportTo(FaultSink sink) {
+    /**
+     * Its faults go to {@code sink} from now on (one hop: the engine that took it), and its reads
+     * run on {@code readers}' threads under their budget.
+     */
+    void reportTo(FaultSink sink, Budget readers) {
         this.sink = sink;
+        this.readers = readers;
     }
 
     /** Higher ranking first, then the older service, as the framework orders services. */
@@ -287,8 +296,31 @@ final class GuardedProvider {
      * What the provider reports of a pool, as data: read once here, each value kept only as a
      * number, a boolean or a short printable string, so what it says can neither break a table,
      * the JSON or a terminal, nor run its code later (a value's own {@code toString} is never called).
+     * Within {@link #DESCRIBE_BUDGET_MILLIS}: past it the caller gets an error in its place, the
+     * overrun is charged, and the provider is not asked again until it answers.
      */
     Map<String, Object> describe(PagePoolImpl pool) {
+        Budget b = readers;
+        if (b == null) {
+            return describeNow(pool);
+        }
+        String owing = describes.owing();
+        if (owing != null) {
+            return Map.of("error", owing);
+        }
+        try {
+            return describes.read(b, "describe of pool " + pool.id() + " by provider '" + name + "'",
+                    () -> describeNow(pool));
+        } catch (Budget.OverBudgetException e) {
+            String what = e.getMessage();
+            fault(pool, Faults.Call.OTHER, what, null);
+            return Map.of("error", what);
+        } catch (Exception e) {
+            return Map.of("error", Faults.describe("describe", e)); // describeNow answers every throw itself
+        }
+    }
+
+    private Map<String, Object> describeNow(PagePoolImpl pool) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         try {
             Map<String, Object> m = provider.describe(pool.context);

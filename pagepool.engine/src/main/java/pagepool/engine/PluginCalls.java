@@ -77,6 +77,20 @@ final class PluginCalls implements AutoCloseable {
         }, none -> { });
     }
 
+    /** The threads plugins' reads run on under their budget ({@link BoundedRead}). */
+    Budget readers() {
+        return budget;
+    }
+
+    /**
+     * A read from a plugin ({@link BoundedRead}) on a budget thread, however the caller holds the engine.
+     *
+     * @throws Budget.OverBudgetException when the plugin owes an earlier read or overran this one
+     */
+    <T> T read(BoundedRead r, String what, Budget.Work<T> call) throws Exception {
+        return r.read(budget, what, call);
+    }
+
     long freeMillis() {
         return freeMillis;
     }

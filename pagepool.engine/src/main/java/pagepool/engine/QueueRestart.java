@@ -65,7 +65,7 @@ final class QueueRestart {
         int q = qs.id.index();
         GuardedProvider old = qs.current;
         long faultsBefore = target.faults.total();
-        RestartPhases t = new RestartPhases(dev, q);
+        RestartPhases t = new RestartPhases(dev, q, calls);
         QueueMemory fresh;
         qs.installed.clear();
         qs.installing = target;

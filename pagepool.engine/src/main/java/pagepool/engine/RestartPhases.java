@@ -10,17 +10,20 @@ final class RestartPhases {
 
     private final Device dev;
     private final int index;
+    private final PluginCalls calls;
     private final PoolEvents.QueueRestart event = new PoolEvents.QueueRestart();
     private final long dropsBefore;
-    private final long start = System.nanoTime();
+    private final long start;
     private long allocated;
     private long switched;
 
-    RestartPhases(Device dev, int index) {
+    RestartPhases(Device dev, int index, PluginCalls calls) {
         this.dev = dev;
         this.index = index;
-        this.dropsBefore = event.isEnabled() ? drops(dev, index) : -1;
+        this.calls = calls;
         event.begin();
+        this.dropsBefore = event.isEnabled() ? drops() : -1;
+        this.start = System.nanoTime(); // the phases start after the read of the drops; the event spans both
     }
 
     RestartPhases allocated() {
@@ -52,17 +55,21 @@ final class RestartPhases {
             event.allocNanos = r.allocNanos();
             event.switchNanos = r.switchNanos();
             event.freeNanos = r.freeNanos();
-            long after = dropsBefore < 0 ? -1 : drops(dev, index);
+            long after = dropsBefore < 0 ? -1 : drops();
             event.dropped = after < 0 ? -1 : after - dropsBefore;
             event.commit();
         }
         return r;
     }
 
-    /** The driver's drops counter of the queue, or -1 when it has none or its stats fail. */
-    private static long drops(Device dev, int queue) {
+    /**
+     * The driver's drops counter of the queue, or -1 when it has none, its stats fail, or it does
+     * not answer within its read budget ({@link Device#statsReads}).
+     */
+    private long drops() {
         try {
-            Long d = dev.dev.queueStats(queue).get("drops");
+            Long d = calls.read(dev.statsReads, "queueStats of " + dev.name + "/" + index,
+                    () -> dev.dev.queueStats(index).get("drops"));
             return d == null ? -1 : d;
         } catch (Throwable t) {
             return -1;

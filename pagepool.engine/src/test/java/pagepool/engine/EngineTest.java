@@ -567,6 +567,47 @@ class EngineTest {
     }
 
     @Test
+    void aProviderThatDoesNotAnswerDescribeHoldsAReaderOnceForItsBudgetIsChargedAndIsAskedAgainWhenItAnswers()
+            throws InterruptedException {
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        TestProvider mute = new TestProvider("mute") {
+            @Override
+            public Map<String, Object> describe(pagepool.api.provider.PoolContext pool) {
+                asked.incrementAndGet();
+                while (true) {
+                    try {
+                        answer.await();
+                        return Map.of("pages", 8);
+                    } catch (InterruptedException e) {
+                        // as a provider that ignores it
+                    }
+                }
+            }
+        };
+        add(mute, false, -1, false);
+        assertEquals(BindingInfo.State.APPLIED, engine.bind("fake0", List.of(1, 2), "mute", "t", -1, "", true).state());
+
+        long t0 = System.nanoTime();
+        List<String> errors = poolsOf("mute").stream().map(p -> String.valueOf(p.providerInfo().get("error")))
+                .sorted().toList();
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertEquals(2, errors.size(), String.valueOf(errors));
+        assertTrue(errors.get(0).matches("describe of pool \\d+ by provider 'mute' did not answer within 500 ms"),
+                errors.get(0));
+        assertTrue(errors.get(1).matches("describe of pool \\d+ by provider 'mute' has not answered for \\d+ ms"
+                + " \\(expected: within 500 ms\\); not asked again until it does"), errors.get(1));
+        assertEquals(1, asked.get(), "a provider that owes an answer is not asked again");
+        assertTrue(waited >= 500, "the reader waited out the budget, once: " + waited + " ms");
+        assertTrue(provider("mute").faults().other() >= 1, "charged: " + provider("mute").faults());
+
+        answer.countDown();
+        await("asked afresh once it answered", () -> poolsOf("mute").stream()
+                .anyMatch(p -> p.providerInfo().equals(Map.of("pages", 8L))));
+        assertTrue(asked.get() >= 2);
+    }
+
+    @Test
     void aProviderWhoseInitThrowsAnErrorLeavesTheQueueOnItsMemory() {
         TestProvider bad = new TestProvider("bad");
         bad.failing(TestProvider.Call.INIT, () -> new StackOverflowError());

@@ -35,6 +35,8 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     private final PagePoolFactory pools;
     private final Memory[] running;
     final AtomicLongArray starts;
+    /** How often its counters were read. */
+    final java.util.concurrent.atomic.AtomicInteger statsReads = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicLongArray memAllocs;
     final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
     /** Operations whose next call waits for its latch before doing anything, as a driver that hangs. */
@@ -186,6 +188,8 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
 
     @Override
     public Map<String, Long> queueStats(int queue) {
+        statsReads.incrementAndGet();
+        hang("queueStats");
         return Map.of("starts", starts.get(queue));
     }
 

@@ -84,6 +84,31 @@ class FlightRecorderEventsTest {
     }
 
     @Test
+    void aDriverThatDoesNotAnswerForItsCountersHoldsOneRestartForItsReadBudgetAndIsNotAskedAgainUntilItDoes()
+            throws Exception {
+        FakeDevice dev = new FakeDevice("fake0", 2, engine.factory());
+        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
+        dev.hanging.put("queueStats", driver);
+        engine.addDevice(dev);
+        engine.addProvider(new TestProvider("other"), false);
+
+        BindingInfo b = engine.bindings().bind("fake0", List.of(0, 1), "other");
+        assertEquals(BindingInfo.State.APPLIED, b.state(), b.message());
+        RecordedEvent e = await1("pagepool.QueueRestart", x -> "other".equals(x.getString("toProvider")));
+        assertEquals(-1, e.getLong("dropped"), "no drops from a driver that did not answer");
+        assertEquals(1, dev.statsReads.get(), "asked once: it owes that answer");
+        assertTrue(dev.hungIn.isAlive());
+
+        assertTrue(engine.bindings().unbind(b.id()));
+        assertEquals(1, dev.statsReads.get(), "restarts while it owes do not ask");
+        driver.countDown();
+        await("asked again once it answered", () -> {
+            engine.bindings().unbind(engine.bindings().bind("fake0", List.of(0), "other").id());
+            return dev.statsReads.get() > 1;
+        });
+    }
+
+    @Test
     void aPoolClosedWithAPageOutDetachesStallsAndIsDestroyedWhenThePageComesBack() throws Exception {
         TestProvider p = new TestProvider("t");
         PagePool pool = engine.createPool(PoolParams.builder().queue("q0", 3).build(), p);
