@@ -192,10 +192,14 @@ final class RxPath {
         return true;
     }
 
-    /** Posts buffers until the ring is full or the pool has none, taking them in bulk calls. */
-    void refill(QueueMem m) {
+    /**
+     * Posts buffers until the ring is full, the pool has none, or {@code most} are posted, taking
+     * them in bulk calls.
+     */
+    void refill(QueueMem m, int most) {
         int room;
-        while ((room = Math.min(m.room(), refill.length)) > 0) {
+        while ((room = Math.min(Math.min(m.room(), refill.length), most)) > 0) {
+            most -= room;
             int n = m.dataPool.alloc(refill, room);
             for (int i = 0; i < n; i++) {
                 m.post(refill[i]);

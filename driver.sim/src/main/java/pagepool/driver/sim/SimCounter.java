@@ -20,6 +20,7 @@ package pagepool.driver.sim;
  * that were not what the wire sent; {@code devmem-frags}: device-memory frags handed to
  * applications, {@code tokens-out}: of those, the ones still held.</li>
  * </ul>
+ * {@code pp:devstats} adds {@code rx-posted} (buffers on the RX ring now) and the IOTLB's lookups and misses.
  */
 enum SimCounter {
     GENERATED, PACKETS, BYTES, DROPS, DROPS_NO_BUFFER, DROPS_STOPPED, DROPS_BACKLOG, DROPS_FAILED, BACKPRESSURE,

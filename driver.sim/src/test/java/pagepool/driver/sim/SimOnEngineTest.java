@@ -282,6 +282,28 @@ class SimOnEngineTest extends SimEngineRig {
     }
 
     @Test
+    void aNewRingHasTwoNapiBudgetsPostedBeforeTheQueueMovesAndNapiPostsTheRestWithoutADrop() throws Exception {
+        open(sim0().ringSize(1024).ratePps(200_000).socketFraction(0));
+        TestProvider fast = add(new TestProvider("fast"));
+        awaitTrafficOnAllQueues(100);
+
+        pagepool.api.queue.QueueMemory m = device.queueOps().memAlloc(1);
+        assertEquals(SimQueue.PREFILL, ((QueueMem) m).posted(), "posted before the queue moves");
+        device.queueOps().memFree(m);
+
+        for (int i = 0; i < 20; i++) {
+            BindingInfo b = bindings.bind("sim0", List.of(0), "fast");
+            assertEquals(BindingInfo.State.APPLIED, b.state(), b.message());
+            await("NAPI posted the rest of the ring on 'fast'", () -> stat(0, "rx-posted") == 1024);
+            bindings.unbind(b.id()); // back to heap, on a new ring too
+            await("NAPI posted the rest of the ring on 'heap'", () -> stat(0, "rx-posted") == 1024);
+        }
+        assertEquals(0, nicDrops(0), "no packet found the ring empty: " + device.queueStats(0));
+        assertEquals(0, stat(0, "alloc-fail"));
+        assertTrue(fast.pagesHandedOut.get() > 0);
+    }
+
+    @Test
     void twoHundredSwapsUnderTrafficLoseNothingAndNeverStopAQueue() throws Exception {
         open(sim0().ratePps(50_000));
         TestProvider fast = new TestProvider("fast");
@@ -303,6 +325,7 @@ class SimOnEngineTest extends SimEngineRig {
             assertEquals(0, s.get("corrupt"), device.lastCorruption(q));
             assertEquals(100, s.get("restarts"), "queue " + q + " restarted 100 times");
             assertEquals(0, s.get("drops-stopped"), "swapped, never stopped: " + s);
+            assertEquals(0, s.get("drops-no-buffer"), "a new ring is never found empty: " + s);
         }
         device = null;
         await("every pool destroyed", () -> bindings.pools().isEmpty());
