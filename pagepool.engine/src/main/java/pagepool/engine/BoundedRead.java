@@ -26,16 +26,21 @@ final class BoundedRead {
         }
     }
 
+    /** The plugin was not asked: it owes an earlier read. */
+    static final class OwingException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        OwingException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     private final long millis;
     /** The read the plugin still owes, or null. */
     private final AtomicReference<Ask> owed = new AtomicReference<>();
 
     BoundedRead(long millis) {
         this.millis = millis;
-    }
-
-    long millis() {
-        return millis;
     }
 
     /**
@@ -50,13 +55,14 @@ final class BoundedRead {
 
     /**
      * @return what the plugin answered
-     * @throws Budget.OverBudgetException when it owes an earlier read, or did not answer within the budget
+     * @throws OwingException when it owes an earlier read (it is not asked)
+     * @throws Budget.OverBudgetException when it did not answer within the budget
      * @throws Exception what the read threw
      */
     <T> T read(Budget budget, String what, Budget.Work<T> work) throws Exception {
         String notNow = owing();
         if (notNow != null) {
-            throw new Budget.OverBudgetException(notNow);
+            throw new OwingException(notNow);
         }
         Ask ask = new Ask(what);
         try {

@@ -304,13 +304,11 @@ final class GuardedProvider {
         if (b == null) {
             return describeNow(pool);
         }
-        String owing = describes.owing();
-        if (owing != null) {
-            return Map.of("error", owing);
-        }
         try {
             return describes.read(b, "describe of pool " + pool.id() + " by provider '" + name + "'",
                     () -> describeNow(pool));
+        } catch (BoundedRead.OwingException e) {
+            return Map.of("error", e.getMessage());
         } catch (Budget.OverBudgetException e) {
             String what = e.getMessage();
             fault(pool, Faults.Call.OTHER, what, null);

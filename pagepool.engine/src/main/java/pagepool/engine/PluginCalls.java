@@ -85,7 +85,8 @@ final class PluginCalls implements AutoCloseable {
     /**
      * A read from a plugin ({@link BoundedRead}) on a budget thread, however the caller holds the engine.
      *
-     * @throws Budget.OverBudgetException when the plugin owes an earlier read or overran this one
+     * @throws BoundedRead.OwingException when the plugin owes an earlier read
+     * @throws Budget.OverBudgetException when it overran this one
      */
     <T> T read(BoundedRead r, String what, Budget.Work<T> call) throws Exception {
         return r.read(budget, what, call);
