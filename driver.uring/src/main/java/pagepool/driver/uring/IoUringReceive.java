@@ -185,8 +185,13 @@ final class IoUringReceive extends ReceiveBase implements IoUring.Completions {
 
     @Override
     public void receive(UringMem mem, boolean failed, long waitNanos) {
-        // With moderation: wake for a batch, or once its wait passed with anything to reap.
-        ring.enter(moderation.batch(), waitNanos, moderation.waitMicros());
+        // With moderation: wake for a batch, or once its wait passed with anything to reap. Without,
+        // while a receive is armed, a datagram ends the wait (as a wake does, through the eventfd's
+        // poll): no timer. Otherwise the timeout is the retry, e.g. of a ring the pool could not refill.
+        RingMem running = (RingMem) mem;
+        int minWait = moderation.waitMicros();
+        boolean armed = running != null && !running.receiveEnded;
+        ring.enter(moderation.batch(), armed && minWait == 0 ? IoUring.NO_TIMEOUT : waitNanos, minWait);
         int reaped = ring.reap(this);
         moderation.woke(reaped);
         if (reaped > 0) {
@@ -198,7 +203,7 @@ final class IoUringReceive extends ReceiveBase implements IoUring.Completions {
             // A completion lost means a buffer the kernel filled and nobody will give back: said, not hidden.
             counters.set(UringCounter.CQ_OVERFLOW, overflow);
         }
-        RingMem m = (RingMem) mem;
+        RingMem m = running;
         if (m != null) {
             refill(m);
             if (m.receiveEnded && m.posted() > 0 && !failed) {

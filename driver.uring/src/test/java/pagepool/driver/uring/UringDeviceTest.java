@@ -260,6 +260,36 @@ class UringDeviceTest {
     }
 
     @Test
+    void aQueueWhosePoolRanDryReceivesAgainOnceItsPagesComeBackWithoutAnotherDatagramToWakeIt() throws Exception {
+        open(true, 1);
+        // A pool of 320 pages: the 256-buffer ring and 64 more, then nothing while the consumer keeps them.
+        engine.addProvider(new HeapMemoryProvider(320L * 4096), Map.of(pagepool.api.provider.MemoryProvider.NAME,
+                "small"));
+        BindingInfo b = engine.bindings().bind("udp0", List.of(0), "small");
+        assertEquals(BindingInfo.State.APPLIED, b.state(), b.message());
+        List<Runnable> giveBack = java.util.Collections.synchronizedList(new ArrayList<>());
+        device.consumer(d -> {
+            d.keep();
+            PagePool pool = d.pool();
+            Netmem page = d.page();
+            int generation = d.generation();
+            giveBack.add(() -> pool.release(page, generation));
+        });
+
+        SendReport r = send(64, 1000, 0);
+        await("the ring ran dry and the receive ended", () -> total("no-buffer") > 0);
+        long before = total("packets");
+        assertTrue(before < r.sent(), "the rest waits in the socket: " + stats());
+
+        device.consumer(null);
+        List.copyOf(giveBack).forEach(Runnable::run);
+        // Nothing else arrives: only the queue's own retry, on its wait's timeout, receives the rest.
+        await("received once the pages came back", () -> total("packets") + total("drops") == r.sent());
+        assertEquals(0, total("corrupt"));
+        assertTrue(total("rearms") > 0, stats().toString());
+    }
+
+    @Test
     void deviceMemoryIsRefusedForItsQueuesWhichStayOnTheirMemory() throws Exception {
         open(true, 1);
         TestProvider gpu = new TestProvider("gpu", new ProviderCapabilities(false, 0, false, false));
