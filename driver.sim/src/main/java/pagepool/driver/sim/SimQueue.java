@@ -48,11 +48,11 @@ final class SimQueue extends RxQueue<QueueMem> {
     }
 
     /**
-     * Posts the first {@link #PREFILL} buffers; NAPI posts the rest in its first poll on the new
-     * memory, as mlx5 fills its RX rings in NAPI after activation. No packet can find the ring
-     * empty meanwhile: a poll receives at most a NAPI budget, then refills the whole ring. The
-     * provider's set-up and first allocations stay here, before the queue moves; the rest of a
-     * full ring was most of a swap's time.
+     * Posts the first {@link #PREFILL} buffers; NAPI posts the rest in its next polls on the new
+     * memory, at most {@link #PREFILL} a poll, as mlx5 fills its RX rings in NAPI after
+     * activation. No packet can find the ring empty meanwhile: a poll receives at most a NAPI
+     * budget before it refills. The provider's set-up and first allocations stay here, before the
+     * queue moves; the rest of a full ring was most of a swap's time.
      */
     @Override
     protected void fill(QueueMem m) throws QueueOperationException {
