@@ -255,6 +255,23 @@ class EngineTest {
     }
 
     @Test
+    void aFactoryForgetsTheClosedPoolsOfABundleThatMakesManyAndStillClosesTheOpenOnesWhenItStops() {
+        PoolFactory busy = new PoolFactory(engine, 9);
+        PoolParams small = PoolParams.builder().poolSize(64).build();
+        List<PagePool> open = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            open.add(busy.create(small));
+        }
+        for (int i = 0; i < 5_000; i++) {
+            busy.create(small).close();
+            assertTrue(busy.tracked() <= 2 * open.size() + 64, "tracked " + busy.tracked() + " after " + i);
+        }
+
+        busy.deactivate();
+        assertTrue(open.stream().allMatch(p -> p.info().state() == PoolInfo.State.DESTROYED), "all closed");
+    }
+
+    @Test
     void aDeviceConfigurationIsSizedAgainstTheMemoryBudgetBeforeAnythingIsBuilt() {
         engine.memory.budget(100L << 20);
         PoolFactory driver = new PoolFactory(engine, 8);
