@@ -82,16 +82,6 @@ final class PluginCalls implements AutoCloseable {
         return budget;
     }
 
-    /**
-     * A read from a plugin ({@link BoundedRead}) on a budget thread, however the caller holds the engine.
-     *
-     * @throws BoundedRead.OwingException when the plugin owes an earlier read
-     * @throws Budget.OverBudgetException when it overran this one
-     */
-    <T> T read(BoundedRead r, String what, Budget.Work<T> call) throws Exception {
-        return r.read(budget, what, call);
-    }
-
     long freeMillis() {
         return freeMillis;
     }

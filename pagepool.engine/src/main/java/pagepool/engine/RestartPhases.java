@@ -68,7 +68,7 @@ final class RestartPhases {
      */
     private long drops() {
         try {
-            Long d = calls.read(dev.statsReads, "queueStats of " + dev.name + "/" + index,
+            Long d = dev.statsReads.read(calls.readers(), "queueStats of " + dev.name + "/" + index,
                     () -> dev.dev.queueStats(index).get("drops"));
             return d == null ? -1 : d;
         } catch (Throwable t) {
