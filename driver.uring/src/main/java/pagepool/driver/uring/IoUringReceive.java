@@ -163,7 +163,7 @@ final class IoUringReceive extends ReceiveBase implements IoUring.Completions {
     }
 
     @Override
-    public void release(UringMem mem) {
+    public void letGo(UringMem mem) {
         RingMem m = (RingMem) mem;
         if (ring != null) {
             if (!m.receiveEnded) {
@@ -179,7 +179,6 @@ final class IoUringReceive extends ReceiveBase implements IoUring.Completions {
                 ring.unregister(m.ring);
             }
         }
-        m.free();
         groups.remove(m.group);
     }
 
@@ -217,7 +216,8 @@ final class IoUringReceive extends ReceiveBase implements IoUring.Completions {
     @Override
     public void tearDown() {
         for (RingMem d : List.copyOf(draining)) {
-            release(d);
+            letGo(d);
+            d.free();
         }
         if (ring != null) {
             ring.close();

@@ -28,8 +28,11 @@ interface ReceivePath {
     /** Moves the receive to {@code m}; {@code old} drains until it is released. */
     void swapping(UringMem old, UringMem m);
 
-    /** Frees memory the queue no longer runs on, once the kernel is done with it. */
-    void release(UringMem m);
+    /**
+     * The kernel lets go of memory the queue no longer runs on: no receive into it ends later.
+     * Its pages stay posted; the queue frees the memory afterwards, on the caller's thread.
+     */
+    void letGo(UringMem m);
 
     /**
      * One round: receives what waits into {@code m} (null while stopped; {@code failed}: the
@@ -38,6 +41,6 @@ interface ReceivePath {
      */
     void receive(UringMem m, boolean failed, long waitNanos);
 
-    /** On the queue's thread after its last task: frees what drains and closes the kernel objects. */
+    /** On the queue's thread after its last task: lets go of and frees what drains, closes the kernel objects. */
     void tearDown();
 }

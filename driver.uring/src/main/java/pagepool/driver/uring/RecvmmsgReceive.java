@@ -71,9 +71,9 @@ final class RecvmmsgReceive extends ReceiveBase {
     public void swapping(UringMem old, UringMem m) {
     }
 
+    /** The kernel writes only inside recvmmsg, which this thread is not in: nothing to let go of. */
     @Override
-    public void release(UringMem m) {
-        m.free();
+    public void letGo(UringMem m) {
     }
 
     @Override

@@ -1,6 +1,7 @@
 package pagepool.driver.uring;
 
 import java.lang.foreign.Arena;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import pagepool.api.Netmem;
 import pagepool.api.PagePool;
@@ -16,7 +17,14 @@ abstract class UringMem implements QueueMemory {
     final int queue;
     final PagePool pool;
     final int pageSize;
-    final Arena arena = Arena.ofShared();
+    /**
+     * What the kernel is given beside the pages (the buffer ring, the message headers): a few KiB
+     * the collector frees once the memory is unreachable. Not a shared arena: closing one stops
+     * every thread of the process at a handshake (~50–100 µs here), and the queue's compiled
+     * receive, which reads such memory, is deoptimized there; a swap did that twice.
+     */
+    final Arena arena = Arena.ofAuto();
+    private final AtomicBoolean freed = new AtomicBoolean();
 
     UringMem(int queue, PagePool pool) {
         this.queue = queue;
@@ -45,10 +53,15 @@ abstract class UringMem implements QueueMemory {
         return nm.area().memory().address() + ((long) nm.index() << nm.area().pageShift());
     }
 
-    /** Gives every page still posted back to the pool, and closes it (it detaches while pages are out). */
+    /**
+     * Gives every page still posted back to the pool, and closes it (it detaches while pages are
+     * out); once: the queue's tear-down and a late memFree may both ask. Any thread.
+     */
     final void free() {
+        if (!freed.compareAndSet(false, true)) {
+            return;
+        }
         releasePosted();
         pool.close();
-        arena.close();
     }
 }

@@ -82,18 +82,18 @@ final class UringQueue extends RxQueue<UringMem> implements NapiLoop.Poll {
 
     /** The ring is unregistered by the thread that registered it. */
     @Override
-    protected boolean releasesOnLoop() {
+    protected boolean letsGoOnLoop() {
         return true;
     }
 
     @Override
-    protected void release(UringMem m) {
-        path.release(m);
+    protected void letGo(UringMem m) {
+        path.letGo(m);
     }
 
     @Override
     protected void free(UringMem m) {
-        m.free(); // the ring is closed or never had it: the kernel let go of every buffer
+        m.free(); // the kernel let go of every buffer: the receive ended, the ring unregistered or closed
     }
 
     private ReceivePath receivePath() {
@@ -144,7 +144,8 @@ final class UringQueue extends RxQueue<UringMem> implements NapiLoop.Poll {
         try {
             UringMem m = mem();
             if (m != null && path != null) {
-                path.release(m);
+                path.letGo(m);
+                m.free();
             }
             if (path != null) {
                 path.tearDown();

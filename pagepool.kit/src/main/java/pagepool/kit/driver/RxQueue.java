@@ -145,20 +145,27 @@ public abstract class RxQueue<M extends QueueMemory> {
     }
 
     /**
-     * Whether memory is freed on the queue's thread ({@link #release}) rather than the caller's
-     * ({@link #free}): where the hardware lets go of a ring only there (an io_uring registered by
-     * a single issuer). Otherwise the free keeps off the NAPI thread, which goes on polling.
+     * Whether the hardware lets go of memory only on the queue's thread ({@link #letGo}), as an
+     * io_uring registered by a single issuer unregisters a ring only there. The free that follows
+     * ({@link #free}) runs on the caller's thread either way: the NAPI thread goes on polling, and
+     * a swap handed to it next does not wait behind a thousand pages going back to their pool.
      */
-    protected boolean releasesOnLoop() {
+    protected boolean letsGoOnLoop() {
         return false;
     }
 
-    /** With {@link #releasesOnLoop}: frees memory the queue no longer runs on, on its thread, once the hardware let go. */
-    protected void release(M m) {
-        free(m);
+    /**
+     * With {@link #letsGoOnLoop}: the hardware lets go of memory the queue no longer runs on, on
+     * the queue's thread; the pages stay posted until {@link #free}. Nothing else happens here.
+     */
+    protected void letGo(M m) throws QueueOperationException {
     }
 
-    /** Frees memory no queue runs on: posted buffers back to the pool, the pools closed; any thread. */
+    /**
+     * Frees memory no queue runs on and the hardware let go of: posted buffers back to the pool,
+     * the pools closed; any thread. Called once for each memory memFree is given; a driver whose
+     * queue also frees at tear-down makes a second call do nothing.
+     */
     protected abstract void free(M m);
 
     // ---- the queue operations, from the control thread ---------------------------------------------------
@@ -264,9 +271,9 @@ public abstract class RxQueue<M extends QueueMemory> {
     }
 
     /**
-     * Frees memory the queue was stopped or swapped off: in process context, as Linux's
-     * {@code ndo_queue_mem_free}, unless the driver's hardware must let go of it on the queue's
-     * thread ({@link #releasesOnLoop}); at once when the loop is gone.
+     * Frees memory the queue was stopped or swapped off in process context, as Linux's
+     * {@code ndo_queue_mem_free}; where the driver's hardware lets go of it only on the queue's
+     * thread ({@link #letsGoOnLoop}), that part runs there first (at once when the loop is gone).
      */
     public final void memFree(M m) {
         if (m == published) {
@@ -274,22 +281,22 @@ public abstract class RxQueue<M extends QueueMemory> {
                     + " or swapped off); not freed");
             return;
         }
-        if (!releasesOnLoop() || !loop.alive()) {
-            free(m);
-            return;
+        if (letsGoOnLoop() && loop.alive()) {
+            try {
+                loop.call(id, () -> {
+                    if (m == mem) {
+                        throw new QueueOperationException("queue " + id + " runs on " + m
+                                + " (expected: memory it was stopped or swapped off)");
+                    }
+                    letGo(m);
+                    return null;
+                });
+            } catch (QueueOperationException e) {
+                LOG.log(Level.ERROR, "memFree of " + id + ": " + e.getMessage() + "; not freed", e);
+                return;
+            }
         }
-        try {
-            loop.call(id, () -> {
-                if (m == mem) {
-                    throw new QueueOperationException("queue " + id + " runs on " + m
-                            + " (expected: memory it was stopped or swapped off)");
-                }
-                release(m);
-                return null;
-            });
-        } catch (QueueOperationException e) {
-            LOG.log(Level.ERROR, "memFree of " + id + ": " + e.getMessage(), e);
-        }
+        free(m);
     }
 
     private void setMem(M m) {

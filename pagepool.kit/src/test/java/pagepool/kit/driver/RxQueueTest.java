@@ -27,7 +27,11 @@ class RxQueueTest {
     static final class Mem implements QueueMemory {
         final int queue;
         boolean unusable;
-        boolean freed;
+        volatile boolean freed;
+        /** Whether the hardware let go of it, and whether on the queue's thread; the thread that freed it. */
+        volatile boolean letGo;
+        volatile boolean letGoOnLoop;
+        volatile Thread freedOn;
 
         Mem(int queue) {
             this.queue = queue;
@@ -47,6 +51,8 @@ class RxQueueTest {
     static final class Queue extends RxQueue<Mem> implements NapiLoop.Poll {
         final List<String> calls = new ArrayList<>();
         volatile boolean fillFails;
+        volatile boolean hardwareLetsGoOnLoop;
+        volatile boolean letGoFails;
 
         Queue(Device device, int index) {
             super(device, index, new QueueCounters("packets", QueueCounters.RESTARTS, QueueCounters.ERRORS));
@@ -87,8 +93,23 @@ class RxQueueTest {
         }
 
         @Override
+        protected boolean letsGoOnLoop() {
+            return hardwareLetsGoOnLoop;
+        }
+
+        @Override
+        protected void letGo(Mem m) throws QueueOperationException {
+            if (letGoFails) {
+                throw new QueueOperationException("queue " + id + ": the ring would not unregister");
+            }
+            m.letGo = true;
+            m.letGoOnLoop = loop().isCurrent();
+        }
+
+        @Override
         protected void free(Mem m) {
             m.freed = true;
+            m.freedOn = Thread.currentThread();
         }
 
         @Override
@@ -169,6 +190,24 @@ class RxQueueTest {
         device.queueOps().start(0, good);
         assertThrows(QueueOperationException.class, () -> device.queueOps().swap(0, bad));
         assertSame(good, device.queues()[0].published(), "still on its old memory");
+    }
+
+    @Test
+    void hardwareThatLetsGoOnTheQueuesThreadDoesThereAndThePagesGoBackOnTheCallers() throws Exception {
+        Queue q = device.queues()[0];
+        q.hardwareLetsGoOnLoop = true;
+        device.queueOps().start(0, device.queueOps().memAlloc(0));
+        Mem old = (Mem) device.queueOps().swap(0, device.queueOps().memAlloc(0));
+        device.queueOps().memFree(old);
+        assertTrue(old.letGo && old.letGoOnLoop, "the hardware let go on the queue's thread");
+        assertSame(Thread.currentThread(), old.freedOn, "freed on the caller's: the NAPI thread goes on polling");
+        Mem running = (Mem) q.published();
+        device.queueOps().memFree(running);
+        assertFalse(running.letGo || running.freed, "the memory the queue runs on is neither let go of nor freed");
+        q.letGoFails = true;
+        Mem stuck = (Mem) device.queueOps().swap(0, device.queueOps().memAlloc(0));
+        device.queueOps().memFree(stuck);
+        assertFalse(stuck.freed, "not freed while the hardware may still write into it");
     }
 
     @Test
