@@ -1,6 +1,9 @@
 package pagepool.engine;
 
 import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +61,9 @@ final class Budget implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
+
+    /** Calls waiting for an owner's call under way ({@link #inTurn}); an owner is here while one runs. */
+    private final Map<Object, ArrayDeque<Runnable>> waiting = new HashMap<>();
 
     /** Stops taking calls; calls under way finish on their threads (a plugin call cannot be stopped). */
     @Override
@@ -128,19 +134,57 @@ final class Budget implements AutoCloseable {
         }
     }
 
-    /** Runs a call into a plugin on a thread of its own, without waiting; what it throws is logged. */
-    void later(String what, Runnable work) {
-        Runnable guarded = () -> {
+    /**
+     * Runs a call into a plugin on a thread of the engine's, without waiting, after the calls made
+     * earlier for the same {@code owner}, one at a time: a plugin that hangs in one holds one
+     * thread, and the calls after it wait in line (they are not lost) instead of each taking a
+     * thread of its own, which a restart every few microseconds would make thousands of.
+     *
+     * @param owner whose calls run in turn (the driver's device: identity, not a name)
+     * @return completes when the call has run: normally, or with what it threw
+     */
+    CompletableFuture<Void> inTurn(Object owner, String what, Runnable work) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable call = () -> {
             try {
                 work.run();
+                done.complete(null);
             } catch (Throwable t) {
-                LOG.log(Level.ERROR, "{0} failed: {1}", what, QueueRestart.message(t));
+                done.completeExceptionally(t);
             }
         };
+        synchronized (waiting) {
+            ArrayDeque<Runnable> line = waiting.get(owner);
+            if (line != null) {
+                line.add(call);
+                if (line.size() >= 16 && Integer.bitCount(line.size()) == 1) {
+                    LOG.log(Level.WARNING, "{0}: {1} calls wait behind one that has not returned", what,
+                            String.valueOf(line.size()));
+                }
+                return done;
+            }
+            waiting.put(owner, new ArrayDeque<>());
+        }
+        Runnable turns = () -> runInTurn(owner, call);
         try {
-            callers.execute(guarded);
+            callers.execute(turns);
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            guarded.run(); // the engine is stopping: free it here
+            turns.run(); // the engine is stopping: run them here
+        }
+        return done;
+    }
+
+    /** Runs {@code first}, then what waits for the same owner until none does. */
+    private void runInTurn(Object owner, Runnable first) {
+        Runnable next = first;
+        while (next != null) {
+            next.run(); // completes its future; never throws
+            synchronized (waiting) {
+                next = waiting.get(owner).poll();
+                if (next == null) {
+                    waiting.remove(owner);
+                }
+            }
         }
     }
 

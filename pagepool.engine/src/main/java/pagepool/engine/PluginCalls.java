@@ -1,14 +1,21 @@
 package pagepool.engine;
 
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
  * How the engine calls plugins (drivers, providers) from its thread: inline, under one budget
  * ({@code alloc.budget.millis}) that the engine thread's watchdog keeps ({@link EngineThread#inline});
- * and frees of old memory on a budget thread of their own ({@link Budget}), so nothing the engine
- * does next waits for a provider taking its pages back.
+ * and frees of old memory on a budget thread of their own ({@link Budget}), a device's in turn,
+ * so nothing the engine does next waits for a provider taking its pages back.
  */
 final class PluginCalls implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(PluginCalls.class.getName());
 
     private final EngineThread thread;
     /** The threads frees run on (and an allocation asked for off the engine thread). */
@@ -60,21 +67,42 @@ final class PluginCalls implements AutoCloseable {
         return thread.inline(what, millis, call, null, abandoned);
     }
 
-    /** Runs a call on a budget thread without waiting; what it throws is logged. */
-    void later(String what, Runnable work) {
-        budget.later(what, work);
+    /**
+     * Runs a call on a budget thread without waiting, in turn with the owner's earlier ones
+     * ({@link Budget#inTurn}); what it throws is logged.
+     */
+    void later(Object owner, String what, Runnable work) {
+        budget.inTurn(owner, what, work).whenComplete((none, t) -> logFailure(what, t));
     }
 
     /**
-     * Runs a call on a budget thread and waits up to the free budget for it.
+     * Runs a call as {@link #later} does and waits up to the free budget for it.
      *
-     * @throws Budget.OverBudgetException when it did not finish in time (it goes on)
+     * @throws Budget.OverBudgetException when it did not finish in time (it goes on; what it throws then is logged)
+     * @throws Exception what it threw in time
      */
-    void andWait(String what, Runnable work) throws Exception {
-        budget.call(what, freeMillis, () -> {
-            work.run();
-            return null;
-        }, none -> { });
+    void andWait(Object owner, String what, Runnable work) throws Exception {
+        CompletableFuture<Void> done = budget.inTurn(owner, what, work);
+        try {
+            done.get(freeMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            done.whenComplete((none, t) -> logFailure(what, t));
+            throw new Budget.OverBudgetException(what + " did not answer within " + freeMillis + " ms");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw (Exception) e.getCause();
+        }
+    }
+
+    private static void logFailure(String what, Throwable t) {
+        if (t != null) {
+            LOG.log(Level.ERROR, "{0} failed: {1}", what, QueueRestart.message(t));
+        }
     }
 
     /** The threads plugins' reads run on under their budget ({@link BoundedRead}). */

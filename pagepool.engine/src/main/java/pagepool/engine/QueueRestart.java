@@ -335,10 +335,11 @@ final class QueueRestart {
     /**
      * Frees memory the queue no longer runs on, off the engine thread: its pages go back to the
      * provider, which may be slow, and nothing the engine does next waits for them (Linux, too,
-     * destroys a pool in the background: {@code page_pool_release_retry}).
+     * destroys a pool in the background: {@code page_pool_release_retry}). A device's frees run
+     * in turn: a driver hung in one holds one thread, not one per restart after it.
      */
     private void memFree(Device dev, QueueMemory memory) {
-        calls.later("memFree on " + dev.name, () -> dev.ops.memFree(memory));
+        calls.later(dev, "memFree on " + dev.name, () -> dev.ops.memFree(memory));
     }
 
     /**
@@ -348,10 +349,11 @@ final class QueueRestart {
      */
     private void memFreeAndWait(Device dev, QueueMemory memory) {
         try {
-            calls.andWait("memFree on " + dev.name, () -> dev.ops.memFree(memory));
+            calls.andWait(dev, "memFree on " + dev.name, () -> dev.ops.memFree(memory));
         } catch (Budget.OverBudgetException e) {
             LOG.log(Level.WARNING, "{0}: freeing a stopped queue''s memory takes over {1} ms (its provider takes back"
-                    + " pages slowly); it goes on without the engine", dev.name, String.valueOf(calls.freeMillis()));
+                    + " pages slowly, or an earlier free of the device has not returned); it goes on without the"
+                    + " engine", dev.name, String.valueOf(calls.freeMillis()));
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "{0}: memFree failed: {1}", dev.name, message(t));
         }

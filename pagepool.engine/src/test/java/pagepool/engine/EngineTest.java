@@ -119,6 +119,30 @@ class EngineTest {
     }
 
     @Test
+    void aDriverHungInAFreeHoldsOneThreadAndItsLaterFreesRunInTurnOnceItAnswers() throws InterruptedException {
+        add(new TestProvider("heap2"), false, -1, false);
+        dev.swaps = true;
+        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
+        dev.hanging.put("memFree", driver);
+        int freesBefore = dev.frees.get();
+
+        for (int i = 0; i < 20; i++) {
+            BindingInfo b = engine.bind("fake0", List.of(1 + i % 3), "heap2", "t", -1, "", true);
+            assertEquals(BindingInfo.State.APPLIED, b.state(), "a hung free holds up no restart");
+            engine.unbind(b.id(), null);
+        }
+
+        await("the first free to hang", () -> dev.hungIn != null);
+        assertEquals(freesBefore, dev.frees.get(), "no free of the device ran past the hung one");
+        assertEquals(1, dev.mostInMemFree.get(), "one thread in the driver's memFree, not one per restart");
+        driver.countDown();
+        await("all 40 frees, in turn", () -> dev.frees.get() == freesBefore + 40);
+        assertEquals(1, dev.mostInMemFree.get());
+        assertEquals(0, poolsOf("heap2").stream().filter(p -> p.state() == PoolInfo.State.ACTIVE).count(),
+                "every memory swapped off freed: nothing lost while waiting");
+    }
+
+    @Test
     void aDriverThatDoesNotAnswerASwapHasItsQueueLeftAloneAndItsLateAnswerTaken() throws InterruptedException {
         engine.allocBudget(200);
         add(new TestProvider("heap2"), false, -1, false);

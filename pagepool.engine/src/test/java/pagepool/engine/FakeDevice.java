@@ -38,6 +38,10 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     /** How often its counters were read. */
     final java.util.concurrent.atomic.AtomicInteger statsReads = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicLongArray memAllocs;
+    /** memFree calls under way now and at most at once; the memories freed. */
+    final java.util.concurrent.atomic.AtomicInteger inMemFree = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger mostInMemFree = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger frees = new java.util.concurrent.atomic.AtomicInteger();
     final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
     /** Operations whose next call waits for its latch before doing anything, as a driver that hangs. */
     final Map<String, CountDownLatch> hanging = new ConcurrentHashMap<>();
@@ -151,13 +155,19 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
 
     @Override
     public void memFree(QueueMemory memory) {
-        Memory m = (Memory) memory;
-        m.ring().forEach(m.pool()::release);
-        m.pool().close();
+        int in = inMemFree.incrementAndGet();
+        mostInMemFree.accumulateAndGet(in, Math::max);
         try {
+            hang("memFree");
+            Memory m = (Memory) memory;
+            m.ring().forEach(m.pool()::release);
+            m.pool().close();
+            frees.incrementAndGet();
             maybeFail("memFree");
         } catch (QueueOperationException e) {
             throw new IllegalStateException(e);
+        } finally {
+            inMemFree.decrementAndGet();
         }
     }
 
