@@ -62,8 +62,16 @@ final class Budget implements AutoCloseable {
                 return t;
             });
 
-    /** Calls waiting for an owner's call under way ({@link #inTurn}); an owner is here while one runs. */
-    private final Map<Object, ArrayDeque<Runnable>> waiting = new HashMap<>();
+    /** How many of one owner's calls run at once ({@link #inLine}). */
+    static final int PER_OWNER = 2;
+
+    /** One owner's calls under way and waiting; an owner is in {@link #lines} while one runs. */
+    private static final class Line {
+        final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+        int running;
+    }
+
+    private final Map<Object, Line> lines = new HashMap<>();
 
     /** Stops taking calls; calls under way finish on their threads (a plugin call cannot be stopped). */
     @Override
@@ -135,15 +143,16 @@ final class Budget implements AutoCloseable {
     }
 
     /**
-     * Runs a call into a plugin on a thread of the engine's, without waiting, after the calls made
-     * earlier for the same {@code owner}, one at a time: a plugin that hangs in one holds one
-     * thread, and the calls after it wait in line (they are not lost) instead of each taking a
-     * thread of its own, which a restart every few microseconds would make thousands of.
+     * Runs a call into a plugin on a thread of the engine's, without waiting, with at most
+     * {@link #PER_OWNER} of the same {@code owner}'s calls under way at once; the others wait in
+     * line, in order (they are not lost). A plugin that hangs so holds at most two threads, where
+     * each call had taken one of its own, thousands when restarts come every few microseconds;
+     * and one hung call does not hold up the owner's next, which the other thread takes.
      *
-     * @param owner whose calls run in turn (the driver's device: identity, not a name)
+     * @param owner whose calls are counted together (the driver's device: identity, not a name)
      * @return completes when the call has run: normally, or with what it threw
      */
-    CompletableFuture<Void> inTurn(Object owner, String what, Runnable work) {
+    CompletableFuture<Void> inLine(Object owner, String what, Runnable work) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Runnable call = () -> {
             try {
@@ -153,19 +162,20 @@ final class Budget implements AutoCloseable {
                 done.completeExceptionally(t);
             }
         };
-        synchronized (waiting) {
-            ArrayDeque<Runnable> line = waiting.get(owner);
-            if (line != null) {
-                line.add(call);
-                if (line.size() >= 16 && Integer.bitCount(line.size()) == 1) {
-                    LOG.log(Level.WARNING, "{0}: {1} calls wait behind one that has not returned", what,
-                            String.valueOf(line.size()));
+        synchronized (lines) {
+            Line line = lines.computeIfAbsent(owner, o -> new Line());
+            if (line.running == PER_OWNER) {
+                line.waiting.add(call);
+                int n = line.waiting.size();
+                if (n >= 64 && Integer.bitCount(n) == 1) {
+                    LOG.log(Level.WARNING, "{0}: {1} calls wait for {2} under way that have not returned", what,
+                            String.valueOf(n), String.valueOf(PER_OWNER));
                 }
                 return done;
             }
-            waiting.put(owner, new ArrayDeque<>());
+            line.running++;
         }
-        Runnable turns = () -> runInTurn(owner, call);
+        Runnable turns = () -> runInLine(owner, call);
         try {
             callers.execute(turns);
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -174,15 +184,16 @@ final class Budget implements AutoCloseable {
         return done;
     }
 
-    /** Runs {@code first}, then what waits for the same owner until none does. */
-    private void runInTurn(Object owner, Runnable first) {
+    /** Runs {@code first}, then what waits in the owner's line until none does. */
+    private void runInLine(Object owner, Runnable first) {
         Runnable next = first;
         while (next != null) {
             next.run(); // completes its future; never throws
-            synchronized (waiting) {
-                next = waiting.get(owner).poll();
-                if (next == null) {
-                    waiting.remove(owner);
+            synchronized (lines) {
+                Line line = lines.get(owner);
+                next = line.waiting.poll();
+                if (next == null && --line.running == 0) {
+                    lines.remove(owner);
                 }
             }
         }

@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 /**
  * How the engine calls plugins (drivers, providers) from its thread: inline, under one budget
  * ({@code alloc.budget.millis}) that the engine thread's watchdog keeps ({@link EngineThread#inline});
- * and frees of old memory on a budget thread of their own ({@link Budget}), a device's in turn,
- * so nothing the engine does next waits for a provider taking its pages back.
+ * and frees of old memory on budget threads of their own ({@link Budget}), two of a device's at a
+ * time, so nothing the engine does next waits for a provider taking its pages back.
  */
 final class PluginCalls implements AutoCloseable {
 
@@ -68,11 +68,11 @@ final class PluginCalls implements AutoCloseable {
     }
 
     /**
-     * Runs a call on a budget thread without waiting, in turn with the owner's earlier ones
-     * ({@link Budget#inTurn}); what it throws is logged.
+     * Runs a call on a budget thread without waiting, in line with the owner's others
+     * ({@link Budget#inLine}); what it throws is logged.
      */
     void later(Object owner, String what, Runnable work) {
-        budget.inTurn(owner, what, work).whenComplete((none, t) -> logFailure(what, t));
+        budget.inLine(owner, what, work).whenComplete((none, t) -> logFailure(what, t));
     }
 
     /**
@@ -82,7 +82,7 @@ final class PluginCalls implements AutoCloseable {
      * @throws Exception what it threw in time
      */
     void andWait(Object owner, String what, Runnable work) throws Exception {
-        CompletableFuture<Void> done = budget.inTurn(owner, what, work);
+        CompletableFuture<Void> done = budget.inLine(owner, what, work);
         try {
             done.get(freeMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException | InterruptedException e) {

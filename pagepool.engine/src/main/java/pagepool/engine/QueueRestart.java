@@ -335,8 +335,9 @@ final class QueueRestart {
     /**
      * Frees memory the queue no longer runs on, off the engine thread: its pages go back to the
      * provider, which may be slow, and nothing the engine does next waits for them (Linux, too,
-     * destroys a pool in the background: {@code page_pool_release_retry}). A device's frees run
-     * in turn: a driver hung in one holds one thread, not one per restart after it.
+     * destroys a pool in the background: {@code page_pool_release_retry}). At most two of a
+     * device's frees run at once, the rest wait in line: a driver hung in them holds two threads,
+     * not one per restart after it.
      */
     private void memFree(Device dev, QueueMemory memory) {
         calls.later(dev, "memFree on " + dev.name, () -> dev.ops.memFree(memory));

@@ -119,27 +119,34 @@ class EngineTest {
     }
 
     @Test
-    void aDriverHungInAFreeHoldsOneThreadAndItsLaterFreesRunInTurnOnceItAnswers() throws InterruptedException {
+    void aDriverHungInItsFreesHoldsTwoThreadsAndOneHungFreeHoldsUpNoOther() throws InterruptedException {
         add(new TestProvider("heap2"), false, -1, false);
         dev.swaps = true;
-        java.util.concurrent.CountDownLatch driver = new java.util.concurrent.CountDownLatch(1);
-        dev.hanging.put("memFree", driver);
         int freesBefore = dev.frees.get();
-
-        for (int i = 0; i < 20; i++) {
-            BindingInfo b = engine.bind("fake0", List.of(1 + i % 3), "heap2", "t", -1, "", true);
-            assertEquals(BindingInfo.State.APPLIED, b.state(), "a hung free holds up no restart");
+        java.util.concurrent.CountDownLatch one = new java.util.concurrent.CountDownLatch(1);
+        dev.hanging.put("memFree", one);
+        for (int i = 0; i < 5; i++) {
+            BindingInfo b = engine.bind("fake0", List.of(1), "heap2", "t", -1, "", true);
             engine.unbind(b.id(), null);
         }
+        await("the nine frees after the hung one", () -> dev.frees.get() == freesBefore + 9);
+        one.countDown();
+        await("the hung one too", () -> dev.frees.get() == freesBefore + 10);
 
-        await("the first free to hang", () -> dev.hungIn != null);
-        assertEquals(freesBefore, dev.frees.get(), "no free of the device ran past the hung one");
-        assertEquals(1, dev.mostInMemFree.get(), "one thread in the driver's memFree, not one per restart");
-        driver.countDown();
-        await("all 40 frees, in turn", () -> dev.frees.get() == freesBefore + 40);
-        assertEquals(1, dev.mostInMemFree.get());
-        assertEquals(0, poolsOf("heap2").stream().filter(p -> p.state() == PoolInfo.State.ACTIVE).count(),
-                "every memory swapped off freed: nothing lost while waiting");
+        java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
+        dev.freesHang = all;
+        for (int i = 0; i < 20; i++) {
+            BindingInfo b = engine.bind("fake0", List.of(1 + i % 3), "heap2", "t", -1, "", true);
+            assertEquals(BindingInfo.State.APPLIED, b.state(), "hung frees hold up no restart");
+            engine.unbind(b.id(), null);
+        }
+        await("two frees under way", () -> dev.inMemFree.get() == 2);
+        assertEquals(2, dev.mostInMemFree.get(), "two threads in the driver's memFree, not one per restart");
+        dev.freesHang = null;
+        all.countDown();
+        await("all 40 freed, none lost while waiting", () -> dev.frees.get() == freesBefore + 50);
+        assertEquals(2, dev.mostInMemFree.get());
+        assertEquals(0, poolsOf("heap2").stream().filter(p -> p.state() == PoolInfo.State.ACTIVE).count());
     }
 
     @Test

@@ -42,6 +42,8 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
     final java.util.concurrent.atomic.AtomicInteger inMemFree = new java.util.concurrent.atomic.AtomicInteger();
     final java.util.concurrent.atomic.AtomicInteger mostInMemFree = new java.util.concurrent.atomic.AtomicInteger();
     final java.util.concurrent.atomic.AtomicInteger frees = new java.util.concurrent.atomic.AtomicInteger();
+    /** While set, every memFree waits for it: a driver hung in all its frees. */
+    volatile CountDownLatch freesHang;
     final Map<String, Supplier<? extends Throwable>> failing = new ConcurrentHashMap<>();
     /** Operations whose next call waits for its latch before doing anything, as a driver that hangs. */
     final Map<String, CountDownLatch> hanging = new ConcurrentHashMap<>();
@@ -159,6 +161,15 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
         mostInMemFree.accumulateAndGet(in, Math::max);
         try {
             hang("memFree");
+            CountDownLatch all = freesHang;
+            while (all != null) {
+                try {
+                    all.await();
+                    break;
+                } catch (InterruptedException e) {
+                    // as a driver that ignores it
+                }
+            }
             Memory m = (Memory) memory;
             m.ring().forEach(m.pool()::release);
             m.pool().close();
