@@ -3,8 +3,6 @@ package pagepool.driver.uring;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -16,7 +14,6 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import pagepool.api.Checks;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.datagram.DatagramConsumer;
-import pagepool.api.queue.NetDevice;
 import pagepool.kit.config.ConfigValues;
 import pagepool.kit.driver.DatagramDeviceComponent;
 
@@ -79,14 +76,12 @@ public final class UringDeviceComponent
         boolean up() default true;
     }
 
-    private final BundleContext context;
     private final PagePoolFactory pools;
 
     @Activate
     public UringDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
             @Reference UringDeviceNames names) {
         super(Config.class, props, context, pools, names);
-        this.context = context;
         this.pools = pools;
         activate(props);
     }
@@ -125,27 +120,7 @@ public final class UringDeviceComponent
             return null;
         }
         String address = Net.text(s.address()) + ":" + s.port();
-        try {
-            for (ServiceReference<NetDevice> r : context.getServiceReferences(NetDevice.class, null)) {
-                if (r.getBundle() != null && r.getBundle().getBundleId() == context.getBundle().getBundleId()
-                        && s.name().equals(r.getProperty(NetDevice.NAME))) {
-                    continue; // this configuration's own device, about to be rebuilt
-                }
-                NetDevice d = context.getService(r);
-                try {
-                    if (d != null && address.equals(String.valueOf(d.details().get("address")))) {
-                        return d.name();
-                    }
-                } catch (RuntimeException e) {
-                    // Another driver's details failed: it is not ours to judge here.
-                } finally {
-                    context.ungetService(r);
-                }
-            }
-        } catch (InvalidSyntaxException | IllegalStateException e) {
-            return null;
-        }
-        return null;
+        return otherDevice(s, true, d -> address.equals(String.valueOf(d.details().get("address"))));
     }
 
     /** Checked settings, or null with the problems in {@code v}; the ranges are {@link UringSettings}'s. */

@@ -5,8 +5,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -19,7 +17,6 @@ import org.osgi.service.metatype.annotations.Option;
 import pagepool.api.Checks;
 import pagepool.api.PagePoolFactory;
 import pagepool.api.datagram.DatagramConsumer;
-import pagepool.api.queue.NetDevice;
 import pagepool.kit.config.ConfigValues;
 import pagepool.kit.driver.DatagramDeviceComponent;
 
@@ -76,14 +73,12 @@ public final class XdpDeviceComponent
         boolean up() default true;
     }
 
-    private final BundleContext context;
     private final PagePoolFactory pools;
 
     @Activate
     public XdpDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
             @Reference XdpDeviceNames names) {
         super(Config.class, props, context, pools, names);
-        this.context = context;
         this.pools = pools;
         activate(props);
     }
@@ -114,25 +109,7 @@ public final class XdpDeviceComponent
 
     /** The other device of this bundle receiving from the interface, or null. */
     private String holderOf(XdpSettings s) {
-        try {
-            for (ServiceReference<NetDevice> r : context.getServiceReferences(NetDevice.class, null)) {
-                if (r.getBundle() == null || r.getBundle().getBundleId() != context.getBundle().getBundleId()
-                        || s.name().equals(r.getProperty(NetDevice.NAME))) {
-                    continue; // another bundle's device, or this configuration's own, about to be rebuilt
-                }
-                NetDevice d = context.getService(r);
-                try {
-                    if (d instanceof XdpDevice x && x.settings().ifname().equals(s.ifname())) {
-                        return d.name();
-                    }
-                } finally {
-                    context.ungetService(r);
-                }
-            }
-        } catch (InvalidSyntaxException | IllegalStateException e) {
-            return null;
-        }
-        return null;
+        return otherDevice(s, false, d -> d instanceof XdpDevice x && x.settings().ifname().equals(s.ifname()));
     }
 
     @Override

@@ -2,8 +2,12 @@ package pagepool.kit.driver;
 
 import java.lang.annotation.Annotation;
 import java.util.Map;
+import java.util.function.Predicate;
 
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 
@@ -26,11 +30,13 @@ public abstract class DeviceComponent<C extends Annotation, S extends DeviceConf
         D extends NetDevice & AutoCloseable> implements DeviceConfig.Driver<C, S, D> {
 
     private final Class<C> type;
+    private final BundleContext context;
     private final DeviceConfig<C, S, D> config;
 
     protected DeviceComponent(Class<C> type, Map<String, Object> props, BundleContext context, PagePoolFactory pools,
             DeviceNames names) {
         this.type = type;
+        this.context = context;
         this.config = new DeviceConfig<>(context, pools, names, props, this);
     }
 
@@ -62,6 +68,39 @@ public abstract class DeviceComponent<C extends Annotation, S extends DeviceConf
         System.getLogger(getClass().getName()).log(System.Logger.Level.INFO, "{0}: {1}", device.name(),
                 up ? "up" : "down");
         return true;
+    }
+
+    /**
+     * The name of another registered device that {@code claims} what the settings ask for (an
+     * address, an interface), or null; for a driver's {@code conflict}. This configuration's own
+     * device is not asked: it is rebuilt, and lets go first. Other bundles' devices are asked only
+     * with {@code anyBundle}; one that throws when asked is not this driver's to judge, and is
+     * passed over.
+     */
+    protected final String otherDevice(S settings, boolean anyBundle, Predicate<NetDevice> claims) {
+        long self = context.getBundle().getBundleId();
+        try {
+            for (ServiceReference<NetDevice> r : context.getServiceReferences(NetDevice.class, null)) {
+                Bundle owner = r.getBundle();
+                boolean ours = owner != null && owner.getBundleId() == self;
+                if (owner == null || (!ours && !anyBundle) || (ours && settings.name().equals(r.getProperty(NetDevice.NAME)))) {
+                    continue;
+                }
+                NetDevice d = context.getService(r);
+                try {
+                    if (d != null && claims.test(d)) {
+                        return d.name();
+                    }
+                } catch (RuntimeException e) {
+                    // passed over: see above
+                } finally {
+                    context.ungetService(r);
+                }
+            }
+        } catch (InvalidSyntaxException | IllegalStateException e) {
+            return null; // no filter given; a context gone: the component is going too
+        }
+        return null;
     }
 
     /** The device now, or null. */
