@@ -88,13 +88,10 @@ public final class SimDeviceComponent extends DeviceComponent<SimDeviceComponent
         int iotlb_ways() default 4;
     }
 
-    private final PagePoolFactory pools;
-
     @Activate
     public SimDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
             @Reference SimDeviceNames names) {
         super(Config.class, props, context, pools, names);
-        this.pools = pools;
         activate(props);
     }
 
@@ -112,7 +109,7 @@ public final class SimDeviceComponent extends DeviceComponent<SimDeviceComponent
 
     @Override
     public SimDevice build(SimSettings s) {
-        return new SimDevice(s, pools);
+        return new SimDevice(s, pools());
     }
 
     @Override

@@ -76,13 +76,10 @@ public final class UringDeviceComponent
         boolean up() default true;
     }
 
-    private final PagePoolFactory pools;
-
     @Activate
     public UringDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
             @Reference UringDeviceNames names) {
         super(Config.class, props, context, pools, names);
-        this.pools = pools;
         activate(props);
     }
 
@@ -102,7 +99,7 @@ public final class UringDeviceComponent
 
     @Override
     public UringDevice build(UringSettings s) {
-        return withConsumer(new UringDevice(s, pools));
+        return withConsumer(new UringDevice(s, pools()));
     }
 
     /** The old sockets let go of the address before the new ones bind it. */

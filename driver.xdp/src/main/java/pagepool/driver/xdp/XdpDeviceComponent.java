@@ -73,13 +73,10 @@ public final class XdpDeviceComponent
         boolean up() default true;
     }
 
-    private final PagePoolFactory pools;
-
     @Activate
     public XdpDeviceComponent(Map<String, Object> props, BundleContext context, @Reference PagePoolFactory pools,
             @Reference XdpDeviceNames names) {
         super(Config.class, props, context, pools, names);
-        this.pools = pools;
         activate(props);
     }
 
@@ -98,7 +95,7 @@ public final class XdpDeviceComponent
 
     @Override
     public XdpDevice build(XdpSettings s) {
-        return withConsumer(new XdpDevice(s, pools));
+        return withConsumer(new XdpDevice(s, pools()));
     }
 
     /** The old device detaches its program and lets go of the queues before the new one attaches. */

@@ -31,12 +31,14 @@ public abstract class DeviceComponent<C extends Annotation, S extends DeviceConf
 
     private final Class<C> type;
     private final BundleContext context;
+    private final PagePoolFactory pools;
     private final DeviceConfig<C, S, D> config;
 
     protected DeviceComponent(Class<C> type, Map<String, Object> props, BundleContext context, PagePoolFactory pools,
             DeviceNames names) {
         this.type = type;
         this.context = context;
+        this.pools = pools;
         this.config = new DeviceConfig<>(context, pools, names, props, this);
     }
 
@@ -101,6 +103,11 @@ public abstract class DeviceComponent<C extends Annotation, S extends DeviceConf
             return null; // no filter given; a context gone: the component is going too
         }
         return null;
+    }
+
+    /** Where the driver's devices get their pools (the engine's factory, for this bundle). */
+    protected final PagePoolFactory pools() {
+        return pools;
     }
 
     /** The device now, or null. */
