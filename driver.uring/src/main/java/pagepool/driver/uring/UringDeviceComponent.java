@@ -109,15 +109,16 @@ public final class UringDeviceComponent
     }
 
     /**
-     * The other device receiving on the same address and port, or null. The kernel would let two
-     * devices share it (SO_REUSEPORT, same user) and split the traffic between them unseen.
+     * The other device of this driver receiving on the same address and port, or null. The
+     * kernel would let two devices share it (both SO_REUSEPORT, same user) and split the traffic
+     * between them unseen.
      */
     private String sharerOf(UringSettings s) {
         if (s.port() == 0) {
             return null;
         }
         String address = Net.text(s.address()) + ":" + s.port();
-        return otherDevice(s, true, d -> address.equals(String.valueOf(d.details().get("address"))));
+        return otherDevice(s, d -> d instanceof UringDevice u && address.equals(String.valueOf(u.details().get("address"))));
     }
 
     /** Checked settings, or null with the problems in {@code v}; the ranges are {@link UringSettings}'s. */

@@ -106,7 +106,7 @@ public final class XdpDeviceComponent
 
     /** The other device of this bundle receiving from the interface, or null. */
     private String holderOf(XdpSettings s) {
-        return otherDevice(s, false, d -> d instanceof XdpDevice x && x.settings().ifname().equals(s.ifname()));
+        return otherDevice(s, d -> d instanceof XdpDevice x && x.settings().ifname().equals(s.ifname()));
     }
 
     @Override

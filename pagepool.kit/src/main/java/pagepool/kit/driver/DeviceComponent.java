@@ -73,19 +73,19 @@ public abstract class DeviceComponent<C extends Annotation, S extends DeviceConf
     }
 
     /**
-     * The name of another registered device that {@code claims} what the settings ask for (an
+     * The name of another device of this bundle that {@code claims} what the settings ask for (an
      * address, an interface), or null; for a driver's {@code conflict}. This configuration's own
-     * device is not asked: it is rebuilt, and lets go first. Other bundles' devices are asked only
-     * with {@code anyBundle}; one that throws when asked is not this driver's to judge, and is
-     * passed over.
+     * device is not asked: it is rebuilt, and lets go first. Other bundles' devices are not asked
+     * at all: a call into another driver could hang this configuration, and with it every
+     * configuration update of the framework (the kernel refuses their sockets' address anyway,
+     * unless both sides share it on purpose).
      */
-    protected final String otherDevice(S settings, boolean anyBundle, Predicate<NetDevice> claims) {
+    protected final String otherDevice(S settings, Predicate<NetDevice> claims) {
         long self = context.getBundle().getBundleId();
         try {
             for (ServiceReference<NetDevice> r : context.getServiceReferences(NetDevice.class, null)) {
                 Bundle owner = r.getBundle();
-                boolean ours = owner != null && owner.getBundleId() == self;
-                if (owner == null || (!ours && !anyBundle) || (ours && settings.name().equals(r.getProperty(NetDevice.NAME)))) {
+                if (owner == null || owner.getBundleId() != self || settings.name().equals(r.getProperty(NetDevice.NAME))) {
                     continue;
                 }
                 NetDevice d = context.getService(r);
@@ -93,8 +93,6 @@ public abstract class DeviceComponent<C extends Annotation, S extends DeviceConf
                     if (d != null && claims.test(d)) {
                         return d.name();
                     }
-                } catch (RuntimeException e) {
-                    // passed over: see above
                 } finally {
                     context.ungetService(r);
                 }
