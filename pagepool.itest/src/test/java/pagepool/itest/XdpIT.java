@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
 
 import java.io.File;
 import java.io.IOException;
@@ -21,21 +22,31 @@ import org.junit.After;
 import org.junit.Assume;
 import org.junit.Before;
 import org.junit.Test;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.OptionUtils;
 import org.osgi.framework.Bundle;
 
 import pagepool.api.binding.BindingInfo;
 import pagepool.api.binding.QueueInfo;
 import pagepool.api.config.ConfigProblem;
 import pagepool.api.queue.NetDevice;
+import pagepool.tck.ConformanceReport;
+import pagepool.tck.DriverBundleConformance;
 
 /**
  * driver.xdp in Felix on a veth pair whose sending end lives in a network namespace of its own
  * (made and removed by the test): frames from the kernel's own source on every queue, the two
  * queues moved to a hot-installed huge-page provider and back under traffic with every frame
- * accounted, then the driver uninstalled under traffic, leaving no XDP program and no pool.
- * Skipped, with the reason, when not root.
+ * accounted, then the driver uninstalled under traffic, leaving no XDP program and no pool; and
+ * the conformance kit's driver promises on the bundle. Skipped, with the reason, when not root.
  */
 public class XdpIT extends PagepoolTestBase {
+
+    @Override
+    @org.ops4j.pax.exam.Configuration
+    public Option[] config() {
+        return OptionUtils.combine(Felix.withPagepool(), bundle(Felix.bundleLocation("pagepool.tck")));
+    }
 
     private String ns;
     private String rx;
@@ -132,6 +143,48 @@ public class XdpIT extends PagepoolTestBase {
         sent(more);
         huge.uninstall();
         hugeConfig.delete();
+    }
+
+    /**
+     * The driver kit inside Felix, as a vendor runs it on a driver bundle: each promise on a device
+     * the kit configures on the veth pair, frames from the kernel's source in the other namespace,
+     * accounted with the frames the interface missed. AF_XDP claims no make-before-break swap.
+     */
+    @Test
+    public void theXdpBundleKeepsEveryDriverPromiseUnderRealFrames() throws Exception {
+        Bundle driver = context.installBundle(Felix.bundleLocation("driver.xdp"));
+        driver.start();
+        ConformanceReport r = DriverBundleConformance.check(context, driver, new DriverBundleConformance.Subject() {
+            @Override
+            public String factoryPid() {
+                return "pagepool.xdp.device";
+            }
+
+            @Override
+            public java.util.Map<String, Object> configuration() {
+                return java.util.Map.of("name", "xdptck", "interface", rx, "rx.queues", 2, "ring.size", 1024,
+                        "umem.frames", 2048);
+            }
+
+            @Override
+            public long send(NetDevice device, long count) throws Exception {
+                return sent(source(Math.max(1, count / 2))); // from two CPUs
+            }
+
+            @Override
+            public long missed(NetDevice device) {
+                return XdpIT.missed(device);
+            }
+        });
+        System.out.println(r);
+        Assume.assumeFalse("the kernel refuses XDP here: " + r.result("device").detail(),
+                r.result("device").detail().contains("EPERM"));
+        assertTrue(r.toString(), r.passed());
+        for (String kept : List.of("device", "starts", "restart-onto-other-memory", "link-down-up", "page-hold",
+                "reset-modes", "accounting", "counters-monotonic", "close")) {
+            assertEquals(r.toString(), ConformanceReport.Verdict.PASS, r.result(kept).verdict());
+        }
+        driver.uninstall();
     }
 
     @Test

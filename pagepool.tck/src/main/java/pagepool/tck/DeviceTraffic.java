@@ -23,4 +23,12 @@ public interface DeviceTraffic {
     default String dropped() {
         return "drops";
     }
+
+    /**
+     * Packets dropped before any queue saw them (a NIC's {@code rx_missed}), all queues together:
+     * accounting is then sent = received + dropped + missed.
+     */
+    default long missed(NetDevice device) {
+        return 0;
+    }
 }

@@ -6,7 +6,7 @@
  * broke it ({@link pagepool.tck.ConformanceReport}).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package pagepool.tck;
 
 import org.osgi.annotation.bundle.Export;
