@@ -88,7 +88,9 @@ public class UringIT extends PagepoolTestBase {
         driver.start();
         deviceConfig = configAdmin.createFactoryConfiguration("pagepool.uring.device", "?");
         settings.put("name", "udp0");
-        settings.put("port", 0);
+        if (settings.get("port") == null) {
+            settings.put("port", 0);
+        }
         deviceConfig.update(settings);
         Felix.await("udp0 registered", () -> udp0() != null);
         int queues = udp0().rxQueueCount();
@@ -127,6 +129,41 @@ public class UringIT extends PagepoolTestBase {
             n += stat(dev, q, counter);
         }
         return n;
+    }
+
+    /**
+     * Another bundle's device that hangs when asked for its details (a broken or hostile driver)
+     * holds up no configuration of this driver: the port check asks only the driver's own devices.
+     * Asking it had blocked Config Admin's thread, and every configuration update after it.
+     */
+    @Test
+    public void aForeignDeviceHungInItsDetailsHoldsUpNoConfiguration() throws Exception {
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        NetDevice hung = (NetDevice) java.lang.reflect.Proxy.newProxyInstance(NetDevice.class.getClassLoader(),
+                new Class<?>[] {NetDevice.class}, (proxy, m, args) -> switch (m.getName()) {
+                    case "name", "toString" -> "hung0";
+                    case "details" -> {
+                        answer.await();
+                        yield java.util.Map.of();
+                    }
+                    case "rxQueueCount" -> 1;
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> m.getReturnType() == boolean.class ? false : null;
+                });
+        var reg = context.registerService(NetDevice.class, hung, props(NetDevice.NAME, "hung0"));
+        int port;
+        try (DatagramSocket free = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        try {
+            // A fixed port: the check runs (port 0 skips it).
+            startDriver(props("rx.queues", 1, "port", port));
+            assertEquals(1, udp0().rxQueueCount());
+        } finally {
+            answer.countDown();
+            reg.unregister();
+        }
     }
 
     private void scenario(boolean ioUring) throws Exception {
