@@ -161,15 +161,7 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
         mostInMemFree.accumulateAndGet(in, Math::max);
         try {
             hang("memFree");
-            CountDownLatch all = freesHang;
-            while (all != null) {
-                try {
-                    all.await();
-                    break;
-                } catch (InterruptedException e) {
-                    // as a driver that ignores it
-                }
-            }
+            awaitDeaf(freesHang);
             Memory m = (Memory) memory;
             m.ring().forEach(m.pool()::release);
             m.pool().close();
@@ -191,9 +183,14 @@ final class FakeDevice implements NetDevice, QueueMgmtOps {
         if (hang != null) {
             hungIn = Thread.currentThread();
         }
-        while (hang != null) {
+        awaitDeaf(hang);
+    }
+
+    /** Waits for the latch, if any, as a driver that ignores interrupts. */
+    private static void awaitDeaf(CountDownLatch latch) {
+        while (latch != null) {
             try {
-                hang.await();
+                latch.await();
                 return;
             } catch (InterruptedException e) {
                 // as a driver that ignores it

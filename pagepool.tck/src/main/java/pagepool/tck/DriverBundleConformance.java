@@ -390,20 +390,26 @@ public final class DriverBundleConformance {
         }
         String rx = s.subject.received();
         String drop = s.subject.dropped();
-        long before = s.total(rx) + s.total(drop) + s.subject.missed(s.device());
+        Counted counted = () -> s.total(rx) + s.total(drop) + s.subject.missed(s.device());
+        long before = counted.now();
         long sent = s.subject.send(s.device(), 10_000);
         if (sent < 0) {
             throw new Skip("the kit cannot send to this device");
         }
         boolean ok = await(() -> {
             try {
-                return s.total(rx) + s.total(drop) + s.subject.missed(s.device()) - before == sent;
+                return counted.now() - before == sent;
             } catch (Exception e) {
                 return false;
             }
         });
-        return ok ? null : "sent " + sent + ", then " + rx + " + " + drop + " + missed grew by " + (s.total(rx)
-                + s.total(drop) + s.subject.missed(s.device()) - before) + " (expected: sent = received + dropped + missed)";
+        return ok ? null : "sent " + sent + ", then " + rx + " + " + drop + " + missed grew by " + (counted.now()
+                - before) + " (expected: sent = received + dropped + missed)";
+    }
+
+    /** Packets the device accounted for: received, dropped and missed. */
+    private interface Counted {
+        long now() throws Exception;
     }
 
     private static String monotonic(Session s) throws Exception {

@@ -357,7 +357,7 @@ public final class DriverConformance {
         String drop = s.subject.dropped();
         boolean ok = await(() -> s.total(rx) + s.total(drop) + s.subject.missed(s.device) == sent);
         return ok ? null : "sent " + sent + ", " + rx + " " + s.total(rx) + ", " + drop + " " + s.total(drop)
-                + ", missed " + s.subject.missed(s.device) + " (expected: sent = received + dropped)";
+                + ", missed " + s.subject.missed(s.device) + " (expected: sent = received + dropped + missed)";
     }
 
     private static String monotonic(Session s) throws Exception {
